@@ -1,0 +1,19 @@
+"""URL map: each app owns its routes; the project package wires them together."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from prefcenter.errors import api_aware_404, api_aware_500, api_route_not_found
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("prefcenter.urls")),
+    path("", include("customers.urls")),
+    path("", include("messaging.urls")),
+    path("", include("subscribers.urls")),
+    # Unknown API paths answer JSON even with DEBUG on (Django's debug 404 page is HTML).
+    re_path(r"^(api|v1|v2)/", api_route_not_found),
+]
+
+handler404 = api_aware_404
+handler500 = api_aware_500

@@ -1,0 +1,54 @@
+"""Customer admin: search, filters, no N+1; edits go through services and the ledger.
+
+Apps above (messaging, subscribers) add their preference inlines to CustomerAdmin and
+register a saver for them in `formset_savers`, so inline edits are recorded too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin
+
+from customers.models import Customer
+from customers.services import TRACKED_FIELDS, customer_create, customer_delete, customer_update
+from prefcenter.admin import TenantScopedAdmin, admin_actor
+
+
+@admin.register(Customer)
+class CustomerAdmin(TenantScopedAdmin):
+    list_display = ["external_id", "email", "phone", "first_name", "last_name", "email_opt_out", "sms_opt_out", "created_at"]
+    list_filter = ["email_opt_out", "sms_opt_out", "created_at"]
+    search_fields = ["external_id", "email", "phone", "first_name", "last_name"]
+    list_select_related = ["tenant"]
+    readonly_fields = ["uuid", "email_opt_out_at", "sms_opt_out_at", "link_version", "created_at", "updated_at"]
+    inlines: list = []
+    # Inline model → function(request, formset, actor) that saves its rows through a service.
+    formset_savers: dict[type, Callable[..., None]] = {}
+
+    def save_model(self, request, obj: Customer, form, change: bool) -> None:
+        actor = admin_actor(request)
+        self.assign_tenant(request, obj)
+        if change:
+            changes = {field: form.cleaned_data[field] for field in form.changed_data if field in TRACKED_FIELDS}
+            saved = customer_update(customer=obj, actor=actor, **changes)
+        else:
+            fields = {field: getattr(obj, field) for field in TRACKED_FIELDS}
+            saved = customer_create(tenant=obj.tenant, actor=actor, external_id=obj.external_id, **fields)
+        obj.pk = saved.pk
+        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if not k.startswith("_")})
+
+    def delete_model(self, request, obj: Customer) -> None:
+        customer_delete(customer=obj, actor=admin_actor(request))
+
+    def delete_queryset(self, request, queryset) -> None:
+        actor = admin_actor(request)
+        for customer in queryset.select_related("tenant"):
+            customer_delete(customer=customer, actor=actor)
+
+    def save_formset(self, request, form, formset, change: Any) -> None:
+        saver = self.formset_savers.get(formset.model)
+        if saver is None:
+            raise NotImplementedError(f"No service-backed saver registered for {formset.model.__name__} inlines.")
+        saver(request, formset, admin_actor(request))

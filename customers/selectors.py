@@ -1,0 +1,21 @@
+"""Reads of customers, always scoped to one tenant."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from customers.models import Customer
+from prefcenter.exceptions import PrefCenterError
+from prefcenter.models import Tenant
+
+
+def customer_list(*, tenant: Tenant) -> QuerySet[Customer]:
+    return Customer.objects.filter(tenant=tenant)
+
+
+def customer_get(*, tenant: Tenant, external_id: str) -> Customer:
+    """The tenant's customer with this external id, or a 404 (another tenant's is a 404 too)."""
+    customer = Customer.objects.filter(tenant=tenant, external_id=external_id).select_related("tenant").first()
+    if customer is None:
+        raise PrefCenterError(f"Customer '{external_id}' not found.", code="not_found", status=404)
+    return customer

@@ -1,0 +1,115 @@
+"""Writes to customers. Each service is atomic, validates with full_clean() and records
+every consent-relevant change in the ledger in the same transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from customers.models import Customer
+from prefcenter import ledger
+from prefcenter.exceptions import PrefCenterError
+from prefcenter.ledger import Actor
+from prefcenter.models import Tenant
+
+# Fields whose changes the ledger records (consent and the contact points it depends on).
+TRACKED_FIELDS = (
+    "email", "phone", "first_name", "last_name", "locale", "timezone",
+    "email_opt_out", "sms_opt_out", "detail_url", "source_created_at",
+)
+SUBJECT = "customer"
+
+
+def _snapshot(customer: Customer) -> dict[str, Any]:
+    values = {field: getattr(customer, field) for field in TRACKED_FIELDS}
+    if values["source_created_at"] is not None:
+        values["source_created_at"] = values["source_created_at"].isoformat()
+    return values
+
+
+def _stamp_opt_outs(customer: Customer, before: dict[str, Any]) -> None:
+    """An opt-out's timestamp moves only when the flag itself changes."""
+    now = timezone.now()
+    if customer.email_opt_out != before.get("email_opt_out"):
+        customer.email_opt_out_at = now
+    if customer.sms_opt_out != before.get("sms_opt_out"):
+        customer.sms_opt_out_at = now
+
+
+def _conflict(external_id: str) -> PrefCenterError:
+    return PrefCenterError(
+        f"A customer with external id '{external_id}' already exists.",
+        code="conflict",
+        status=409,
+        errors={"external_id": ["Already exists in this tenant."]},
+    )
+
+
+def customer_create(*, tenant: Tenant, actor: Actor, external_id: str, **fields: Any) -> Customer:
+    """Create a customer; a duplicate external id (even a concurrent one) is a 409."""
+    customer = Customer(tenant=tenant, external_id=external_id, **fields)
+    if "email_opt_out" in fields or "sms_opt_out" in fields:
+        _stamp_opt_outs(customer, {key: None for key in ("email_opt_out", "sms_opt_out") if key in fields})
+    customer.full_clean(exclude=["tenant"], validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            customer.save()
+            ledger.record(
+                tenant=tenant,
+                customer=customer,
+                subject=SUBJECT,
+                changes={"created": (None, True), **ledger.diff({}, _snapshot(customer))},
+                actor=actor,
+            )
+    except IntegrityError as exc:
+        raise _conflict(external_id) from exc
+    return customer
+
+
+def customer_update(*, customer: Customer, actor: Actor, **changes: Any) -> Customer:
+    """Apply an incremental change; unchanged values write nothing (no row update, no event).
+
+    The row is locked for the duration so concurrent updates serialize and each event's
+    old value is the value the previous commit left.
+    """
+    unknown = set(changes) - set(TRACKED_FIELDS)
+    if unknown:
+        raise ValueError(f"customer_update does not change {sorted(unknown)}")
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().select_related("tenant").get(pk=customer.pk)
+        before = _snapshot(locked)
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        after = _snapshot(locked)
+        changed = ledger.diff(before, after)
+        if not changed:
+            return locked
+        _stamp_opt_outs(locked, before)
+        locked.full_clean(exclude=["tenant"], validate_unique=False, validate_constraints=False)
+        locked.save()
+        ledger.record(tenant=locked.tenant, customer=locked, subject=SUBJECT, changes=changed, actor=actor)
+    return locked
+
+
+def customer_delete(*, customer: Customer, actor: Actor) -> None:
+    """Delete a customer and their preferences; the ledger keeps their history and the deletion."""
+    with transaction.atomic():
+        ledger.record(
+            tenant=customer.tenant, customer=customer, subject=SUBJECT, changes={"deleted": (False, True)}, actor=actor
+        )
+        customer.delete()
+
+
+def customer_revoke_links(*, customer: Customer, actor: Actor) -> Customer:
+    """Invalidate every self-service link issued so far for this customer."""
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        old = locked.link_version
+        locked.link_version = old + 1
+        locked.save(update_fields=["link_version", "updated_at"])
+        ledger.record(
+            tenant=customer.tenant, customer=locked, subject=SUBJECT, changes={"link_version": (old, old + 1)}, actor=actor
+        )
+    return locked

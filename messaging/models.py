@@ -1,0 +1,74 @@
+"""Messaging categories and the category preferences customers choose (seed 001).
+
+A `Category` is the tenant's catalog entry with channel defaults and a default email
+digest. A `CategoryPreference` exists only where a customer chose; `category` empty is
+the customer's global default for every category without a preference of its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from customers.models import Customer
+from prefcenter.channels import DIGEST_CHOICES, DIGEST_INSTANT
+from prefcenter.models import Tenant
+
+
+class Category(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="categories")
+    key = models.SlugField(max_length=100)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    mandatory = models.BooleanField(default=False, help_text="Customers cannot opt out of a mandatory category.")
+    default_in_app = models.BooleanField(default=True)
+    default_email = models.BooleanField(default=True)
+    default_push = models.BooleanField(default=True)
+    default_digest = models.CharField(max_length=8, choices=DIGEST_CHOICES, default=DIGEST_INSTANT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name_plural = "categories"
+        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="category_unique_key")]
+
+    def __str__(self) -> str:
+        return self.name or self.key
+
+
+class CategoryPreference(models.Model):
+    """One customer's explicit choice for one category (or, with no category, for all of them).
+
+    Uniqueness must hold for the global row too, and NULLs are distinct in SQL unique
+    indexes, so two partial unique constraints cover the two cases on SQLite and PostgreSQL.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="category_preferences")
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="preferences"
+    )
+    in_app_enabled = models.BooleanField(default=True)
+    email_enabled = models.BooleanField(default=True)
+    push_enabled = models.BooleanField(default=True)
+    digest = models.CharField(max_length=8, choices=DIGEST_CHOICES, default=DIGEST_INSTANT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "category"], condition=Q(category__isnull=False), name="category_pref_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(category__isnull=True), name="category_pref_unique_global"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.category.key if self.category_id else '(global)'}"

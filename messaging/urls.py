@@ -1,0 +1,3 @@
+"""Routes for the messaging app."""
+
+urlpatterns: list = []

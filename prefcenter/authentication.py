@@ -1,0 +1,145 @@
+"""One authentication class for every API route.
+
+Accepted `Authorization` schemes:
+- `Token <api key>`  (TeamUp)
+- `ApiKey <api key>` (Novu)
+- `Bearer <api key>`
+- `Bearer <JWT>`: a customer token, HS256-signed with the tenant's `jwt_secret`,
+  `sub` = the customer's external id, `exp` required, `tenant` = the tenant's slug
+  (or the tenant named in a `TeamUp-Provider-ID`/`reach-tenant-id` header). Customer mode only.
+
+Anything missing, malformed, unknown, revoked or expired is a 401 with `WWW-Authenticate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import jwt
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from prefcenter.models import CUSTOMER_SCOPES, MODE_CUSTOMER, SCOPES, ApiKey, Tenant, hash_key
+
+KEY_SCHEMES = {"token", "apikey", "bearer"}
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What the caller proved: a tenant (or none for platform keys), scopes, modes, maybe a customer."""
+
+    kind: str
+    label: str
+    tenant: Tenant | None
+    scopes: frozenset[str]
+    modes: frozenset[str]
+    customer_external_id: str = ""
+    api_key_id: int | None = None
+    extra: dict = field(default_factory=dict, compare=False)
+
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_platform(self) -> bool:
+        return self.tenant is None
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def tenant_header(request) -> str:
+    meta = request.META
+    return (meta.get("HTTP_TEAMUP_PROVIDER_ID") or meta.get("HTTP_REACH_TENANT_ID") or "").strip()
+
+
+def find_tenant(value: str) -> Tenant | None:
+    """A tenant by slug or integer id, as the tenant headers name it."""
+    if not value:
+        return None
+    tenant = Tenant.objects.filter(slug=value).first()
+    if tenant is None and value.isdigit():
+        tenant = Tenant.objects.filter(pk=int(value)).first()
+    return tenant
+
+
+class PrefCenterAuthentication(authentication.BaseAuthentication):
+    www_authenticate_realm = "prefcenter"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1").strip()
+        if not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() not in KEY_SCHEMES or not token or " " in token:
+            raise exceptions.AuthenticationFailed("Malformed Authorization header. Use 'Token <key>', 'ApiKey <key>' or 'Bearer <key or JWT>'.")
+        if scheme.lower() == "bearer" and token.count(".") == 2:
+            credential = self._from_jwt(request, token)
+        else:
+            credential = self._from_key(token)
+        return credential, credential
+
+    def authenticate_header(self, request) -> str:
+        return f'Bearer realm="{self.www_authenticate_realm}", Token, ApiKey'
+
+    def _from_key(self, raw: str) -> Credential:
+        key = ApiKey.objects.select_related("tenant").filter(key_hash=hash_key(raw)).first()
+        if key is None:
+            raise exceptions.AuthenticationFailed("Invalid API key.")
+        now = timezone.now()
+        if key.revoked_at is not None:
+            raise exceptions.AuthenticationFailed("This API key has been revoked.")
+        if key.expires_at is not None and key.expires_at <= now:
+            raise exceptions.AuthenticationFailed("This API key has expired.")
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        return Credential(
+            kind="api_key",
+            label=f"api_key:{key.prefix}",
+            tenant=key.tenant,
+            scopes=frozenset(s for s in key.scopes if s in SCOPES),
+            modes=key.modes,
+            customer_external_id=key.customer_external_id,
+            api_key_id=key.pk,
+        )
+
+    def _from_jwt(self, request, token: str) -> Credential:
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError as exc:
+            raise exceptions.AuthenticationFailed("Malformed token.") from exc
+        tenant = find_tenant(str(unverified.get("tenant") or "")) or find_tenant(tenant_header(request))
+        if tenant is None:
+            raise exceptions.AuthenticationFailed("Token does not name a known tenant.")
+        try:
+            claims = jwt.decode(
+                token, tenant.jwt_secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}, leeway=5
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise exceptions.AuthenticationFailed("Token has expired.") from exc
+        except jwt.PyJWTError as exc:
+            raise exceptions.AuthenticationFailed(f"Invalid token: {exc}.") from exc
+        requested = claims.get("scope")
+        scopes = frozenset(CUSTOMER_SCOPES)
+        if isinstance(requested, str):
+            scopes = scopes & frozenset(requested.split())
+        return Credential(
+            kind="jwt",
+            label=f"customer:{claims['sub']}",
+            tenant=tenant,
+            scopes=scopes,
+            modes=frozenset({MODE_CUSTOMER}),
+            customer_external_id=str(claims["sub"]),
+        )
+
+
+def mint_customer_token(*, tenant: Tenant, external_id: str, ttl_seconds: int = 3600, scope: str | None = None) -> str:
+    """A customer-mode JWT for one customer of one tenant."""
+    now = timezone.now()
+    claims = {"sub": external_id, "tenant": tenant.slug, "iat": now, "exp": now + timedelta(seconds=ttl_seconds)}
+    if scope:
+        claims["scope"] = scope
+    return jwt.encode(claims, tenant.jwt_secret, algorithm="HS256")

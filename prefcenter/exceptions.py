@@ -1,0 +1,130 @@
+"""One domain error type and one handler that turns every API error into its envelope.
+
+Non-Reach routes answer with the project's error shape:
+
+    {"detail": "…", "code": "…", "status": 400, "errors": {"field.path": ["message", …]}, "request_id": "…"}
+
+Reach routes (views with `error_style = "reach"`) answer with Reach's envelopes
+exactly: 404 `{success:false, message, data:{error}}`, every other error
+`{success:false, message, errors:[…]}`.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+
+class PrefCenterError(exceptions.APIException):
+    """A domain error with a message for humans, a stable code for machines and an HTTP status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "invalid",
+        status: int = 400,
+        errors: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(detail=message, code=code)
+        self.status_code = status
+        self.message = message
+        self.code = code
+        self.errors = errors or {}
+        self.headers = headers or {}
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn DRF's nested error detail into {"a.b.0.c": ["message"]}."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            for k, v in flatten_errors(value, path).items():
+                out.setdefault(k, []).extend(v)
+    elif isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            out.setdefault(prefix or "non_field_errors", []).extend(str(item) for item in detail)
+        else:
+            for index, item in enumerate(detail):
+                if item in ({}, [], None, ""):
+                    continue
+                path = f"{prefix}.{index}" if prefix else str(index)
+                for k, v in flatten_errors(item, path).items():
+                    out.setdefault(k, []).extend(v)
+    else:
+        out.setdefault(prefix or "non_field_errors", []).append(str(detail))
+    return out
+
+
+def summarize(errors: dict[str, list[str]], limit: int = 3) -> str:
+    parts = [f"{path}: {messages[0]}" if path != "non_field_errors" else messages[0] for path, messages in errors.items()]
+    text = "; ".join(parts[:limit])
+    if len(parts) > limit:
+        text += f" (and {len(parts) - limit} more)"
+    return text
+
+
+def error_body(*, status: int, code: str, detail: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    return {"detail": detail, "code": code, "status": status, "errors": errors or {}}
+
+
+def reach_error_body(*, status: int, message: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    if status == HTTPStatus.NOT_FOUND:
+        return {"success": False, "message": message, "data": {"error": message}}
+    flat = [f"{path}: {msg}" if path != "non_field_errors" else msg for path, msgs in (errors or {}).items() for msg in msgs]
+    return {"success": False, "message": message, "errors": flat}
+
+
+def _describe(exc: Exception) -> tuple[int, str, str, dict[str, list[str]], dict[str, str]]:
+    """status, code, message, field errors, headers for any exception we answer."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, PrefCenterError):
+        return exc.status_code, exc.code, exc.message, exc.errors, dict(exc.headers)
+    if isinstance(exc, Http404):
+        return 404, "not_found", "Not found.", {}, headers
+    if isinstance(exc, DjangoPermissionDenied):
+        return 403, "permission_denied", "You do not have permission to perform this action.", {}, headers
+    if isinstance(exc, RequestDataTooBig):
+        return 413, "request_too_large", "Request body too large.", {}, headers
+    if isinstance(exc, DjangoValidationError):
+        errors = flatten_errors(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        return 400, "invalid", "Invalid input: " + summarize(errors), errors, headers
+    if isinstance(exc, exceptions.ValidationError):
+        errors = flatten_errors(exc.detail)
+        return 400, "invalid", "Invalid input: " + summarize(errors), errors, headers
+    if isinstance(exc, exceptions.APIException):
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait) + (exc.wait % 1 > 0))
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else "error"
+        detail = exc.detail if isinstance(exc.detail, str) else summarize(flatten_errors(exc.detail))
+        return exc.status_code, code, str(detail), {}, headers
+    raise exc
+
+
+HANDLED = (exceptions.APIException, Http404, DjangoPermissionDenied, RequestDataTooBig, DjangoValidationError)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if not isinstance(exc, HANDLED):
+        return None  # unknown errors stay 500s so they are seen and fixed
+    status, code, message, errors, headers = _describe(exc)
+    view = context.get("view")
+    request = context.get("request")
+    if getattr(view, "error_style", "default") == "reach":
+        body = reach_error_body(status=status, message=message, errors=errors)
+    else:
+        body = error_body(status=status, code=code, detail=message, errors=errors)
+        body["request_id"] = getattr(request, "request_id", "") if request is not None else ""
+    return Response(body, status=status, headers=headers)

@@ -1,0 +1,67 @@
+"""Request-wide concerns that run before any view: request ids and the body size cap."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (the caller's `X-Request-ID` if sane) and echoes it back.
+
+    The id is stored on consent events so an auditor can tie a ledger line to a log line.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id
+        return response
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(("/api/", "/v1/", "/v2/"))
+
+
+class BodySizeLimitMiddleware:
+    """Refuses request bodies over PREFCENTER_MAX_BODY_BYTES with 413 before anything parses them.
+
+    DRF reads JSON straight from the stream, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+    alone does not protect the API. Bodies without a Content-Length are capped while read.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.PREFCENTER_MAX_BODY_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return self._refuse(request, 400, "Content-Length is not a number.")
+        if length > limit:
+            return self._refuse(request, 413, f"Request body too large: {length} bytes; the limit is {limit}.")
+        return self.get_response(request)
+
+    @staticmethod
+    def _refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:
+        from prefcenter.exceptions import error_body
+
+        if request.path.startswith("/api/resources/"):
+            body = {"success": False, "message": message, "errors": [message]}
+        elif is_api_path(request.path):
+            body = error_body(status=status, code="request_too_large" if status == 413 else "invalid", detail=message)
+            body["request_id"] = getattr(request, "request_id", "")
+        else:
+            return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+        return JsonResponse(body, status=status)

@@ -1,0 +1,233 @@
+"""Foundation models: tenants, API credentials, the consent ledger, idempotency records.
+
+These sit at the bottom of the dependency graph: nothing here imports an app above.
+Customers are referred to by id and external id (no foreign key) so that the
+ledger outlives the rows it speaks about, which is what makes it proof.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from prefcenter.channels import default_channel_map
+
+SCOPES: tuple[str, ...] = (
+    "customers:read",
+    "customers:write",
+    "messaging:read",
+    "messaging:update",
+    "subscribers:read",
+    "subscribers:write",
+    "catalog:write",
+    "links:create",
+    "deliveries:evaluate",
+    "ledger:read",
+)
+
+# What a customer acting for themself may do (customer JWTs carry this set unless
+# they name a narrower `scope` claim).
+CUSTOMER_SCOPES: tuple[str, ...] = (
+    "customers:read",
+    "customers:write",
+    "messaging:read",
+    "messaging:update",
+    "subscribers:read",
+    "subscribers:write",
+)
+
+MODE_PROVIDER = "provider"
+MODE_CUSTOMER = "customer"
+MODES: tuple[str, ...] = (MODE_PROVIDER, MODE_CUSTOMER)
+
+
+def new_jwt_secret() -> str:
+    return secrets.token_urlsafe(48)
+
+
+class Tenant(models.Model):
+    """A company that keeps its customers' notification choices here.
+
+    `slug` or the integer `id` names it in the `TeamUp-Provider-ID` and
+    `reach-tenant-id` headers; `uuid` is Reach's businessId. `channel_defaults` is the
+    last layer of resolution: what a channel does when no one has chosen.
+    """
+
+    slug = models.SlugField(max_length=63, unique=True)
+    name = models.CharField(max_length=200)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    jwt_secret = models.CharField(
+        max_length=128, default=new_jwt_secret, help_text="HS256 secret that signs this tenant's customer JWTs."
+    )
+    channel_defaults = models.JSONField(default=default_channel_map)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name or self.slug
+
+
+class TenantMembership(models.Model):
+    """Binds a staff user to the one tenant whose data they may see in the admin."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tenant_membership")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.tenant}"
+
+
+KEY_PREFIX = "pc_"
+
+
+def hash_key(raw_key: str) -> str:
+    """API keys are 256-bit random strings, so a fast unsalted SHA-256 is safe to store and look up."""
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def active(self) -> ApiKeyQuerySet:
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+
+
+class ApiKey(models.Model):
+    """A secret that a tenant's backend (or a platform operator) calls the API with.
+
+    Stored hashed and shown once. `tenant` empty means platform-wide: such a key must
+    name its tenant in a header on every request. `scopes` deny by default. A key that
+    allows customer mode is bound to one customer by external id.
+    """
+
+    name = models.CharField(max_length=100, blank=True)
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys")
+    prefix = models.CharField(max_length=16, editable=False, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(default=list)
+    allow_provider = models.BooleanField(default=True)
+    allow_customer = models.BooleanField(default=False)
+    customer_external_id = models.CharField(
+        max_length=255, blank=True, help_text="For customer mode: the external id of the only customer it may act for."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name or 'key'} ({self.prefix}…)"
+
+    @classmethod
+    def generate(cls) -> tuple[str, str, str]:
+        """A new raw key, its display prefix and its hash. The raw key is never stored."""
+        raw = KEY_PREFIX + secrets.token_urlsafe(32)
+        return raw, raw[: len(KEY_PREFIX) + 8], hash_key(raw)
+
+    @property
+    def modes(self) -> frozenset[str]:
+        modes = set()
+        if self.allow_provider:
+            modes.add(MODE_PROVIDER)
+        if self.allow_customer:
+            modes.add(MODE_CUSTOMER)
+        return frozenset(modes)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+class ConsentEventQuerySet(models.QuerySet):
+    """The ledger is append-only: bulk updates and deletes are refused."""
+
+    def update(self, **kwargs):
+        raise PermissionError("The consent ledger is append-only.")
+
+    def delete(self):
+        raise PermissionError("The consent ledger is append-only.")
+
+    _raw_delete = delete
+
+
+class ConsentEvent(models.Model):
+    """One changed value of one customer's consent: who, what, old → new, when, how.
+
+    Written by services in the same transaction as the change (prefcenter/ledger.py).
+    Never updated or deleted; kept when the customer is deleted.
+    """
+
+    SOURCE_API = "api"
+    SOURCE_ADMIN = "admin"
+    SOURCE_PAGE = "page"
+    SOURCE_ONE_CLICK = "one_click"
+    SOURCE_SYSTEM = "system"
+    SOURCES = [(s, s) for s in (SOURCE_API, SOURCE_ADMIN, SOURCE_PAGE, SOURCE_ONE_CLICK, SOURCE_SYSTEM)]
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="consent_events")
+    customer_id = models.BigIntegerField(db_index=True)
+    customer_external_id = models.CharField(max_length=255)
+    subject = models.CharField(
+        max_length=300, help_text="What changed: 'customer', 'category:<key>', 'workflow:<identifier>', or '…:*' (global)."
+    )
+    field = models.CharField(max_length=64)
+    old_value = models.JSONField(null=True)
+    new_value = models.JSONField(null=True)
+    actor = models.CharField(max_length=300)
+    source = models.CharField(max_length=16, choices=SOURCES)
+    request_id = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = ConsentEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["tenant", "customer_id", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_external_id} {self.subject}.{self.field}: {self.old_value!r} → {self.new_value!r}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("The consent ledger is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The consent ledger is append-only.")
+
+
+class IdempotencyRecord(models.Model):
+    """The stored outcome of a request sent with an `idempotency-key` header.
+
+    Scoped to tenant and credential; written in the same transaction as the change it
+    protects, so a rolled-back request leaves no record. See prefcenter/idempotency.py.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    credential = models.CharField(max_length=300)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.BinaryField()
+    content_type = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "credential", "key"], name="idempotency_unique_key"),
+        ]

@@ -1,0 +1,151 @@
+"""The base serializer every API serializer inherits: field selection, expansion, strict types.
+
+Selection shapes output only; it never changes what input is accepted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from prefcenter.fields import Tree, prune
+
+
+class StrictCharField(serializers.CharField):
+    """A string that must arrive as a string: 123 or true are type errors, not "123" or "True"."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true/false only (the strings "true"/"false" too, for form and XML bodies); never 1, "yes" or null."""
+
+    default_error_messages = {"invalid": "Must be a boolean (true or false)."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        if isinstance(data, str) and data.strip().lower() in ("true", "false"):
+            return data.strip().lower() == "true"
+        self.fail("invalid")
+        return False  # unreachable: fail() raises
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer, or a string of digits from form/XML bodies; never a bool or a float."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or isinstance(data, float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class SelectableMixin:
+    """Applies a `fields` tree and an `expand` tree to a serializer and its nested serializers.
+
+    `expandable_fields = {"name": lambda: (SerializerClass, {kwargs})}` declares what
+    `expand` may name; an expanded field replaces (or adds) the field of that name.
+    """
+
+    expandable_fields: dict[str, Any] = {}
+
+    def __init__(self, *args: Any, fields_tree: Tree | None = None, expand_tree: Tree | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields_tree: Tree = fields_tree or {}
+        self.expand_tree: Tree = expand_tree or {}
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for name, subtree in self.expand_tree.items():
+            if name in self.expandable_fields:
+                serializer_class, kwargs = self.expandable_fields[name]()
+                fields[name] = serializer_class(**kwargs)
+                self._hand_down(fields[name], {}, subtree)
+        if self.fields_tree:
+            fields = {name: field for name, field in fields.items() if name in self.fields_tree}
+        for name, field in fields.items():
+            self._hand_down(field, self.fields_tree.get(name, {}), self.expand_tree.get(name, {}) if name not in self.expandable_fields else {})
+        return fields
+
+    @staticmethod
+    def _hand_down(field: serializers.Field, fields_tree: Tree, expand_tree: Tree) -> None:
+        target = field.child if isinstance(field, serializers.ListSerializer) else field
+        if isinstance(target, SelectableMixin):
+            if fields_tree:
+                target.fields_tree = fields_tree
+            if expand_tree:
+                target.expand_tree = {**target.expand_tree, **expand_tree}
+        elif fields_tree:
+            field._selection_tree = fields_tree
+
+    def to_representation(self, instance: Any) -> Any:
+        data = super().to_representation(instance)
+        for name, field in self.fields.items():
+            tree = getattr(field, "_selection_tree", None)
+            if tree and name in data:
+                data[name] = prune(data[name], tree)
+        return data
+
+    # -- validation of the selection itself, before any work is done -----------------
+    @classmethod
+    def selection_errors(cls, fields_tree: Tree, expand_tree: Tree, **kwargs: Any) -> dict[str, list[str]]:
+        probe = cls(**kwargs)
+        return probe._selection_errors(fields_tree, expand_tree, "")
+
+    def _selection_errors(self, fields_tree: Tree, expand_tree: Tree, prefix: str) -> dict[str, list[str]]:
+        errors: dict[str, list[str]] = {}
+        declared = super().get_fields()  # without selection applied
+        expandable = self.expandable_fields
+        for name, subtree in expand_tree.items():
+            if name not in expandable:
+                allowed = ", ".join(sorted(expandable)) or "nothing"
+                errors.setdefault("expand", []).append(f"Unknown field to expand: '{prefix}{name}'. Expandable: {allowed}.")
+                continue
+            serializer_class, kwargs = expandable[name]()
+            child = serializer_class(**kwargs)
+            child = child.child if isinstance(child, serializers.ListSerializer) else child
+            for key, value in child._selection_errors(fields_tree.get(name, {}), subtree, f"{prefix}{name}.").items():
+                errors.setdefault(key, []).extend(value)
+        for name, subtree in fields_tree.items():
+            if name not in declared and name not in expandable:
+                allowed = ", ".join(sorted({*declared, *expandable}))
+                errors.setdefault("fields", []).append(f"Unknown field: '{prefix}{name}'. Known fields: {allowed}.")
+                continue
+            if name in expandable and name in expand_tree:
+                continue
+            field = declared.get(name)
+            if field is None:
+                continue  # an expandable name selected without expanding it: kept as its plain form
+            target = field.child if isinstance(field, serializers.ListSerializer) else field
+            if isinstance(target, SelectableMixin):
+                for key, value in target._selection_errors(subtree, {}, f"{prefix}{name}.").items():
+                    errors.setdefault(key, []).extend(value)
+            elif subtree and not isinstance(target, (serializers.DictField, serializers.JSONField, serializers.SerializerMethodField)):
+                errors.setdefault("fields", []).append(f"Field '{prefix}{name}' has no nested fields to select.")
+        return errors
+
+
+class PrefCenterSerializer(SelectableMixin, serializers.Serializer):
+    """Base for plain serializers."""
+
+
+class PrefCenterModelSerializer(SelectableMixin, serializers.ModelSerializer):
+    """Base for model serializers."""
+
+
+class RejectUnknownFieldsMixin:
+    """Unknown input fields are a 400 naming them, not silently dropped."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)

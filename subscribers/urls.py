@@ -1,0 +1,3 @@
+"""Routes for the subscribers app."""
+
+urlpatterns: list = []
