@@ -18,7 +18,16 @@ from prefcenter.admin import TenantScopedAdmin, admin_actor
 
 @admin.register(Customer)
 class CustomerAdmin(TenantScopedAdmin):
-    list_display = ["external_id", "email", "phone", "first_name", "last_name", "email_opt_out", "sms_opt_out", "created_at"]
+    list_display = [
+        "external_id",
+        "email",
+        "phone",
+        "first_name",
+        "last_name",
+        "email_opt_out",
+        "sms_opt_out",
+        "created_at",
+    ]
     list_filter = ["email_opt_out", "sms_opt_out", "created_at"]
     search_fields = ["external_id", "email", "phone", "first_name", "last_name"]
     list_select_related = ["tenant"]

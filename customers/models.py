@@ -23,7 +23,9 @@ class Customer(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     external_id = models.CharField(max_length=255, validators=[MaxLengthValidator(255)])
     email = models.EmailField(max_length=254, blank=True)
-    phone = models.CharField(max_length=20, blank=True, validators=[validate_e164], help_text="E.164, e.g. +14155550123.")
+    phone = models.CharField(
+        max_length=20, blank=True, validators=[validate_e164], help_text="E.164, e.g. +14155550123."
+    )
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     locale = models.CharField(max_length=35, blank=True)

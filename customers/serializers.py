@@ -112,8 +112,12 @@ class ReachCustomerDataSerializer(serializers.Serializer):
     phone = PhoneField(required=False)
     firstName = StrictCharField(max_length=150, allow_blank=True, required=False)
     lastName = StrictCharField(max_length=150, allow_blank=True, required=False)
-    emailOptOut = StrictBooleanField(required=False, help_text="Email subscription opt-out status. Defaults to false (opted in)")
-    smsOptOut = StrictBooleanField(required=False, help_text="SMS subscription opt-out status. Defaults to true (opted out)")
+    emailOptOut = StrictBooleanField(
+        required=False, help_text="Email subscription opt-out status. Defaults to false (opted in)"
+    )
+    smsOptOut = StrictBooleanField(
+        required=False, help_text="SMS subscription opt-out status. Defaults to true (opted out)"
+    )
     customerDetailUrl = HttpUrlField(required=False, help_text="URL to click-out to the customer detail page")
     createdAt = serializers.DateTimeField(required=False)
 
@@ -161,7 +165,9 @@ class ReachCustomerResourceSerializer(PrefCenterSerializer):
     """A Reach resource, deprecated snake_case twins included, as seed 003 documents."""
 
     id = serializers.UUIDField(source="uuid")
-    schema_definition_id = serializers.SerializerMethodField(help_text="[Deprecated] Please use schemaDefinitionId instead.")
+    schema_definition_id = serializers.SerializerMethodField(
+        help_text="[Deprecated] Please use schemaDefinitionId instead."
+    )
     schemaDefinitionId = serializers.SerializerMethodField()
     platform_id = serializers.SerializerMethodField(help_text="[Deprecated] Please use platformId instead.")
     platformId = serializers.SerializerMethodField()
@@ -212,9 +218,22 @@ class CustomerSerializer(PrefCenterModelSerializer):
     class Meta:
         model = Customer
         fields = [
-            "id", "object", "external_id", "email", "phone", "first_name", "last_name", "locale", "timezone",
-            "email_opt_out", "email_opt_out_at", "sms_opt_out", "sms_opt_out_at", "detail_url",
-            "created_at", "updated_at",
+            "id",
+            "object",
+            "external_id",
+            "email",
+            "phone",
+            "first_name",
+            "last_name",
+            "locale",
+            "timezone",
+            "email_opt_out",
+            "email_opt_out_at",
+            "sms_opt_out",
+            "sms_opt_out_at",
+            "detail_url",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 

@@ -16,8 +16,16 @@ from prefcenter.models import Tenant
 
 # Fields whose changes the ledger records (consent and the contact points it depends on).
 TRACKED_FIELDS = (
-    "email", "phone", "first_name", "last_name", "locale", "timezone",
-    "email_opt_out", "sms_opt_out", "detail_url", "source_created_at",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "locale",
+    "timezone",
+    "email_opt_out",
+    "sms_opt_out",
+    "detail_url",
+    "source_created_at",
 )
 SUBJECT = "customer"
 
@@ -110,6 +118,10 @@ def customer_revoke_links(*, customer: Customer, actor: Actor) -> Customer:
         locked.link_version = old + 1
         locked.save(update_fields=["link_version", "updated_at"])
         ledger.record(
-            tenant=customer.tenant, customer=locked, subject=SUBJECT, changes={"link_version": (old, old + 1)}, actor=actor
+            tenant=customer.tenant,
+            customer=locked,
+            subject=SUBJECT,
+            changes={"link_version": (old, old + 1)},
+            actor=actor,
         )
     return locked

@@ -74,7 +74,9 @@ class ReachCustomerViewSet(PrefCenterViewSet):
         if hasattr(body, "dict"):
             body = body.dict()
         if not isinstance(body, dict):
-            raise PrefCenterError("The request body must be an object with a 'data' object.", errors={"body": ["Must be an object."]})
+            raise PrefCenterError(
+                "The request body must be an object with a 'data' object.", errors={"body": ["Must be an object."]}
+            )
         ignore = parse_ignore_unknown(self.request.query_params.get("ignoreUnknownFields"))
         data = body.get("data")
         unknown = [key for key in body if key != "data"]
@@ -90,7 +92,11 @@ class ReachCustomerViewSet(PrefCenterViewSet):
             data = {key: value for key, value in data.items() if key in REACH_FIELDS}
         return {"data": data} if "data" in body else {}
 
-    @extend_schema(request=ReachCustomerCreateRequestSerializer, responses={201: ReachEnvelopeSerializer}, parameters=[IGNORE_UNKNOWN])
+    @extend_schema(
+        request=ReachCustomerCreateRequestSerializer,
+        responses={201: ReachEnvelopeSerializer},
+        parameters=[IGNORE_UNKNOWN],
+    )
     def create(self, request, *args: Any, **kwargs: Any) -> Response:
         validated = self.validated(ReachCustomerCreateRequestSerializer, data=self.body_data())["data"]
         fields = {REACH_FIELDS[name]: value for name, value in validated.items()}
@@ -107,7 +113,10 @@ class ReachCustomerViewSet(PrefCenterViewSet):
         responses={200: ReachEnvelopeSerializer},
         parameters=[IGNORE_UNKNOWN],
         summary="Patch Customer Resource",
-        description="Updates a customer resource by its external ID. This is an incremental update, only provided fields will be updated.",
+        description=(
+            "Updates a customer resource by its external ID. "
+            "This is an incremental update, only provided fields will be updated."
+        ),
     )
     def partial_update(self, request, *args: Any, **kwargs: Any) -> Response:
         customer = self.get_customer()
@@ -125,8 +134,11 @@ class ReachCustomerViewSet(PrefCenterViewSet):
     @extend_schema(responses={200: ReachEnvelopeSerializer})
     def destroy(self, request, *args: Any, **kwargs: Any) -> Response:
         customer = self.get_customer()
-        body = {"success": True, "message": "Customer deleted successfully",
-                "data": {"result": self.serialize(customer), "included": []}}
+        body = {
+            "success": True,
+            "message": "Customer deleted successfully",
+            "data": {"result": self.serialize(customer), "included": []},
+        }
         customer_delete(customer=customer, actor=self.actor)
         return Response(body)
 

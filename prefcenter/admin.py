@@ -99,7 +99,16 @@ class ApiKeyForm(forms.ModelForm):
 
     class Meta:
         model = ApiKey
-        fields = ["name", "tenant", "scopes", "allow_provider", "allow_customer", "customer_external_id", "expires_at", "revoked_at"]
+        fields = [
+            "name",
+            "tenant",
+            "scopes",
+            "allow_provider",
+            "allow_customer",
+            "customer_external_id",
+            "expires_at",
+            "revoked_at",
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -111,7 +120,17 @@ class ApiKeyForm(forms.ModelForm):
 @admin.register(ApiKey)
 class ApiKeyAdmin(TenantScopedAdmin):
     form = ApiKeyForm
-    list_display = ["name", "prefix", "tenant", "allow_provider", "allow_customer", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    list_display = [
+        "name",
+        "prefix",
+        "tenant",
+        "allow_provider",
+        "allow_customer",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    ]
     list_select_related = ["tenant"]
     readonly_fields = ["prefix", "created_at", "last_used_at"]
     search_fields = ["name", "prefix"]
@@ -130,7 +149,16 @@ class ApiKeyAdmin(TenantScopedAdmin):
 class ConsentEventAdmin(TenantScopedAdmin):
     """The ledger, read-only: no add, change or delete path."""
 
-    list_display = ["created_at", "customer_external_id", "subject", "field", "old_value", "new_value", "actor", "source"]
+    list_display = [
+        "created_at",
+        "customer_external_id",
+        "subject",
+        "field",
+        "old_value",
+        "new_value",
+        "actor",
+        "source",
+    ]
     list_filter = ["source", "subject"]
     search_fields = ["customer_external_id", "actor", "request_id"]
     list_select_related = ["tenant"]

@@ -75,7 +75,9 @@ class PrefCenterAuthentication(authentication.BaseAuthentication):
         scheme, _, token = header.partition(" ")
         token = token.strip()
         if scheme.lower() not in KEY_SCHEMES or not token or " " in token:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header. Use 'Token <key>', 'ApiKey <key>' or 'Bearer <key or JWT>'.")
+            raise exceptions.AuthenticationFailed(
+                "Malformed Authorization header. Use 'Token <key>', 'ApiKey <key>' or 'Bearer <key or JWT>'."
+            )
         if scheme.lower() == "bearer" and token.count(".") == 2:
             credential = self._from_jwt(request, token)
         else:

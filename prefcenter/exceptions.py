@@ -66,7 +66,9 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def summarize(errors: dict[str, list[str]], limit: int = 3) -> str:
-    parts = [f"{path}: {messages[0]}" if path != "non_field_errors" else messages[0] for path, messages in errors.items()]
+    parts = [
+        f"{path}: {messages[0]}" if path != "non_field_errors" else messages[0] for path, messages in errors.items()
+    ]
     text = "; ".join(parts[:limit])
     if len(parts) > limit:
         text += f" (and {len(parts) - limit} more)"
@@ -80,7 +82,9 @@ def error_body(*, status: int, code: str, detail: str, errors: dict[str, list[st
 def reach_error_body(*, status: int, message: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
     if status == HTTPStatus.NOT_FOUND:
         return {"success": False, "message": message, "data": {"error": message}}
-    flat = [f"{path}: {msg}" if path != "non_field_errors" else msg for path, msgs in (errors or {}).items() for msg in msgs]
+    flat = [
+        f"{path}: {msg}" if path != "non_field_errors" else msg for path, msgs in (errors or {}).items() for msg in msgs
+    ]
     return {"success": False, "message": message, "errors": flat}
 
 

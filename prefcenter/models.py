@@ -95,7 +95,9 @@ def hash_key(raw_key: str) -> str:
 class ApiKeyQuerySet(models.QuerySet):
     def active(self) -> ApiKeyQuerySet:
         now = timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
 
 
 class ApiKey(models.Model):
@@ -180,7 +182,8 @@ class ConsentEvent(models.Model):
     customer_id = models.BigIntegerField(db_index=True)
     customer_external_id = models.CharField(max_length=255)
     subject = models.CharField(
-        max_length=300, help_text="What changed: 'customer', 'category:<key>', 'workflow:<identifier>', or '…:*' (global)."
+        max_length=300,
+        help_text="What changed: 'customer', 'category:<key>', 'workflow:<identifier>', or '…:*' (global).",
     )
     field = models.CharField(max_length=64)
     old_value = models.JSONField(null=True)
@@ -231,3 +234,6 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "credential", "key"], name="idempotency_unique_key"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.credential} {self.key} → {self.status_code}"

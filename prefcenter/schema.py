@@ -36,7 +36,10 @@ TENANT_HEADERS = [
 ]
 SELECTION_PARAMETERS = [
     OpenApiParameter(
-        "fields", OpenApiTypes.STR, many=True, explode=False,
+        "fields",
+        OpenApiTypes.STR,
+        many=True,
+        explode=False,
         description="A comma-separated list of fields to include. Dot-notation can be used to select nested fields.",
     ),
     OpenApiParameter(
@@ -101,6 +104,14 @@ class PrefCenterAutoSchema(AutoSchema):
             params.append(IDEMPOTENCY_HEADER)
         return params
 
+    def get_operation_id(self) -> str:
+        # Reach resources and TeamUp profiles share path stems once SCHEMA_PATH_PREFIX is
+        # stripped (`customers_create` twice); the face's name keeps operation ids unique.
+        operation_id = super().get_operation_id()
+        if getattr(self.view, "error_style", "default") == "reach":
+            return f"reach_{operation_id}"
+        return operation_id
+
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         reach = getattr(self.view, "error_style", "default") == "reach"
@@ -117,7 +128,10 @@ class PrefCenterAutoSchema(AutoSchema):
             component = self.resolve_serializer(serializer, "response")
             responses[code] = {
                 "description": ERROR_DESCRIPTIONS[code],
-                "content": {"application/json": {"schema": component.ref}, "application/xml": {"schema": component.ref}},
+                "content": {
+                    "application/json": {"schema": component.ref},
+                    "application/xml": {"schema": component.ref},
+                },
             }
         return responses
 
@@ -131,13 +145,24 @@ class PrefCenterAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: AutoSchema) -> list[dict[str, Any]]:
         return [
-            {"type": "apiKey", "in": "header", "name": "Authorization",
-             "description": "Use the prefix `Token ` followed by the API key."},
-            {"type": "apiKey", "in": "header", "name": "Authorization",
-             "description": "API key authentication. Allowed headers-- \"Authorization: ApiKey <api_key>\"."},
-            {"type": "http", "scheme": "bearer",
-             "description": "`Bearer <api key>`, or `Bearer <JWT>`: a customer token (HS256 with the tenant's secret, "
-                            "`sub` = the customer's external id, `exp` required). A JWT runs in customer mode."},
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "Use the prefix `Token ` followed by the API key.",
+            },
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": 'API key authentication. Allowed headers-- "Authorization: ApiKey <api_key>".',
+            },
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "`Bearer <api key>`, or `Bearer <JWT>`: a customer token (HS256 with the tenant's "
+                "secret, `sub` = the customer's external id, `exp` required). A JWT runs in customer mode.",
+            },
         ]
 
 

@@ -41,7 +41,7 @@ class StrictIntegerField(serializers.IntegerField):
     """An integer, or a string of digits from form/XML bodies; never a bool or a float."""
 
     def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or isinstance(data, float):
+        if isinstance(data, (bool, float)):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -70,7 +70,11 @@ class SelectableMixin:
         if self.fields_tree:
             fields = {name: field for name, field in fields.items() if name in self.fields_tree}
         for name, field in fields.items():
-            self._hand_down(field, self.fields_tree.get(name, {}), self.expand_tree.get(name, {}) if name not in self.expandable_fields else {})
+            self._hand_down(
+                field,
+                self.fields_tree.get(name, {}),
+                self.expand_tree.get(name, {}) if name not in self.expandable_fields else {},
+            )
         return fields
 
     @staticmethod
@@ -105,7 +109,9 @@ class SelectableMixin:
         for name, subtree in expand_tree.items():
             if name not in expandable:
                 allowed = ", ".join(sorted(expandable)) or "nothing"
-                errors.setdefault("expand", []).append(f"Unknown field to expand: '{prefix}{name}'. Expandable: {allowed}.")
+                errors.setdefault("expand", []).append(
+                    f"Unknown field to expand: '{prefix}{name}'. Expandable: {allowed}."
+                )
                 continue
             serializer_class, kwargs = expandable[name]()
             child = serializer_class(**kwargs)
@@ -126,7 +132,9 @@ class SelectableMixin:
             if isinstance(target, SelectableMixin):
                 for key, value in target._selection_errors(subtree, {}, f"{prefix}{name}.").items():
                     errors.setdefault(key, []).extend(value)
-            elif subtree and not isinstance(target, (serializers.DictField, serializers.JSONField, serializers.SerializerMethodField)):
+            elif subtree and not isinstance(
+                target, (serializers.DictField, serializers.JSONField, serializers.SerializerMethodField)
+            ):
                 errors.setdefault("fields", []).append(f"Field '{prefix}{name}' has no nested fields to select.")
         return errors
 

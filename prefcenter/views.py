@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.fields import Tree, parse_tree, query_values
+from prefcenter.idempotency import IdempotencyGuard
 from prefcenter.models import Tenant
 from prefcenter.tenancy import RequestContext, resolve_context
 
@@ -42,6 +43,30 @@ class PrefCenterViewMixin:
     expand_tree: Tree
 
     # -- pipeline ------------------------------------------------------------------
+    def dispatch(self, request, *args: Any, **kwargs: Any):
+        """DRF's dispatch, with POST/PUT/PATCH handlers run inside the idempotency guard."""
+        self.args, self.kwargs = args, kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+        try:
+            self.initial(request, *args, **kwargs)
+            method = request.method.lower()
+            handler = getattr(self, method, self.http_method_not_allowed)
+            if method not in self.http_method_names:
+                handler = self.http_method_not_allowed
+            guard = IdempotencyGuard.for_request(request, self.request_context)
+            if guard is None:
+                response = handler(request, *args, **kwargs)
+            else:
+                response = guard.run(
+                    lambda: self.finalize_response(request, handler(request, *args, **kwargs), *args, **kwargs)
+                )
+        except Exception as exc:
+            response = self.handle_exception(exc)
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
+
     def initial(self, request, *args: Any, **kwargs: Any) -> None:
         self.format_kwarg = self.get_format_suffix(**kwargs)
         neg = self.perform_content_negotiation(request)
@@ -114,7 +139,10 @@ class PrefCenterViewMixin:
         if serializer_class is None or not hasattr(serializer_class, "selection_errors"):
             return
         errors = serializer_class.selection_errors(
-            self.fields_tree, self.expand_tree, **self.get_output_serializer_kwargs(), context=self.get_serializer_context()
+            self.fields_tree,
+            self.expand_tree,
+            **self.get_output_serializer_kwargs(),
+            context=self.get_serializer_context(),
         )
         if errors:
             raise exceptions.ValidationError(errors)
@@ -138,7 +166,10 @@ class PrefCenterViewMixin:
         """Validate a request body with an input serializer; a 400 names every bad field."""
         serializer_class = serializer_class or self.get_serializer_class()
         serializer = serializer_class(
-            data=self.request.data if data is None else data, partial=partial, context=self.get_serializer_context(), **kwargs
+            data=self.request.data if data is None else data,
+            partial=partial,
+            context=self.get_serializer_context(),
+            **kwargs,
         )
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
@@ -171,4 +202,3 @@ class RetrieveMixin:
 
     def retrieve(self, request, *args: Any, **kwargs: Any) -> Response:
         return self.respond(self.get_object())
-

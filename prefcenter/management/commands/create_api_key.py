@@ -11,7 +11,9 @@ class Command(BaseCommand):
         target = parser.add_mutually_exclusive_group(required=True)
         target.add_argument("--tenant", help="Tenant slug the key is bound to.")
         target.add_argument("--platform", action="store_true", help="A platform key reaching every tenant.")
-        parser.add_argument("--scopes", required=True, help="'all' or a comma-separated list, e.g. customers:read,messaging:update")
+        parser.add_argument(
+            "--scopes", required=True, help="'all' or a comma-separated list, e.g. customers:read,messaging:update"
+        )
         parser.add_argument("--mode", choices=["provider", "customer", "both"], default="provider")
         parser.add_argument("--customer", default="", help="External id of the customer a customer-mode key acts for.")
         parser.add_argument("--name", default="")
