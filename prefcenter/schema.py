@@ -95,6 +95,9 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+TEAMUP_ID_DESCRIPTION = "A unique integer value identifying this provider customer profile."
+
+
 class PrefCenterAutoSchema(AutoSchema):
     """Adds the shared headers, selection parameters and error responses to every operation."""
 
@@ -111,6 +114,17 @@ class PrefCenterAutoSchema(AutoSchema):
         if getattr(self.view, "error_style", "default") == "reach":
             return f"reach_{operation_id}"
         return operation_id
+
+    def _get_parameters(self) -> list[dict[str, Any]]:
+        """TeamUp's `{id}` is documented as an integer ("a unique integer value identifying this
+        provider customer profile"), while `notification_preference_id` stays a string matching ^\\d+$."""
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            is_digits = parameter["schema"].get("pattern") == r"^\d+$"
+            if parameter["in"] == "path" and parameter["name"] == "id" and is_digits:
+                parameter["schema"] = {"type": "integer"}
+                parameter.setdefault("description", TEAMUP_ID_DESCRIPTION)
+        return parameters
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
