@@ -160,6 +160,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "no-referrer"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "prefcenter.errors.csrf_failure"
 
 # Request bodies above this size are refused with 413 before they are parsed.
 PREFCENTER_MAX_BODY_BYTES = env_int("PREFCENTER_MAX_BODY_BYTES", 1_048_576)
@@ -173,10 +174,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "prefcenter.parsers.SafeXMLParser",
+        "prefcenter.parsers.TextXMLParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "prefcenter.negotiation.FormatNegotiation",
+    "DEFAULT_METADATA_CLASS": "prefcenter.metadata.PrefCenterMetadata",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "prefcenter.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -203,7 +206,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/(api/(v2/|resources/)?|v1/|v2/)",
     "PREPROCESSING_HOOKS": ["prefcenter.schema.keep_canonical_paths"],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {"DigestEnum": "prefcenter.channels.DIGEST_CHOICES"},
 }
 
 # ---------------------------------------------------------------- prefcenter

@@ -214,6 +214,9 @@ class CustomerSerializer(PrefCenterModelSerializer):
     """A TeamUp-style customer profile."""
 
     object = serializers.SerializerMethodField()
+    # Plain strings in the schema: "" means "not set", which is no email or URI.
+    email = serializers.CharField(read_only=True, help_text="Email address, or \"\" when none is on file.")
+    detail_url = serializers.CharField(read_only=True, help_text="URL of the customer detail page, or \"\".")
 
     class Meta:
         model = Customer

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 
 from prefcenter.exceptions import error_body, reach_error_body
 from prefcenter.middleware import is_api_path
@@ -29,5 +30,13 @@ def api_aware_500(request: HttpRequest) -> HttpResponse:
     return defaults.server_error(request)
 
 
+@csrf_exempt
 def api_route_not_found(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     return _json(request, 404, "Not found.", "not_found")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """API routes use header credentials, never cookies; a CSRF refusal there still answers JSON."""
+    if is_api_path(request.path):
+        return _json(request, 403, f"CSRF verification failed: {reason}", "csrf_failed")
+    return csrf.csrf_failure(request, reason)
