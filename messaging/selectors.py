@@ -1,0 +1,102 @@
+"""Reads of the category catalog and of category preferences, always scoped to one tenant."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+
+from customers.models import Customer
+from messaging.models import Category, CategoryPreference
+from prefcenter.channels import DIGEST_INSTANT, EMAIL, IN_APP, PUSH
+from prefcenter.exceptions import PrefCenterError
+from prefcenter.models import Tenant
+
+# The query value that names the global default row where a category key is expected
+# (`?category=null`); category keys may therefore not be "null".
+GLOBAL_CATEGORY = "null"
+
+
+def category_list(*, tenant: Tenant) -> QuerySet[Category]:
+    return Category.objects.filter(tenant=tenant)
+
+
+def category_get(*, tenant: Tenant, key: str) -> Category:
+    """The tenant's category with this key, or a 404 (another tenant's category is a 404 too)."""
+    category = Category.objects.filter(tenant=tenant, key=key).first()
+    if category is None:
+        raise PrefCenterError(
+            f"Category '{key}' not found. List the catalog with GET /v1/messaging/categories.",
+            code="not_found",
+            status=404,
+            errors={"category": [f"No category with key '{key}' in this tenant."]},
+        )
+    return category
+
+
+def category_get_or_global(*, tenant: Tenant, key: str | None) -> Category | None:
+    """A category by key; None, "" and "null" name the caller's global default (no category)."""
+    if key is None or key in ("", GLOBAL_CATEGORY):
+        return None
+    return category_get(tenant=tenant, key=key)
+
+
+def category_preference_list(
+    *, tenant: Tenant, customer: Customer, category: Category | None = None, only_global: bool = False
+) -> QuerySet[CategoryPreference]:
+    """One customer's explicit choices, global default included; optionally one category or the global row only.
+
+    The category is joined so that the key and the expanded category cost no extra query.
+    """
+    queryset = CategoryPreference.objects.filter(tenant=tenant, customer=customer).select_related("category")
+    if only_global:
+        return queryset.filter(category__isnull=True)
+    if category is not None:
+        return queryset.filter(category=category)
+    return queryset
+
+
+def category_preference_get(*, tenant: Tenant, customer: Customer, public_id: str) -> CategoryPreference:
+    """One of this customer's preferences by its public id; anyone else's (or a malformed id) is a 404."""
+    try:
+        parsed = uuid.UUID(str(public_id))
+    except ValueError:
+        parsed = None
+    preference = (
+        category_preference_list(tenant=tenant, customer=customer).filter(public_id=parsed).first() if parsed else None
+    )
+    if preference is None:
+        raise PrefCenterError(f"Preference '{public_id}' not found.", code="not_found", status=404)
+    return preference
+
+
+def category_preference_find(*, customer: Customer, category: Category | None) -> CategoryPreference | None:
+    """The customer's row for this category (None = the global row), if they chose one."""
+    queryset = CategoryPreference.objects.filter(customer=customer).select_related("category")
+    if category is None:
+        return queryset.filter(category__isnull=True).first()
+    return queryset.filter(category=category).first()
+
+
+def category_preference_defaults(*, tenant: Tenant, category: Category | None) -> dict[str, bool | str]:
+    """What a PUT stores for a field it omits (PUT replaces the whole preference).
+
+    Each channel switch takes the category's default for that channel; for the global
+    default (no category), the tenant's channel default (true unless the tenant said
+    otherwise). `digest` takes `instant`, as the messaging contract documents, whatever
+    the category's default digest.
+    """
+    if category is not None:
+        return {
+            "in_app_enabled": category.default_in_app,
+            "email_enabled": category.default_email,
+            "push_enabled": category.default_push,
+            "digest": DIGEST_INSTANT,
+        }
+    channel_defaults = tenant.channel_defaults or {}
+    return {
+        "in_app_enabled": bool(channel_defaults.get(IN_APP, True)),
+        "email_enabled": bool(channel_defaults.get(EMAIL, True)),
+        "push_enabled": bool(channel_defaults.get(PUSH, True)),
+        "digest": DIGEST_INSTANT,
+    }
