@@ -1,3 +1,41 @@
-"""Routes for the subscribers app."""
+"""Routes for the subscribers app: /v2 (Novu) and the TeamUp notification preference face under /api/v2/customers."""
 
-urlpatterns: list = []
+from django.urls import include, path, re_path
+
+from prefcenter.routers import OptionalSlashRouter
+from subscribers.views import (
+    NotificationPreferenceDetailView,
+    NotificationPreferenceListView,
+    SubscriberPreferencesBulkView,
+    SubscriberPreferencesView,
+    SubscriberViewSet,
+    WorkflowViewSet,
+)
+
+router = OptionalSlashRouter()
+router.register("v2/workflows", WorkflowViewSet, basename="workflow")
+router.register("v2/subscribers", SubscriberViewSet, basename="subscriber")
+
+urlpatterns = [
+    re_path(
+        r"^v2/subscribers/(?P<subscriberId>[^/]+)/preferences/bulk/?$",
+        SubscriberPreferencesBulkView.as_view(),
+        name="subscriber-preferences-bulk",
+    ),
+    re_path(
+        r"^v2/subscribers/(?P<subscriberId>[^/]+)/preferences/?$",
+        SubscriberPreferencesView.as_view(),
+        name="subscriber-preferences",
+    ),
+    re_path(
+        r"^api/v2/customers/(?P<id>[^/]+)/notification_preferences/?$",
+        NotificationPreferenceListView.as_view(),
+        name="customer-notification-preferences",
+    ),
+    re_path(
+        r"^api/v2/customers/(?P<id>[^/]+)/notification_preferences/(?P<notification_preference_id>[^/]+)/?$",
+        NotificationPreferenceDetailView.as_view(),
+        name="customer-notification-preference",
+    ),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,117 @@
+"""The workflow catalog and the workflow preferences customers choose (Novu contract, TeamUp face).
+
+A `Workflow` is a tenant's catalog entry: the channels it uses, their defaults, whether
+it is critical, its messaging category. Its integer `id` is TeamUp's
+`notification_preference_id`, its `identifier` TeamUp's `type` and Novu's workflowId.
+
+A `WorkflowPreference` exists only where a customer chose (principle 2); `workflow`
+empty is the customer's global switch (`workflow:*`). Every value is nullable: NULL
+means "inherit" from the next layer (subscribers/resolution.py).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from customers.models import Customer
+from messaging.models import Category
+from prefcenter.channels import CHANNELS
+from prefcenter.models import Tenant
+
+
+def validate_channel_list(value: object) -> None:
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise ValidationError("Must be a list of channel names.")
+    unknown = sorted(set(value) - set(CHANNELS))
+    if unknown:
+        raise ValidationError(f"Unknown channels: {', '.join(unknown)}. Known: {', '.join(CHANNELS)}.")
+    if len(set(value)) != len(value):
+        raise ValidationError("Channels must not repeat.")
+
+
+def validate_channel_defaults(value: object) -> None:
+    if not isinstance(value, dict):
+        raise ValidationError("Must be an object of channel → true/false.")
+    unknown = sorted(set(value) - set(CHANNELS))
+    if unknown:
+        raise ValidationError(f"Unknown channels: {', '.join(unknown)}. Known: {', '.join(CHANNELS)}.")
+    if not all(isinstance(v, bool) for v in value.values()):
+        raise ValidationError("Channel defaults must be true or false.")
+
+
+def validate_tags(value: object) -> None:
+    if not isinstance(value, list) or not all(isinstance(t, str) and 0 < len(t) <= 100 for t in value):
+        raise ValidationError("Must be a list of non-empty strings of at most 100 characters.")
+
+
+class Workflow(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="workflows")
+    identifier = models.CharField(max_length=200, help_text="Novu workflowId; TeamUp `type`.")
+    slug = models.SlugField(max_length=200)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="workflows")
+    critical = models.BooleanField(default=False, help_text="Always sent; customers cannot turn it off.")
+    channels = models.JSONField(default=list, blank=True, validators=[validate_channel_list])
+    defaults = models.JSONField(
+        default=dict, blank=True, validators=[validate_channel_defaults],
+        help_text="Channel → true/false when the customer has not chosen; absent = the category/tenant default.",
+    )
+    tags = models.JSONField(default=list, blank=True, validators=[validate_tags])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, help_text="Novu updatedAt.")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "identifier"], name="workflow_unique_identifier"),
+            models.UniqueConstraint(fields=["tenant", "slug"], name="workflow_unique_slug"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.identifier
+
+
+class WorkflowPreference(models.Model):
+    """One customer's explicit choice for one workflow (or, with no workflow, for all of them).
+
+    NULLs are distinct in SQL unique indexes, so two partial unique constraints keep one
+    row per (customer, workflow) and one global row per customer, on SQLite and PostgreSQL.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="workflow_preferences")
+    workflow = models.ForeignKey(
+        Workflow, null=True, blank=True, on_delete=models.CASCADE, related_name="preferences"
+    )
+    enabled = models.BooleanField(null=True, blank=True, help_text="Master switch; empty = inherit.")
+    email = models.BooleanField(null=True, blank=True)
+    sms = models.BooleanField(null=True, blank=True)
+    in_app = models.BooleanField(null=True, blank=True)
+    chat = models.BooleanField(null=True, blank=True)
+    push = models.BooleanField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "workflow"], condition=Q(workflow__isnull=False), name="workflow_pref_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(workflow__isnull=True), name="workflow_pref_unique_global"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.workflow.identifier if self.workflow_id else '(global)'}"
+
+    @property
+    def subject(self) -> str:
+        return f"workflow:{self.workflow.identifier}" if self.workflow_id else "workflow:*"
+
+    def channel_values(self) -> dict[str, bool | None]:
+        return {channel: getattr(self, channel) for channel in CHANNELS}

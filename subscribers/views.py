@@ -1,0 +1,364 @@
+"""Subscribers endpoints: the workflow catalog, Novu subscribers and preferences (seed 002),
+and the TeamUp customer notification preference face (seed 000).
+
+Views only parse, call a selector or a service, and serialize; the rules live in
+subscribers/resolution.py and are reached through subscribers/selectors.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from http import HTTPStatus
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from customers.models import Customer
+from customers.selectors import customer_get
+from customers.services import customer_create, customer_delete, customer_update
+from prefcenter.exceptions import PrefCenterError
+from prefcenter.fields import query_values
+from prefcenter.views import ListMixin, PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
+from subscribers.models import Workflow
+from subscribers.resolution import NOT_CAPABLE_MESSAGES, NOT_TOGGLEABLE_MESSAGES
+from subscribers.selectors import (
+    CustomerResolution,
+    ResolvedWorkflow,
+    customer_resolution_one,
+    customer_resolutions,
+    workflow_get,
+    workflow_list,
+    workflow_matches,
+    workflows_by_ref,
+)
+from subscribers.serializers import (
+    FACE_CHANNELS,
+    BulkPreferencesSerializer,
+    NotificationPreferencePatchSerializer,
+    NotificationPreferenceSerializer,
+    PreferencesPatchSerializer,
+    SubscriberDeletedSerializer,
+    SubscriberPreferencesSerializer,
+    SubscriberSerializer,
+    SubscriberWriteSerializer,
+    WorkflowSerializer,
+    WorkflowWriteSerializer,
+    effective,
+)
+from subscribers.services import (
+    PreferenceChange,
+    workflow_create,
+    workflow_delete,
+    workflow_preference_update,
+    workflow_preferences_bulk_update,
+    workflow_update,
+)
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("tags", OpenApiTypes.STR, many=True, explode=False,
+                     description="Only workflows with at least one of these tags (comma-separated or repeated)."),
+    OpenApiParameter("category", OpenApiTypes.STR, description="Only workflows of this messaging category key."),
+]
+
+
+def _filters(request) -> dict[str, Any]:
+    tags = [t.strip() for value in query_values(request.query_params, "tags") for t in value.split(",") if t.strip()]
+    category = request.query_params.get("category")
+    return {"tags": tags, "category": category.strip() if category is not None else None}
+
+
+# ----------------------------------------------------------------------------- the workflow catalog
+
+
+class WorkflowViewSet(ListMixin, RetrieveMixin, PrefCenterViewSet):
+    """`/v2/workflows`: the tenant's workflow catalog (provider mode; `catalog:write` for writes).
+
+    `{workflowId}` in the path is the identifier or the slug.
+    """
+
+    queryset = Workflow.objects.select_related("category")
+    serializer_class = WorkflowSerializer
+    lookup_url_kwarg = "workflowId"
+    lookup_value_regex = "[^/]+"
+    read_scope = "subscribers:read"
+    write_scope = "catalog:write"
+    provider_only_actions = ("list", "retrieve", "create", "partial_update", "destroy")
+    filter_backends: list = []
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if hasattr(self, "request_context"):
+            context["tenant"] = self.tenant
+        return context
+
+    def get_object(self) -> Workflow:
+        return workflow_get(tenant=self.tenant, ref=self.kwargs["workflowId"])
+
+    def filter_queryset(self, queryset):
+        filters = _filters(self.request)
+        if filters["category"] is not None:
+            queryset = queryset.filter(category__key=filters["category"])
+        if filters["tags"]:
+            wanted = set(filters["tags"])
+            ids = [pk for pk, tags in queryset.values_list("id", "tags") if wanted & set(tags or [])]
+            queryset = queryset.filter(pk__in=ids)
+        return queryset
+
+    @extend_schema(parameters=FILTER_PARAMETERS)
+    def list(self, request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=WorkflowWriteSerializer, responses={201: WorkflowSerializer})
+    def create(self, request, *args: Any, **kwargs: Any) -> Response:
+        serializer = WorkflowWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        workflow = workflow_create(tenant=self.tenant, actor=self.actor, **serializer.to_service_kwargs())
+        return self.respond(workflow, HTTPStatus.CREATED)
+
+    @extend_schema(request=WorkflowWriteSerializer, responses={200: WorkflowSerializer})
+    def partial_update(self, request, *args: Any, **kwargs: Any) -> Response:
+        workflow = self.get_object()
+        serializer = WorkflowWriteSerializer(data=request.data, partial=True, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        changes = serializer.to_service_kwargs()
+        if changes.pop("identifier", workflow.identifier) != workflow.identifier:
+            raise PrefCenterError(
+                "workflowId cannot be changed: preferences and the consent ledger refer to it.",
+                errors={"workflowId": ["Cannot be changed once set."]},
+            )
+        return self.respond(workflow_update(workflow=workflow, actor=self.actor, **changes))
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, *args: Any, **kwargs: Any) -> Response:
+        workflow_delete(workflow=self.get_object(), actor=self.actor)
+        return Response(status=HTTPStatus.NO_CONTENT)
+
+
+# ----------------------------------------------------------------------------- Novu subscribers
+
+
+class SubscriberMixin:
+    """The path's `{subscriberId}` as the tenant's customer; customer mode reaches only itself (404 otherwise)."""
+
+    def get_subscriber(self) -> Customer:
+        external_id = self.kwargs["subscriberId"]
+        self.check_customer_access(external_id)
+        return customer_get(tenant=self.tenant, external_id=external_id)
+
+
+class SubscriberViewSet(SubscriberMixin, PrefCenterViewSet):
+    """`/v2/subscribers`: a subscriber is a customer; `subscriberId` is its external id."""
+
+    queryset = Customer.objects.all()
+    serializer_class = SubscriberSerializer
+    lookup_url_kwarg = "subscriberId"
+    lookup_value_regex = "[^/]+"
+    customer_field = "external_id"
+    read_scope = "subscribers:read"
+    write_scope = "subscribers:write"
+    provider_only_actions = ("create", "destroy")
+    pagination_class = None
+    filter_backends: list = []
+
+    @extend_schema(request=SubscriberWriteSerializer, responses={201: SubscriberSerializer})
+    def create(self, request, *args: Any, **kwargs: Any) -> Response:
+        serializer = SubscriberWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = serializer.to_model_fields()
+        external_id = fields.pop("external_id")
+        customer = customer_create(tenant=self.tenant, actor=self.actor, external_id=external_id, **fields)
+        return self.respond(customer, HTTPStatus.CREATED)
+
+    def retrieve(self, request, *args: Any, **kwargs: Any) -> Response:
+        return self.respond(self.get_subscriber())
+
+    @extend_schema(request=SubscriberWriteSerializer, responses={200: SubscriberSerializer})
+    def partial_update(self, request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_subscriber()
+        serializer = SubscriberWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        fields = serializer.to_model_fields()
+        if fields.pop("external_id", customer.external_id) != customer.external_id:
+            raise PrefCenterError(
+                "subscriberId cannot be changed.", errors={"subscriberId": ["Must equal the subscriberId in the path."]}
+            )
+        return self.respond(customer_update(customer=customer, actor=self.actor, **fields))
+
+    @extend_schema(responses={200: SubscriberDeletedSerializer})
+    def destroy(self, request, *args: Any, **kwargs: Any) -> Response:
+        customer_delete(customer=self.get_subscriber(), actor=self.actor)
+        return Response({"acknowledged": True, "status": "deleted"})
+
+
+# ----------------------------------------------------------------------------- Novu preferences
+
+
+class SubscriberPreferencesView(SubscriberMixin, PrefCenterAPIView):
+    """`GET`/`PATCH /v2/subscribers/{subscriberId}/preferences` (seed 002), effective values.
+
+    GET filters with `tags` (any of them) and `category` (a messaging category key).
+    PATCH `{channels, workflowId?}`: without workflowId the global preferences change;
+    only the channels sent change; the answer is the GET shape, unfiltered.
+    """
+
+    serializer_class = SubscriberPreferencesSerializer
+    read_scope = "subscribers:read"
+    write_scope = "subscribers:write"
+
+    def resolution(self, customer: Customer, *, filtered: bool) -> CustomerResolution:
+        resolution = customer_resolutions(tenant=self.tenant, customer=customer)
+        if filtered:
+            filters = _filters(self.request)
+            workflows = [item for item in resolution.workflows if workflow_matches(item.workflow, **filters)]
+            resolution = dataclasses.replace(resolution, workflows=workflows)
+        return resolution
+
+    @extend_schema(parameters=FILTER_PARAMETERS, responses={200: SubscriberPreferencesSerializer})
+    def get(self, request, *args: Any, **kwargs: Any) -> Response:
+        return self.respond(self.resolution(self.get_subscriber(), filtered=True))
+
+    @extend_schema(
+        request=PreferencesPatchSerializer,
+        responses={200: SubscriberPreferencesSerializer},
+        summary="Update subscriber preferences",
+        description="Update subscriber preferences by its unique key identifier subscriberId. workflowId is "
+        "optional field, if provided, this API will update that workflow preference, otherwise it will update "
+        "global preferences",
+    )
+    def patch(self, request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_subscriber()
+        data = self.validated(PreferencesPatchSerializer)
+        workflow = None
+        if "workflowId" in data:
+            workflow = workflow_get(tenant=self.tenant, ref=data["workflowId"], allow_id=True)
+        workflow_preference_update(
+            tenant=self.tenant, customer=customer, workflow=workflow, channels=data["channels"], actor=self.actor
+        )
+        return self.respond(self.resolution(customer, filtered=False))
+
+
+class SubscriberPreferencesBulkView(SubscriberMixin, PrefCenterAPIView):
+    """`PATCH /v2/subscribers/{subscriberId}/preferences/bulk`: `{preferences: [{channels, workflowId}]}`,
+    up to 100 items, all or nothing; answers with the GET shape."""
+
+    serializer_class = SubscriberPreferencesSerializer
+    write_scope = "subscribers:write"
+
+    @extend_schema(request=BulkPreferencesSerializer, responses={200: SubscriberPreferencesSerializer})
+    def patch(self, request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_subscriber()
+        items = self.validated(BulkPreferencesSerializer)["preferences"]
+        found = workflows_by_ref(tenant=self.tenant, refs=[item["workflowId"] for item in items], allow_id=True)
+        missing = {
+            f"preferences.{index}.workflowId": [f"No workflow '{item['workflowId']}' in this tenant."]
+            for index, item in enumerate(items)
+            if item["workflowId"] not in found
+        }
+        if missing:
+            raise PrefCenterError(
+                "Unknown workflows: nothing was changed.", code="not_found", status=404, errors=missing
+            )
+        changes = [PreferenceChange(workflow=found[item["workflowId"]], values=item["channels"]) for item in items]
+        workflow_preferences_bulk_update(tenant=self.tenant, customer=customer, changes=changes, actor=self.actor)
+        return self.respond(customer_resolutions(tenant=self.tenant, customer=customer))
+
+
+# ----------------------------------------------------------------------------- TeamUp face (seed 000)
+
+
+class NotificationPreferenceMixin:
+    """The path's customer `{id}` (integer) in the tenant; customer mode reaches only itself (404 otherwise)."""
+
+    serializer_class = NotificationPreferenceSerializer
+    read_scope = "subscribers:read"
+    write_scope = "subscribers:write"
+
+    def get_customer(self) -> Customer:
+        raw = str(self.kwargs["id"])
+        customer = None
+        if raw.isdigit() and len(raw) < 19:
+            customer = Customer.objects.filter(tenant=self.tenant, pk=int(raw)).first()
+        if customer is None:
+            raise PrefCenterError("Customer not found.", code="not_found", status=404)
+        self.check_customer_access(customer.external_id)
+        return customer
+
+
+class NotificationPreferenceListView(NotificationPreferenceMixin, PrefCenterAPIView):
+    """`GET /api/v2/customers/{id}/notification_preferences`: one entry per workflow of the tenant, paginated."""
+
+    queryset = Workflow.objects.none()  # for the schema generator only; the rows come from the selectors
+
+    @extend_schema(responses={200: NotificationPreferenceSerializer(many=True)})
+    def get(self, request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_customer()
+        page = self.paginate_queryset(workflow_list(tenant=self.tenant))
+        items = customer_resolutions(tenant=self.tenant, customer=customer, workflows=page).workflows
+        return self.get_paginated_response(self.serialize(items, many=True))
+
+
+class NotificationPreferenceDetailView(NotificationPreferenceMixin, PrefCenterAPIView):
+    """`GET`/`PATCH /api/v2/customers/{id}/notification_preferences/{notification_preference_id}` (`^\\d+$`).
+
+    PATCH `{sms_enabled?, email_enabled?}` stores the customer's choice on the workflow
+    preference. Turning on a channel that is not capable (for SMS: the workflow uses SMS,
+    a phone number, no SMS opt-out) or changing one that is not toggleable (critical,
+    mandatory category, channel not used) is a 400 saying why; sending a non-toggleable
+    channel's current value is accepted and changes nothing.
+    """
+
+    def get_item(self, customer: Customer) -> ResolvedWorkflow:
+        raw = str(self.kwargs["notification_preference_id"])
+        workflow = (
+            workflow_list(tenant=self.tenant).filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 19 else None
+        )
+        if workflow is None:
+            raise PrefCenterError("Notification preference not found.", code="not_found", status=404)
+        return customer_resolution_one(tenant=self.tenant, customer=customer, workflow=workflow)
+
+    @extend_schema(responses={200: NotificationPreferenceSerializer})
+    def get(self, request, *args: Any, **kwargs: Any) -> Response:
+        return self.respond(self.get_item(self.get_customer()))
+
+    @extend_schema(request=NotificationPreferencePatchSerializer, responses={200: NotificationPreferenceSerializer})
+    def patch(self, request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_customer()
+        item = self.get_item(customer)
+        data = self.validated(NotificationPreferencePatchSerializer)
+        channels = self.channel_changes(item, data)
+        if channels:
+            workflow_preference_update(
+                tenant=self.tenant, customer=customer, workflow=item.workflow, channels=channels, actor=self.actor
+            )
+            item = customer_resolution_one(tenant=self.tenant, customer=customer, workflow=item.workflow)
+        return self.respond(item)
+
+    @staticmethod
+    def channel_changes(item: ResolvedWorkflow, data: dict[str, bool]) -> dict[str, bool]:
+        """The channel values to store, or a 400 naming every refused field and why."""
+        errors: dict[str, list[str]] = {}
+        channels: dict[str, bool] = {}
+        capabilities, toggles = item.capabilities, item.toggleability
+        for channel in FACE_CHANNELS:
+            name = f"{channel}_enabled"
+            if name not in data:
+                continue
+            wanted = data[name]
+            current = effective(item, channel)
+            if wanted and not capabilities[channel].capable:
+                reasons = " ".join(NOT_CAPABLE_MESSAGES[r] for r in capabilities[channel].reasons)
+                errors[name] = [f"{channel.upper() if channel == 'sms' else 'Email'} is not capable: {reasons}"]
+            elif not toggles[channel].toggleable:
+                if wanted != current:
+                    errors[name] = [f"Not toggleable: {NOT_TOGGLEABLE_MESSAGES[toggles[channel].reason or '']}"]
+            else:
+                channels[channel] = wanted
+        if errors:
+            raise PrefCenterError(
+                "Invalid input: " + "; ".join(f"{k}: {v[0]}" for k, v in errors.items()),
+                code="not_changeable",
+                errors=errors,
+            )
+        return channels

@@ -1,0 +1,122 @@
+"""/v2/workflows: the catalog (provider mode; catalog:write for writes)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+
+from subscribers.models import Workflow
+from tests.factories import make_api_key, make_customer_token
+from tests.subscribers.conftest import make_category, make_workflow
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_answers_201_with_the_workflow_when_body_valid(api, tenant):
+    make_category(tenant, "shipping")
+    body = {"workflowId": "order-shipped", "name": "Order shipped", "tags": ["orders"], "category": "shipping",
+            "critical": False, "channels": ["sms", "email"], "defaults": {"sms": False}}
+    response = api.post("/v2/workflows", body, format="json")
+    assert response.status_code == HTTPStatus.CREATED, response.json()
+    data = response.json()
+    workflow = Workflow.objects.get()
+    assert data == {
+        "id": workflow.pk, "workflowId": "order-shipped", "slug": "order-shipped", "name": "Order shipped",
+        "description": "", "tags": ["orders"], "category": "shipping", "critical": False,
+        "channels": ["email", "sms"], "defaults": {"sms": False},
+        "createdAt": data["createdAt"], "updatedAt": data["updatedAt"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "No id"}, "workflowId"),
+        ({"workflowId": "x", "name": "X", "channels": ["fax"]}, "channels.0"),
+        ({"workflowId": "x", "name": "X", "defaults": {"fax": True}}, "defaults.fax"),
+        ({"workflowId": "x", "name": "X", "defaults": {"email": "yes"}}, "defaults.email"),
+        ({"workflowId": "x", "name": "X", "critical": 1}, "critical"),
+        ({"workflowId": "x", "name": "X", "category": "nope"}, "category"),
+        ({"workflowId": "x", "name": "X", "colour": "red"}, "colour"),
+        ({"workflowId": "a/b", "name": "X"}, "workflowId"),
+    ],
+)
+def test_create_answers_400_naming_the_field_when_input_bad(api, tenant, unchanged, body, field):
+    with unchanged():
+        response = api.post("/v2/workflows", body, format="json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert field in response.json()["errors"], response.json()
+
+
+def test_create_answers_409_when_identifier_exists(api, tenant, unchanged):
+    make_workflow(tenant, "dup")
+    with unchanged():
+        response = api.post("/v2/workflows", {"workflowId": "dup", "name": "Dup"}, format="json")
+    assert response.status_code == HTTPStatus.CONFLICT
+
+
+def test_create_answers_403_when_key_lacks_catalog_write(client_for, tenant, unchanged):
+    client = client_for(make_api_key(tenant, scopes=["subscribers:read", "subscribers:write"])[1])
+    with unchanged():
+        response = client.post("/v2/workflows", {"workflowId": "x", "name": "X"}, format="json")
+    assert response.status_code == HTTPStatus.FORBIDDEN
+
+
+def test_list_filters_by_tag_and_category_when_asked(api, tenant):
+    news = make_category(tenant, "news")
+    make_workflow(tenant, "a", tags=["orders"])
+    make_workflow(tenant, "b", tags=["news"], category=news)
+    make_workflow(tenant, "c", tags=["orders", "news"])
+    assert [w["workflowId"] for w in api.get("/v2/workflows?tags=orders").json()["results"]] == ["a", "c"]
+    assert [w["workflowId"] for w in api.get("/v2/workflows?category=news").json()["results"]] == ["b"]
+    assert api.get("/v2/workflows").json()["count"] == 3
+
+
+def test_list_runs_fixed_queries_when_workflows_grow(api, tenant, django_assert_max_num_queries):
+    news = make_category(tenant, "news")
+    for i in range(40):
+        make_workflow(tenant, f"w-{i}", category=news)
+    with django_assert_max_num_queries(4):
+        response = api.get("/v2/workflows?expand=category")
+    assert response.json()["results"][0]["category"] == {"key": "news", "name": "News", "description": "",
+                                                          "mandatory": False}
+
+
+def test_retrieve_finds_by_slug_when_identifier_differs(api, tenant):
+    make_workflow(tenant, "order_shipped", slug="order-shipped")
+    assert api.get("/v2/workflows/order-shipped").json()["workflowId"] == "order_shipped"
+    assert api.get("/v2/workflows/order_shipped").status_code == HTTPStatus.OK
+
+
+def test_retrieve_answers_404_when_workflow_belongs_to_another_tenant(api, other_tenant):
+    make_workflow(other_tenant, "theirs")
+    response = api.get("/v2/workflows/theirs")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json()["code"] == "not_found"
+
+
+def test_patch_changes_fields_when_valid(api, tenant):
+    make_workflow(tenant, "w", channels=["email"])
+    response = api.patch("/v2/workflows/w", {"name": "Renamed", "channels": ["email", "sms"]}, format="json")
+    assert response.status_code == HTTPStatus.OK
+    assert (response.json()["name"], response.json()["channels"]) == ("Renamed", ["email", "sms"])
+
+
+def test_patch_answers_400_when_identifier_changes(api, tenant, unchanged):
+    make_workflow(tenant, "w")
+    with unchanged():
+        response = api.patch("/v2/workflows/w", {"workflowId": "other"}, format="json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "workflowId" in response.json()["errors"]
+
+
+def test_delete_answers_204_when_workflow_exists(api, tenant):
+    make_workflow(tenant, "w")
+    assert api.delete("/v2/workflows/w").status_code == HTTPStatus.NO_CONTENT
+    assert not Workflow.objects.exists()
+
+
+def test_catalog_answers_403_when_customer_mode(client_for, tenant, customer):
+    client = client_for(make_customer_token(tenant, customer.external_id), scheme="Bearer")
+    assert client.get("/v2/workflows").status_code == HTTPStatus.FORBIDDEN
