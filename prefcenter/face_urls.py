@@ -1,3 +1,24 @@
 """Face routes (top of the stack): self-service page, signed links, one-click unsubscribe, delivery evaluation."""
 
-urlpatterns: list = []
+from django.urls import re_path
+
+from prefcenter import evaluation
+from prefcenter.selfservice import views as selfservice
+
+TOKEN = r"(?P<token>[A-Za-z0-9_:\-]{1,512})"
+
+urlpatterns: list = [
+    re_path(rf"^p/{TOKEN}/?$", selfservice.preferences_page, name="selfservice-preferences"),
+    re_path(rf"^u/{TOKEN}/?$", selfservice.unsubscribe_page, name="selfservice-unsubscribe"),
+    re_path(
+        r"^v1/customers/(?P<external_id>[^/]+)/preference-links/?$",
+        selfservice.PreferenceLinksView.as_view(),
+        name="preference-links",
+    ),
+    re_path(r"^v1/deliveries/evaluate/?$", evaluation.DeliveryEvaluationView.as_view(), name="delivery-evaluate"),
+    re_path(
+        r"^v2/subscribers/(?P<subscriberId>[^/]+)/preferences/explain/?$",
+        evaluation.PreferenceExplainView.as_view(),
+        name="preference-explain",
+    ),
+]

@@ -1,0 +1,284 @@
+"""The self-service face: the preference page, one-click unsubscribe, and the link-issuing API.
+
+The page and the unsubscribe endpoint are plain Django views with no API authentication:
+the signed token in the URL is the credential (prefcenter/selfservice/links.py). Every
+response of theirs is private and uncacheable, sends no referrer (the URL is a secret)
+and may not be framed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import cache, wraps
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.decorators import decorator_from_middleware
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from customers.selectors import customer_get
+from prefcenter.exceptions import PrefCenterError
+from prefcenter.ledger import Actor
+from prefcenter.models import ConsentEvent
+from prefcenter.selfservice import links
+from prefcenter.selfservice.forms import PreferencesForm
+from prefcenter.selfservice.serializers import PreferenceLinkRequestSerializer, PreferenceLinksSerializer
+from prefcenter.selfservice.services import (
+    everything_set,
+    one_click_unsubscribe,
+    preferences_save,
+    unsubscribe_describe,
+)
+from prefcenter.selfservice.state import page_state
+from prefcenter.selfservice.summary import saved_changes
+from prefcenter.views import PrefCenterAPIView
+
+STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "selfservice" / "page.css"
+
+
+@cache
+def stylesheet() -> tuple[str, str]:
+    """The page's CSS, inlined (no static file server needed), and its CSP hash."""
+    css = STYLESHEET.read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    return css, f"'sha256-{digest}'"
+
+
+def private_page(view):
+    """Headers for every self-service response: no caching, no referrer, no framing, no third-party anything."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Frame-Options"] = "DENY"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Content-Security-Policy"] = (
+            f"default-src 'none'; style-src {stylesheet()[1]}; img-src 'self' data:; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        )
+        return response
+
+    return wrapped
+
+
+class LinkCsrfViewMiddleware(CsrfViewMiddleware):
+    """Django's CSRF check (cookie + form token), fitted to a page that sends no referrer.
+
+    With `Referrer-Policy: no-referrer` browsers send `Origin: null` and no Referer on the
+    page's own form posts, which Django's origin and referer checks would refuse. Those two
+    checks are relaxed for exactly that case; the token check stays, and the URL itself carries
+    an unguessable signed token, so a forged request would need the secret it is meant to protect.
+    """
+
+    def _origin_verified(self, request: HttpRequest) -> bool:
+        return request.META.get("HTTP_ORIGIN") == "null" or super()._origin_verified(request)
+
+    def _check_referer(self, request: HttpRequest) -> None:
+        if request.META.get("HTTP_REFERER"):
+            super()._check_referer(request)
+
+
+link_csrf_protect = decorator_from_middleware(LinkCsrfViewMiddleware)
+
+
+def render_page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = HTTPStatus.OK
+) -> HttpResponse:
+    context = {"stylesheet": stylesheet()[0], **context}
+    return render(request, f"selfservice/{template}", context, status=status)
+
+
+def link_error(request: HttpRequest, exc: links.InvalidLink) -> HttpResponse:
+    """A friendly page for a link that does not work, saying how to get a new one. Nothing changes."""
+    if isinstance(exc, links.ExpiredLink):
+        status, kind = HTTPStatus.GONE, "expired"
+    elif isinstance(exc, links.RevokedLink):
+        status, kind = HTTPStatus.GONE, "revoked"
+    else:
+        status, kind = HTTPStatus.BAD_REQUEST, "invalid"
+    return render_page(request, "link_error.html", {"kind": kind}, status=status)
+
+
+def page_actor(request: HttpRequest, grant: links.LinkGrant, source: str) -> Actor:
+    return Actor.from_request(request, label=f"customer:{grant.customer.external_id}", source=source)
+
+
+def customer_language(grant: links.LinkGrant) -> str | None:
+    """The customer's locale when the page speaks it (else the browser's, via LocaleMiddleware)."""
+    locale = (grant.customer.locale or "").replace("_", "-").lower()
+    supported = {code for code, _name in settings.LANGUAGES}
+    for candidate in (locale, locale.split("-")[0]):
+        if candidate in supported:
+            return candidate
+    return None
+
+
+def with_grant(purpose: str):
+    """Verify the link before the view runs; a bad link answers the error page and the view never runs."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                grant = links.link_verify(token, purpose=purpose)
+            except links.InvalidLink as exc:
+                return link_error(request, exc)
+            language = customer_language(grant)
+            if language is None:
+                return view(request, grant, *args, **kwargs)
+            with translation.override(language):
+                response = view(request, grant, *args, **kwargs)
+                response["Content-Language"] = language
+                return response
+
+        return wrapped
+
+    return decorator
+
+
+# ---------------------------------------------------------------------- the preference page
+
+
+@private_page
+@csrf_exempt  # the link-aware CSRF check below replaces the global one
+@link_csrf_protect
+@require_http_methods(["GET", "HEAD", "POST"])
+@with_grant(links.PURPOSE_PREFERENCES)
+def preferences_page(request: HttpRequest, grant: links.LinkGrant) -> HttpResponse:
+    state = page_state(customer=grant.customer)
+    if request.method == "POST":
+        actor = page_actor(request, grant, ConsentEvent.SOURCE_PAGE)
+        action = request.POST.get("action", "save")
+        if action in ("unsubscribe_all", "resubscribe_all"):
+            everything_set(customer=grant.customer, enabled=action == "resubscribe_all", actor=actor)
+            return HttpResponseRedirect(f"{request.path}?saved={request.request_id}", status=HTTPStatus.SEE_OTHER)
+        if action != "save":
+            return render_page(
+                request,
+                "preferences.html",
+                page_context(state, PreferencesForm(state), bad_action=True),
+                status=HTTPStatus.BAD_REQUEST,
+            )
+        form = PreferencesForm(state, request.POST)
+        if not form.is_valid():
+            return render_page(request, "preferences.html", page_context(state, form), status=HTTPStatus.BAD_REQUEST)
+        try:
+            preferences_save(state=state, plan=form.plan(), actor=actor)
+        except PrefCenterError as exc:
+            form.add_error(None, exc.message)
+            return render_page(request, "preferences.html", page_context(state, form), status=HTTPStatus.BAD_REQUEST)
+        return HttpResponseRedirect(f"{request.path}?saved={request.request_id}", status=HTTPStatus.SEE_OTHER)
+    saved = saved_changes(state=state, request_id=request.GET["saved"]) if "saved" in request.GET else None
+    return render_page(request, "preferences.html", page_context(state, PreferencesForm(state), saved=saved))
+
+
+def page_context(state, form: PreferencesForm, *, saved=None, bad_action: bool = False) -> dict[str, Any]:
+    for control in state.controls():
+        control.bound = form[control.name] if control.name in form.fields else None
+    for section in state.sections:
+        section.digest_bound = form[section.digest_name] if section.digest_name in form.fields else None
+    return {
+        "state": state,
+        "tenant": state.tenant,
+        "customer": state.customer,
+        "form": form,
+        "saved": saved,
+        "bad_action": bad_action,
+        "masked_email": mask_email(state.customer.email),
+        "masked_phone": mask_phone(state.customer.phone),
+    }
+
+
+def mask_email(email: str) -> str:
+    local, _sep, domain = (email or "").partition("@")
+    if not domain:
+        return ""
+    return f"{local[:1]}•••@{domain}"
+
+
+def mask_phone(phone: str) -> str:
+    return f"••• {phone[-4:]}" if phone else ""
+
+
+# ---------------------------------------------------------------------- one-click unsubscribe
+
+
+@private_page
+@csrf_exempt  # RFC 8058: mail clients POST with no cookies and no token; the signed URL is the credential
+@require_http_methods(["GET", "HEAD", "POST"])
+@with_grant(links.PURPOSE_UNSUBSCRIBE)
+def unsubscribe_page(request: HttpRequest, grant: links.LinkGrant) -> HttpResponse:
+    """GET shows what the link turns off and a button (scanners prefetch links); POST does it. Never a redirect."""
+    try:
+        outcome = unsubscribe_describe(grant)
+    except links.InvalidLink as exc:
+        return link_error(request, exc)
+    context = {"tenant": grant.customer.tenant, "outcome": outcome}
+    if request.method != "POST":
+        return render_page(request, "unsubscribe.html", context)
+    if request.POST.get("List-Unsubscribe") != "One-Click":
+        return render_page(request, "unsubscribe.html", {**context, "bad_request": True}, status=HTTPStatus.BAD_REQUEST)
+    try:
+        one_click_unsubscribe(grant=grant, actor=page_actor(request, grant, ConsentEvent.SOURCE_ONE_CLICK))
+    except links.InvalidLink as exc:
+        return link_error(request, exc)
+    except PrefCenterError as exc:
+        return render_page(request, "unsubscribe.html", {**context, "refused": exc.message}, status=HTTPStatus.CONFLICT)
+    preferences_url = links.links_issue(customer=grant.customer).preferences_url
+    return render_page(request, "unsubscribed.html", {**context, "preferences_url": preferences_url})
+
+
+# ---------------------------------------------------------------------- the link-issuing API
+
+
+class PreferenceLinksView(PrefCenterAPIView):
+    """`POST /v1/customers/{external_id}/preference-links`: signed links and headers for one message."""
+
+    scopes = {"POST": ("links:create",)}
+    provider_only_actions = ("post",)
+    serializer_class = PreferenceLinkRequestSerializer
+    output_serializer_class = PreferenceLinksSerializer
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if hasattr(self, "request_context"):
+            context["tenant"] = self.tenant
+        return context
+
+    @extend_schema(
+        request=PreferenceLinkRequestSerializer,
+        responses={200: PreferenceLinksSerializer},
+        summary="Issue self-service links",
+        description=(
+            "A signed link to the customer's preference page and an RFC 8058 one-click unsubscribe link, with the "
+            "List-Unsubscribe headers to put on the message. Without a body the unsubscribe link opts the customer "
+            "out of non-essential email; `category` or `workflow` (with `channel`, default email) narrow it; "
+            "`channel` alone turns that channel off everywhere. Links expire after PREFCENTER_LINK_MAX_AGE seconds "
+            "and are revoked by raising the customer's link version."
+        ),
+    )
+    def post(self, request, external_id: str) -> Response:
+        customer = customer_get(tenant=self.tenant, external_id=external_id)
+        scope = self.validated()["scope"]
+        issued = links.links_issue(customer=customer, scope=scope)
+        return self.respond(
+            {
+                "preferences_url": issued.preferences_url,
+                "unsubscribe_url": issued.unsubscribe_url,
+                "expires_at": issued.expires_at,
+                "headers": issued.headers,
+            }
+        )

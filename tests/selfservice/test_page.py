@@ -1,0 +1,385 @@
+"""The preference page: what it shows, what a save writes (and only that), its protections."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+from django.test import Client
+
+from customers.services import customer_revoke_links, customer_update
+from messaging.models import CategoryPreference
+from messaging.services import category_preference_set
+from prefcenter.models import ConsentEvent
+from prefcenter.selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, link_token
+from subscribers.models import WorkflowPreference
+from subscribers.services import workflow_preference_update
+from tests.factories import make_customer
+from tests.selfservice.catalog import SYSTEM, fresh, make_workflow
+from tests.selfservice.helpers import read_form, submission, tampered, token_issued_ago
+
+pytestmark = pytest.mark.django_db
+
+BROWSER = {"HTTP_USER_AGENT": "Mozilla/5.0 (TestBrowser)"}
+
+
+def get_form(client, path):
+    response = client.get(path)
+    assert response.status_code == HTTPStatus.OK
+    return read_form(response.content.decode())
+
+
+def save(client, path, **changes):
+    form = get_form(client, path)
+    return client.post(path, submission(form, **changes), **BROWSER)
+
+
+def events(person, **filters):
+    return list(
+        ConsentEvent.objects.filter(customer_id=person.pk, **filters)
+        .order_by("pk")
+        .values_list("subject", "field", "old_value", "new_value")
+    )
+
+
+# ------------------------------------------------------------------------------- what it shows
+
+
+def test_page_shows_the_tenant_channels_topics_and_notifications_when_opened(client, catalog, person, page_path):
+    response = client.get(page_path)
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    for text in (
+        "Acme Inc.",
+        "How we reach you",
+        "Orders and deliveries",
+        "News and offers",
+        "Account and security",
+        "Order shipped",
+        "Monthly newsletter",
+        "Product tips",
+        "Mentions",
+        "Other notifications",
+        "Yes, send me text messages at ••• 0123",
+        "g•••@example.com",
+        "Unsubscribe from everything that isn't essential",
+    ):
+        assert text in html
+    assert "grace@example.com" not in html and "+14155550123" not in html
+    form = read_form(html)
+    assert form["checkboxes"]["master_email"] is True
+    assert form["checkboxes"]["sms_opt_in"] is False  # SMS is opt-in: never pre-checked
+    assert form["checkboxes"][f"w{catalog.newsletter.pk}_email"] is True
+    assert form["checkboxes"][f"w{catalog.product_tips.pk}_push"] is False  # the workflow's default, via the engine
+    assert form["checkboxes"][f"c{catalog.news.pk}_push"] is False  # the category's default
+    assert form["fields"][f"c{catalog.news.pk}_digest"] == "daily"
+    # Critical workflows and mandatory categories are shown locked, not posted.
+    assert f"w{catalog.password_reset.pk}_email" in form["disabled"]
+    assert f"c{catalog.account.pk}_email" in form["disabled"]
+    assert "Always sent: essential for your account." in html
+    assert "Always sent: required for your account." in html
+
+
+def test_page_sends_private_headers_when_rendered(client, catalog, person, page_path):
+    response = client.get(page_path)
+    assert response["Cache-Control"] == "no-store"
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert "default-src 'none'" in response["Content-Security-Policy"]
+    assert "https://" not in response.content.decode().split("<body>")[0]  # no CDN assets
+
+
+def test_page_runs_a_fixed_number_of_queries_when_the_catalog_grows(
+    client, catalog, person, page_path, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(8):
+        client.get(page_path)
+    for n in range(15):
+        make_workflow(person.tenant, f"extra-{n}", category=catalog.orders, channels=["email", "push"])
+    with django_assert_max_num_queries(8):
+        assert client.get(page_path).status_code == HTTPStatus.OK
+
+
+def test_page_disables_sms_when_no_phone_number_is_on_file(client, catalog, tenant):
+    nophone = make_customer(tenant, "no-phone", email="x@example.com")
+    path = f"/p/{link_token(customer=nophone, purpose=PURPOSE_PREFERENCES)}/"
+    html = client.get(path).content.decode()
+    assert "We have no phone number for you" in html
+    assert "sms_opt_in" in read_form(html)["disabled"]
+
+
+def test_page_explains_a_blocked_switch_when_a_higher_layer_decides(client, catalog, person, page_path):
+    category_preference_set(
+        tenant=person.tenant,
+        customer=person,
+        category=catalog.news,
+        in_app_enabled=True,
+        email_enabled=False,
+        push_enabled=True,
+        digest="daily",
+        actor=SYSTEM,
+    )
+    html = client.get(page_path).content.decode()
+    form = read_form(html)
+    assert f"w{catalog.newsletter.pk}_email" in form["disabled"]
+    assert "Email is off for News and offers." in html
+
+
+# ------------------------------------------------------------------------------- saving
+
+
+def test_save_writes_only_the_changed_switch_with_page_consent_events_when_a_workflow_is_toggled(
+    catalog, person, page_path
+):
+    client = Client()
+    response = save(client, page_path, **{f"w{catalog.newsletter.pk}_email": False})
+    assert response.status_code == HTTPStatus.SEE_OTHER
+    assert response["Location"].startswith(page_path + "?saved=")
+    row = WorkflowPreference.objects.get(customer=person)
+    assert (row.workflow, row.enabled, row.channel_values()) == (
+        catalog.newsletter,
+        None,
+        {"email": False, "sms": None, "in_app": None, "chat": None, "push": None},
+    )
+    event = ConsentEvent.objects.get(customer_id=person.pk)
+    assert (event.subject, event.field, event.old_value, event.new_value) == (
+        "workflow:newsletter",
+        "email",
+        None,
+        False,
+    )
+    assert (event.source, event.actor, event.ip, event.user_agent) == (
+        "page",
+        "customer:cust-7",
+        "127.0.0.1",
+        "Mozilla/5.0 (TestBrowser)",
+    )
+    assert event.request_id == response["Location"].split("saved=")[1]
+    # The page then shows what was saved, read back from the ledger.
+    html = client.get(response["Location"]).content.decode()
+    assert "Your preferences are saved" in html
+    assert "Monthly newsletter · Email: Default → Off" in html
+    assert read_form(html)["checkboxes"][f"w{catalog.newsletter.pk}_email"] is False
+
+
+def test_save_writes_nothing_when_nothing_was_touched(client, catalog, person, page_path, unchanged):
+    form = get_form(client, page_path)
+    with unchanged():
+        response = client.post(page_path, submission(form))
+    assert response.status_code == HTTPStatus.SEE_OTHER
+    assert "Nothing needed to change." in client.get(response["Location"]).content.decode()
+
+
+def test_save_keeps_a_choice_made_elsewhere_when_the_page_was_stale(client, catalog, person, page_path):
+    form = get_form(client, page_path)  # shows the newsletter's email on
+    workflow_preference_update(
+        tenant=person.tenant, customer=person, workflow=catalog.newsletter, channels={"email": False}, actor=SYSTEM
+    )
+    client.post(page_path, submission(form, **{f"c{catalog.orders.pk}_digest": "hourly"}))
+    assert WorkflowPreference.objects.get(customer=person, workflow=catalog.newsletter).email is False
+    assert CategoryPreference.objects.get(customer=person, category=catalog.orders).digest == "hourly"
+
+
+def test_save_stores_the_whole_category_row_when_a_topic_switch_and_digest_change(client, catalog, person, page_path):
+    save(client, page_path, **{f"c{catalog.news.pk}_email": False, f"c{catalog.news.pk}_digest": "hourly"})
+    row = CategoryPreference.objects.get(customer=person, category=catalog.news)
+    assert (row.in_app_enabled, row.email_enabled, row.push_enabled, row.digest) == (True, False, False, "hourly")
+    assert events(person) == [
+        ("category:news", "in_app_enabled", None, True),
+        ("category:news", "email_enabled", None, False),
+        ("category:news", "push_enabled", None, False),
+        ("category:news", "digest", None, "hourly"),
+    ]
+
+
+def test_master_switch_turns_a_channel_off_and_back_to_inherit_when_toggled_twice(client, catalog, person, page_path):
+    save(client, page_path, master_push=False)
+    assert WorkflowPreference.objects.get(customer=person, workflow=None).push is False
+    html = client.get(page_path).content.decode()
+    assert f"w{catalog.order_shipped.pk}_push" in read_form(html)["disabled"]
+    assert "Push is off for all notifications." in html
+    save(client, page_path, master_push=True)
+    assert not WorkflowPreference.objects.filter(customer=person, workflow=None).exists()  # nothing left to store
+    assert events(person, subject="workflow:*") == [
+        ("workflow:*", "push", None, False),
+        ("workflow:*", "push", False, None),
+    ]
+
+
+def test_email_master_lifts_a_one_click_opt_out_when_turned_back_on(client, catalog, person, page_path):
+    customer_update(customer=person, actor=SYSTEM, email_opt_out=True)
+    form = get_form(client, page_path)
+    assert form["checkboxes"]["master_email"] is False
+    client.post(page_path, submission(form, master_email=True))
+    assert fresh(person).email_opt_out is False
+    assert events(person, source="page") == [("customer", "email_opt_out", True, False)]
+
+
+def test_email_master_lifts_the_messaging_default_when_it_blocks_email(client, catalog, person, page_path):
+    category_preference_set(
+        tenant=person.tenant,
+        customer=person,
+        category=None,
+        in_app_enabled=True,
+        email_enabled=False,
+        push_enabled=True,
+        digest="instant",
+        actor=SYSTEM,
+    )
+    form = get_form(client, page_path)
+    assert form["checkboxes"]["master_email"] is False
+    client.post(page_path, submission(form, master_email=True))
+    assert CategoryPreference.objects.get(customer=person, category=None).email_enabled is True
+
+
+def test_sms_opt_in_flips_the_customer_opt_out_when_a_phone_is_on_file(client, catalog, person, page_path):
+    save(client, page_path, sms_opt_in=True)
+    assert fresh(person).sms_opt_out is False
+    assert events(person, source="page") == [("customer", "sms_opt_out", True, False)]
+    form = get_form(client, page_path)
+    assert form["checkboxes"]["sms_opt_in"] is True
+    assert form["checkboxes"][f"w{catalog.order_shipped.pk}_sms"] is True
+    client.post(page_path, submission(form, sms_opt_in=False))
+    assert fresh(person).sms_opt_out is True
+
+
+def test_sms_opt_in_is_refused_when_no_phone_is_on_file(client, catalog, tenant, unchanged):
+    nophone = make_customer(tenant, "no-phone", email="x@example.com")
+    path = f"/p/{link_token(customer=nophone, purpose=PURPOSE_PREFERENCES)}/"
+    form = get_form(client, path)
+    with unchanged():
+        response = client.post(path, {**submission(form), "sms_opt_in": "on", "initial-sms_opt_in": "False"})
+    assert response.status_code == HTTPStatus.SEE_OTHER  # not a field of the form: ignored, nothing written
+    assert fresh(nophone).sms_opt_out is True
+
+
+def test_locked_switches_are_ignored_when_a_forged_post_names_them(client, catalog, person, page_path, unchanged):
+    form = get_form(client, page_path)
+    forged = {
+        **submission(form),
+        f"initial-w{catalog.password_reset.pk}_email": "True",
+        f"initial-c{catalog.account.pk}_email": "True",
+    }
+    with unchanged():
+        assert client.post(page_path, forged).status_code == HTTPStatus.SEE_OTHER
+
+
+def test_turning_a_channel_on_lifts_the_workflow_master_and_keeps_the_rest_off_when_it_was_disabled(
+    client, catalog, person, page_path
+):
+    workflow_preference_update(
+        tenant=person.tenant, customer=person, workflow=catalog.mentions, enabled=False, channels={}, actor=SYSTEM
+    )
+    save(client, page_path, **{f"w{catalog.mentions.pk}_chat": True})
+    row = WorkflowPreference.objects.get(customer=person, workflow=catalog.mentions)
+    assert (row.enabled, row.chat, row.email, row.in_app) == (None, True, False, False)
+
+
+def test_unsubscribe_from_everything_sets_the_global_switch_when_asked_and_resubscribe_lifts_it(
+    client, catalog, person, page_path
+):
+    form = read_form(client.get(page_path).content.decode(), index=1)
+    response = client.post(page_path, {**form["fields"], "action": "unsubscribe_all"})
+    assert response.status_code == HTTPStatus.SEE_OTHER
+    assert WorkflowPreference.objects.get(customer=person, workflow=None).enabled is False
+    html = client.get(response["Location"]).content.decode()
+    assert "You're unsubscribed from everything that isn't essential" in html
+    assert "All notifications: Default → Off" in html
+    assert f"w{catalog.newsletter.pk}_email" in read_form(html, index=1)["disabled"]  # form 0: the banner's
+    assert "Always sent" in html  # critical still shown as sent
+    banner = read_form(html, index=0)
+    client.post(page_path, {**banner["fields"], "action": "resubscribe_all"})
+    assert not WorkflowPreference.objects.filter(customer=person, workflow=None).exists()  # back to inherit
+
+
+# ------------------------------------------------------------------------------- bad input
+
+
+def test_save_is_refused_and_nothing_written_when_the_digest_is_not_a_choice(
+    client, catalog, person, page_path, unchanged
+):
+    form = get_form(client, page_path)
+    with unchanged():
+        response = client.post(page_path, submission(form, **{f"c{catalog.news.pk}_digest": "weekly"}))
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "Nothing was saved" in response.content.decode()
+
+
+def test_save_is_refused_and_nothing_written_when_the_action_is_unknown(client, catalog, person, page_path, unchanged):
+    form = get_form(client, page_path)
+    with unchanged():
+        response = client.post(page_path, {**submission(form, master_push=False), "action": "explode"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_save_is_forbidden_when_the_csrf_token_is_missing(catalog, person, page_path, unchanged):
+    client = Client(enforce_csrf_checks=True)
+    form = get_form(client, page_path)
+    data = submission(form, master_push=False)
+    data.pop("csrfmiddlewaretoken")
+    with unchanged():
+        assert client.post(page_path, data).status_code == HTTPStatus.FORBIDDEN
+
+
+def test_save_is_accepted_when_the_browser_sends_origin_null_under_no_referrer(catalog, person, page_path):
+    client = Client(enforce_csrf_checks=True)
+    form = get_form(client, page_path)
+    response = client.post(page_path, submission(form, master_push=False), HTTP_ORIGIN="null", secure=True)
+    assert response.status_code == HTTPStatus.SEE_OTHER
+
+
+def test_save_is_forbidden_when_another_origin_posts(catalog, person, page_path, unchanged):
+    client = Client(enforce_csrf_checks=True)
+    form = get_form(client, page_path)
+    with unchanged():
+        response = client.post(page_path, submission(form, master_push=False), HTTP_ORIGIN="https://evil.example")
+    assert response.status_code == HTTPStatus.FORBIDDEN
+
+
+@pytest.mark.parametrize("method", ["put", "delete", "patch"])
+def test_page_refuses_other_methods_when_called(client, catalog, person, page_path, unchanged, method):
+    with unchanged():
+        assert getattr(client, method)(page_path).status_code == HTTPStatus.METHOD_NOT_ALLOWED
+
+
+# ------------------------------------------------------------------------------- bad links
+
+
+def test_page_is_a_friendly_400_when_the_link_is_tampered_with(client, catalog, person, page_path, unchanged):
+    path = page_path.rstrip("/")
+    with unchanged():
+        response = client.get(tampered(path) + "/")
+        post = client.post(tampered(path) + "/", {"master_push": "", "initial-master_push": "True"})
+    assert response.status_code == post.status_code == HTTPStatus.BAD_REQUEST
+    html = response.content.decode()
+    assert "This link isn't valid" in html and "How to get a new link" in html
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_page_is_a_friendly_410_when_the_link_has_expired(client, catalog, person, settings, unchanged):
+    token = token_issued_ago(settings.PREFCENTER_LINK_MAX_AGE + 5, customer=person, purpose=PURPOSE_PREFERENCES)
+    with unchanged():
+        response = client.get(f"/p/{token}/")
+        post = client.post(f"/p/{token}/", {"initial-master_push": "True"})
+    assert response.status_code == post.status_code == HTTPStatus.GONE
+    assert "This link has expired" in response.content.decode()
+
+
+def test_page_is_a_friendly_410_when_the_links_were_revoked(client, catalog, person, page_path, unchanged):
+    customer_revoke_links(customer=person, actor=SYSTEM)
+    with unchanged():
+        response = client.get(page_path)
+    assert response.status_code == HTTPStatus.GONE
+    assert "This link no longer works" in response.content.decode()
+
+
+def test_page_refuses_an_unsubscribe_token_when_given_one(client, catalog, person, unchanged):
+    token = link_token(customer=person, purpose=PURPOSE_UNSUBSCRIBE)
+    with unchanged():
+        assert client.get(f"/p/{token}/").status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_page_is_not_found_when_the_token_has_characters_a_token_never_has(client, unchanged):
+    with unchanged():
+        assert client.get("/p/abc%20def/").status_code == HTTPStatus.NOT_FOUND
