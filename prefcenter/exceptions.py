@@ -11,15 +11,19 @@ exactly: 404 `{success:false, message, data:{error}}`, every other error
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
 
 
 class PrefCenterError(exceptions.APIException):
@@ -99,6 +103,11 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict[str, list[str]], dict
         return 403, "permission_denied", "You do not have permission to perform this action.", {}, headers
     if isinstance(exc, RequestDataTooBig):
         return 413, "request_too_large", "Request body too large.", {}, headers
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database is unreachable or restarting (or a lock timed out): nothing was committed
+        # and a retry will do. Logged, since it is answered rather than raised.
+        logger.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+        return 503, "service_unavailable", "The database is unavailable; retry shortly.", {}, {"Retry-After": "1"}
     if isinstance(exc, DjangoValidationError):
         errors = flatten_errors(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
         return 400, "invalid", "Invalid input: " + summarize(errors), errors, headers
@@ -117,7 +126,15 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict[str, list[str]], dict
     raise exc
 
 
-HANDLED = (exceptions.APIException, Http404, DjangoPermissionDenied, RequestDataTooBig, DjangoValidationError)
+HANDLED = (
+    exceptions.APIException,
+    Http404,
+    DjangoPermissionDenied,
+    RequestDataTooBig,
+    DjangoValidationError,
+    OperationalError,
+    InterfaceError,
+)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

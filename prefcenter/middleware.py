@@ -37,7 +37,9 @@ class BodySizeLimitMiddleware:
     """Refuses request bodies over PREFCENTER_MAX_BODY_BYTES with 413 before anything parses them.
 
     DRF reads JSON straight from the stream, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE
-    alone does not protect the API. Bodies without a Content-Length are capped while read.
+    alone does not protect the API. A body sent without a Content-Length (chunked
+    transfer encoding) is refused with 400: Django reads such a body as empty, so the
+    request would otherwise run as if nothing had been sent (a POST creating a blank row).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -51,16 +53,24 @@ class BodySizeLimitMiddleware:
             return self._refuse(request, 400, "Content-Length is not a number.")
         if length > limit:
             return self._refuse(request, 413, f"Request body too large: {length} bytes; the limit is {limit}.")
+        if not length and request.META.get("HTTP_TRANSFER_ENCODING"):
+            return self._refuse(
+                request,
+                400,
+                "Send the request body with a Content-Length header; chunked bodies are not accepted.",
+                code="length_required",
+            )
         return self.get_response(request)
 
     @staticmethod
-    def _refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    def _refuse(request: HttpRequest, status: int, message: str, code: str = "") -> HttpResponse:
         from prefcenter.exceptions import error_body
 
         if request.path.startswith("/api/resources/"):
             body = {"success": False, "message": message, "errors": [message]}
         elif is_api_path(request.path):
-            body = error_body(status=status, code="request_too_large" if status == 413 else "invalid", detail=message)
+            code = code or ("request_too_large" if status == 413 else "invalid")
+            body = error_body(status=status, code=code, detail=message)
             body["request_id"] = getattr(request, "request_id", "")
         else:
             return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
