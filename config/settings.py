@@ -206,7 +206,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/(api/(v2/|resources/)?|v1/|v2/)",
     "PREPROCESSING_HOOKS": ["prefcenter.schema.keep_canonical_paths"],
-    "ENUM_NAME_OVERRIDES": {"DigestEnum": "prefcenter.channels.DIGEST_CHOICES"},
+    "ENUM_NAME_OVERRIDES": {
+        "DigestEnum": "prefcenter.channels.DIGEST_CHOICES",
+        "ChannelEnum": "prefcenter.channels.CHANNEL_CHOICES",
+    },
 }
 
 # ---------------------------------------------------------------- prefcenter

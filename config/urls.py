@@ -1,5 +1,7 @@
 """URL map: each app owns its routes; the project package wires them together."""
 
+import os
+
 from django.contrib import admin
 from django.urls import include, path, re_path
 
@@ -15,6 +17,8 @@ urlpatterns = [
     # Unknown API paths answer JSON even with DEBUG on (Django's debug 404 page is HTML).
     re_path(r"^(api|v1|v2)/", api_route_not_found),
 ]
+if os.environ.get("PREFCENTER_BENCH_VIEWS") == "1":  # python -m bench: hand-written views beside the API
+    urlpatterns.append(path("", include("bench.urls")))
 
 handler404 = api_aware_404
 handler500 = api_aware_500

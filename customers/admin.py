@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 
 from customers.models import Customer
 from customers.services import TRACKED_FIELDS, customer_create, customer_delete, customer_update
@@ -33,6 +34,8 @@ class CustomerAdmin(TenantScopedAdmin):
     list_select_related = ["tenant"]
     readonly_fields = ["uuid", "email_opt_out_at", "sms_opt_out_at", "link_version", "created_at", "updated_at"]
     inlines: list = []
+    # Django 6 makes https the default scheme for URLs typed without one; opt in now (no deprecation warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     # Inline model → function(request, formset, actor) that saves its rows through a service.
     formset_savers: dict[type, Callable[..., None]] = {}
 
@@ -60,4 +63,7 @@ class CustomerAdmin(TenantScopedAdmin):
         saver = self.formset_savers.get(formset.model)
         if saver is None:
             raise NotImplementedError(f"No service-backed saver registered for {formset.model.__name__} inlines.")
+        # The admin's change message reads these (formset.save() would set them); a saver appends
+        # what it saved, and one that saves nothing must not break the page.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         saver(request, formset, admin_actor(request))

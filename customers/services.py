@@ -37,6 +37,15 @@ def _snapshot(customer: Customer) -> dict[str, Any]:
     return values
 
 
+def _initial_values(customer: Customer) -> dict[str, tuple[Any, Any]]:
+    """What a new customer starts with: the opt-outs always (they are consent), other fields only when given."""
+    return {
+        field: (None, value)
+        for field, value in _snapshot(customer).items()
+        if field in ("email_opt_out", "sms_opt_out") or value not in ("", None)
+    }
+
+
 def _stamp_opt_outs(customer: Customer, before: dict[str, Any]) -> None:
     """An opt-out's timestamp moves only when the flag itself changes."""
     now = timezone.now()
@@ -59,7 +68,9 @@ def customer_create(*, tenant: Tenant, actor: Actor, external_id: str, **fields:
     """Create a customer; a duplicate external id (even a concurrent one) is a 409."""
     customer = Customer(tenant=tenant, external_id=external_id, **fields)
     if "email_opt_out" in fields or "sms_opt_out" in fields:
-        _stamp_opt_outs(customer, {key: None for key in ("email_opt_out", "sms_opt_out") if key in fields})
+        # A flag that was given counts as set now; one left to its default keeps no timestamp.
+        given = {key: None if key in fields else getattr(customer, key) for key in ("email_opt_out", "sms_opt_out")}
+        _stamp_opt_outs(customer, given)
     customer.full_clean(exclude=["tenant"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
@@ -68,7 +79,7 @@ def customer_create(*, tenant: Tenant, actor: Actor, external_id: str, **fields:
                 tenant=tenant,
                 customer=customer,
                 subject=SUBJECT,
-                changes={"created": (None, True), **ledger.diff({}, _snapshot(customer))},
+                changes={"created": (None, True), **_initial_values(customer)},
                 actor=actor,
             )
     except IntegrityError as exc:

@@ -101,7 +101,14 @@ class ReachCustomerViewSet(PrefCenterViewSet):
         validated = self.validated(ReachCustomerCreateRequestSerializer, data=self.body_data())["data"]
         fields = {REACH_FIELDS[name]: value for name, value in validated.items()}
         external_id = fields.pop("external_id")
-        customer = customer_create(tenant=self.tenant, actor=self.actor, external_id=external_id, **fields)
+        try:
+            customer = customer_create(tenant=self.tenant, actor=self.actor, external_id=external_id, **fields)
+        except PrefCenterError as exc:
+            if exc.code != "conflict":
+                raise
+            # Name the field as the Reach caller sent it, not the model's name for it.
+            errors = {"data.customerId": ["Already exists in this tenant."]}
+            raise PrefCenterError(exc.message, code=exc.code, status=exc.status_code, errors=errors) from exc
         return self.envelope(customer, "Customer created successfully", HTTPStatus.CREATED)
 
     @extend_schema(responses={200: ReachEnvelopeSerializer})

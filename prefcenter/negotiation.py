@@ -18,4 +18,8 @@ class FormatNegotiation(DefaultContentNegotiation):
                     code="invalid_format",
                     errors={"format": [f"Must be one of: {', '.join(formats)}."]},
                 )
+            # An explicit format wins over Accept: seed 000's clients send `Accept: application/json`
+            # on every call, and `format=xml` must still answer XML (DRF would answer 406).
+            renderer = next(renderer for renderer in renderers if renderer.format == requested)
+            return renderer, renderer.media_type
         return super().select_renderer(request, renderers, format_suffix)

@@ -27,6 +27,9 @@ class StrictBooleanField(serializers.BooleanField):
     """true/false only (the strings "true"/"false" too, for form and XML bodies); never 1, "yes" or null."""
 
     default_error_messages = {"invalid": "Must be a boolean (true or false)."}
+    # DRF reads an absent checkbox in a form body as False; an absent field must stay absent
+    # so that model defaults (sms_opt_out=True) and partial updates hold for form bodies too.
+    default_empty_html = serializers.empty
 
     def to_internal_value(self, data: Any) -> bool:
         if isinstance(data, bool):

@@ -12,6 +12,16 @@ from rest_framework.test import APIClient
 from tests.factories import make_api_key, make_customer, make_tenant
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Throttle buckets and idempotency locks live in the cache; ids repeat across tests, so start each clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def tenant(db):
     return make_tenant("acme", name="Acme Inc.")

@@ -43,7 +43,21 @@ schema = _load_schema()
 
 
 @pytest.fixture
-def fuzz_data(tenant):
+def in_test_transaction():
+    """Calls go through the real WSGI handler, which closes "obsolete" connections at each request;
+    inside the test's transaction that would close it (as Django's own test client avoids, so do we)."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_data(tenant, in_test_transaction):
     for n in range(3):
         make_customer(tenant, f"fuzz-{n}", phone="+14155550100", sms_opt_out=False)
 
