@@ -1,0 +1,271 @@
+"""Hand-written views: the same database work as the API, with no framework layers (the limit of this stack).
+
+Routed only when PREFCENTER_BENCH_VIEWS=1 (config/urls.py), under /bench/hand/…, for
+`python -m bench` to measure beside each API route. Each view authenticates with one
+query (the API key with its tenant), parses JSON with `json.loads`, calls the same
+selectors and services as the API view it shadows (so the same rows are read and
+written, consent events included), builds its answer as a dict and returns a
+JsonResponse. What it leaves out is what the ratio measures: DRF's request/response
+cycle, content negotiation, the authentication/permission/throttle classes, field
+selection, input serializers and output serializers, the idempotency guard.
+
+Input checks are the minimum that keeps the services' contracts (right types); these
+views are not an API and answer no error envelope beyond a status and a message.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from customers.models import Customer
+from customers.services import customer_update
+from messaging.models import Category
+from messaging.services import category_preference_set
+from prefcenter.channels import CHANNELS, DIGESTS
+from prefcenter.ledger import Actor
+from prefcenter.models import ApiKey, ConsentEvent, Tenant, hash_key
+from subscribers.models import Workflow
+from subscribers.selectors import customer_resolution_one, customer_resolutions, workflow_find
+from subscribers.services import workflow_preference_update
+
+REACH_FIELDS = {"email": "email", "phone": "phone", "firstName": "first_name", "lastName": "last_name",
+                "emailOptOut": "email_opt_out", "smsOptOut": "sms_opt_out"}
+MESSAGING_FIELDS = ("in_app_enabled", "email_enabled", "push_enabled")
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def _caller(request: HttpRequest) -> tuple[Tenant, Actor]:
+    """The API key's tenant and the actor for consent events, in one query."""
+    _scheme, _, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    key = ApiKey.objects.select_related("tenant").filter(key_hash=hash_key(raw.strip())).first() if raw else None
+    if key is None or not key.is_active or key.tenant is None:
+        raise Refused(401, "Invalid API key.")
+    actor = Actor.from_request(request, label=f"api_key:{key.prefix}", source=ConsentEvent.SOURCE_API)
+    return key.tenant, actor
+
+
+def _json(request: HttpRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError as exc:
+        raise Refused(400, "Malformed JSON.") from exc
+    if not isinstance(body, dict):
+        raise Refused(400, "The body must be an object.")
+    return body
+
+
+def _customer(tenant: Tenant, **lookup: Any) -> Customer:
+    customer = Customer.objects.filter(tenant=tenant, **lookup).first()
+    if customer is None:
+        raise Refused(404, "Customer not found.")
+    return customer
+
+
+def _workflow(tenant: Tenant, ref: str, *, allow_id: bool = False) -> Workflow:
+    workflow = workflow_find(tenant=tenant, ref=ref, allow_id=allow_id)
+    if workflow is None:
+        raise Refused(404, "Workflow not found.")
+    return workflow
+
+
+def _bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise Refused(400, f"{name} must be a boolean.")
+    return value
+
+
+def hand_view(method: str):
+    """One HTTP method, CSRF exempt (API keys, not cookies), Refused → JSON status."""
+
+    def wrap(view):
+        @csrf_exempt
+        def handler(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+            if request.method != method:
+                return JsonResponse({"detail": "Method not allowed."}, status=405)
+            try:
+                return view(request, *args, **kwargs)
+            except Refused as exc:
+                return JsonResponse({"detail": str(exc)}, status=exc.status)
+
+        return handler
+
+    return wrap
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _novu_workflows(resolution) -> dict[str, Any]:
+    """The Novu `{global, workflows[]}` body from one customer's resolution."""
+    def block(decisions, channels):
+        return {channel: decisions[channel].allowed for channel in CHANNELS if channel in channels}
+
+    global_channels = block(resolution.global_decisions, CHANNELS)
+    workflows = []
+    for item in resolution.workflows:
+        channels = item.facts.channels
+        workflows.append({
+            "enabled": any(item.decisions[c].allowed for c in channels),
+            "channels": block(item.decisions, channels),
+            "overrides": [{"channel": c, "source": item.decisions[c].source} for c in CHANNELS if c in channels],
+            "workflow": {"slug": item.workflow.slug, "identifier": item.workflow.identifier,
+                         "name": item.workflow.name, "updatedAt": _iso(item.workflow.updated_at)},
+        })
+    return {"global": {"enabled": any(global_channels.values()), "channels": global_channels}, "workflows": workflows}
+
+
+# ----------------------------------------------------------------------------- writes
+
+
+@hand_view("PATCH")
+def reach_customer_patch(request: HttpRequest, external_id: str) -> JsonResponse:
+    """Reach PATCH /api/resources/customers/{externalId}: incremental update of the customer."""
+    tenant, actor = _caller(request)
+    data = _json(request).get("data")
+    if not isinstance(data, dict) or set(data) - set(REACH_FIELDS):
+        raise Refused(400, f"data must be an object of: {', '.join(REACH_FIELDS)}.")
+    for name in ("emailOptOut", "smsOptOut"):
+        if name in data:
+            _bool(data[name], name)
+    customer = _customer(tenant, external_id=external_id)
+    customer = customer_update(customer=customer, actor=actor, **{REACH_FIELDS[k]: v for k, v in data.items()})
+    result = {"id": str(customer.uuid), "data": {
+        "customerId": customer.external_id, "email": customer.email, "phone": customer.phone,
+        "firstName": customer.first_name, "lastName": customer.last_name,
+        "emailOptOut": customer.email_opt_out, "smsOptOut": customer.sms_opt_out,
+        "createdAt": _iso(customer.source_created_at),
+    }, "createdAt": _iso(customer.created_at), "updatedAt": _iso(customer.updated_at)}
+    return JsonResponse({"success": True, "message": "Customer updated successfully",
+                         "data": {"result": result, "included": []}})
+
+
+@hand_view("PUT")
+def messaging_preference_put(request: HttpRequest) -> JsonResponse:
+    """PUT /v1/messaging/preferences for the customer named by Prefcenter-Customer (provider mode)."""
+    tenant, actor = _caller(request)
+    body = _json(request)
+    customer = _customer(tenant, external_id=request.META.get("HTTP_PREFCENTER_CUSTOMER", ""))
+    key = body.get("category")
+    category = None
+    if key not in (None, "", "null"):
+        category = Category.objects.filter(tenant=tenant, key=key).first()
+        if category is None:
+            raise Refused(404, "Category not found.")
+    values = {field: _bool(body.get(field, True), field) for field in MESSAGING_FIELDS}
+    values["digest"] = body.get("digest", "instant")
+    if values["digest"] not in DIGESTS:
+        raise Refused(400, "Unknown digest.")
+    preference, _ = category_preference_set(tenant=tenant, customer=customer, category=category, actor=actor, **values)
+    return JsonResponse({
+        "id": str(preference.public_id), "object": "notification_preference", "category": key,
+        **{field: getattr(preference, field) for field in (*MESSAGING_FIELDS, "digest")},
+        "created_at": _iso(preference.created_at), "updated_at": _iso(preference.updated_at),
+    })
+
+
+def _channels(body: dict[str, Any]) -> dict[str, bool | None]:
+    channels = body.get("channels")
+    if not isinstance(channels, dict) or set(channels) - set(CHANNELS):
+        raise Refused(400, "channels must be an object of known channels.")
+    for name, value in channels.items():
+        if value is not None:
+            _bool(value, name)
+    return channels
+
+
+@hand_view("PATCH")
+def novu_preferences_patch(request: HttpRequest, subscriber_id: str) -> JsonResponse:
+    """Novu PATCH /v2/subscribers/{subscriberId}/preferences; answers the whole `{global, workflows}` body."""
+    tenant, actor = _caller(request)
+    body = _json(request)
+    channels = _channels(body)
+    customer = _customer(tenant, external_id=subscriber_id)
+    workflow = _workflow(tenant, str(body["workflowId"]), allow_id=True) if body.get("workflowId") else None
+    workflow_preference_update(tenant=tenant, customer=customer, workflow=workflow, channels=channels, actor=actor)
+    return JsonResponse(_novu_workflows(customer_resolutions(tenant=tenant, customer=customer)))
+
+
+@hand_view("PATCH")
+def teamup_preference_patch(request: HttpRequest, customer_id: str, preference_id: str) -> JsonResponse:
+    """TeamUp PATCH /api/v2/customers/{id}/notification_preferences/{notification_preference_id}.
+
+    Like the API view it resolves the preference before the change (to refuse channels that are
+    not capable or not toggleable) and again after it (the answer).
+    """
+    tenant, actor = _caller(request)
+    body = _json(request)
+    channels = {}
+    for channel in ("sms", "email"):
+        if f"{channel}_enabled" in body:
+            channels[channel] = _bool(body[f"{channel}_enabled"], f"{channel}_enabled")
+    customer = _customer(tenant, pk=int(customer_id))
+    workflow = Workflow.objects.select_related("category").filter(tenant=tenant, pk=int(preference_id)).first()
+    if workflow is None:
+        raise Refused(404, "Workflow not found.")
+    item = customer_resolution_one(tenant=tenant, customer=customer, workflow=workflow)
+    for channel, wanted in channels.items():
+        if (wanted and not item.capabilities[channel].capable) or not item.toggleability[channel].toggleable:
+            raise Refused(400, f"{channel} cannot be changed.")
+    workflow_preference_update(tenant=tenant, customer=customer, workflow=workflow, channels=channels, actor=actor)
+    item = customer_resolution_one(tenant=tenant, customer=customer, workflow=workflow)
+    return JsonResponse({
+        "id": workflow.pk, "object": "customer_notification_preference", "type": workflow.identifier,
+        "description": workflow.description,
+        "sms_enabled": item.decisions["sms"].allowed, "email_enabled": item.decisions["email"].allowed,
+        "capabilities": {c: {"capable": v.capable, "reasons": list(v.reasons)} for c, v in item.capabilities.items()},
+        "toggleability": {c: {"toggleable": v.toggleable, "reason": v.reason} for c, v in item.toggleability.items()},
+    })
+
+
+# ----------------------------------------------------------------------------- reads
+
+
+@hand_view("GET")
+def novu_preferences_get(request: HttpRequest, subscriber_id: str) -> JsonResponse:
+    """Novu GET /v2/subscribers/{subscriberId}/preferences: every workflow of the catalog resolved."""
+    tenant, _actor = _caller(request)
+    customer = _customer(tenant, external_id=subscriber_id)
+    return JsonResponse(_novu_workflows(customer_resolutions(tenant=tenant, customer=customer)))
+
+
+@hand_view("POST")
+def deliveries_evaluate(request: HttpRequest) -> JsonResponse:
+    """POST /v1/deliveries/evaluate: the same `evaluate()` as the API view (3 queries, memoized decisions)."""
+    from prefcenter.evaluation import evaluate
+
+    tenant, _actor = _caller(request)
+    body = _json(request)
+    recipients = body.get("recipients")
+    if not isinstance(recipients, list) or not all(isinstance(r, str) and r for r in recipients):
+        raise Refused(400, "recipients must be a list of external ids.")
+    workflow = _workflow(tenant, str(body.get("workflow") or ""))
+    return JsonResponse(evaluate(tenant=tenant, workflow=workflow, recipients=recipients, channels=None))
+
+
+@hand_view("GET")
+def selfservice_page(request: HttpRequest, token: str) -> JsonResponse:
+    """The self-service page's data (GET /p/<token>/): verify the signed link, build the same page state,
+    answer it as JSON instead of rendering the template and its form."""
+    from prefcenter.selfservice.links import PURPOSE_PREFERENCES, InvalidLink, link_verify
+    from prefcenter.selfservice.state import page_state
+
+    try:
+        grant = link_verify(token, purpose=PURPOSE_PREFERENCES)
+    except InvalidLink as exc:
+        raise Refused(404, "This link is not valid.") from exc
+    state = page_state(customer=grant.customer)
+    return JsonResponse({
+        "customer": grant.customer.external_id,
+        "controls": [{"name": c.name, "checked": c.checked, "editable": c.editable, "note": c.note}
+                     for c in state.controls()],
+    })
