@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from prefcenter.selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, link_token
-from tests.factories import make_customer
-from tests.selfservice.catalog import make_catalog
+from tests.selfservice.fixtures import catalog, page_path, person, unsubscribe_path
 
 CHROMIUM = os.environ.get("PREFCENTER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -106,21 +104,4 @@ def screenshot(page, name: str) -> Path:
     return target
 
 
-@pytest.fixture
-def catalog(tenant):
-    return make_catalog(tenant)
-
-
-@pytest.fixture
-def person(tenant):
-    return make_customer(tenant, "cust-7", email="grace@example.com", phone="+14155550123", first_name="Grace")
-
-
-@pytest.fixture
-def page_path(person):
-    return f"/p/{link_token(customer=person, purpose=PURPOSE_PREFERENCES)}/"
-
-
-@pytest.fixture
-def unsubscribe_path(person):
-    return f"/u/{link_token(customer=person, purpose=PURPOSE_UNSUBSCRIBE)}/"
+__all__ = ["catalog", "page_path", "person", "unsubscribe_path"]

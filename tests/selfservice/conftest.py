@@ -1,29 +1,5 @@
-"""Fixtures for the self-service tests: a catalog, a customer with a phone, and their links."""
+"""Fixtures for the self-service tests (defined in tests/selfservice/fixtures.py, shared with tests/browser)."""
 
-from __future__ import annotations
+from tests.selfservice.fixtures import catalog, page_path, person, unsubscribe_path
 
-import pytest
-
-from prefcenter.selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, link_token
-from tests.factories import make_customer
-from tests.selfservice.catalog import make_catalog
-
-
-@pytest.fixture
-def catalog(tenant):
-    return make_catalog(tenant)
-
-
-@pytest.fixture
-def person(tenant):
-    return make_customer(tenant, "cust-7", email="grace@example.com", phone="+14155550123", first_name="Grace")
-
-
-@pytest.fixture
-def page_path(person):
-    return f"/p/{link_token(customer=person, purpose=PURPOSE_PREFERENCES)}/"
-
-
-@pytest.fixture
-def unsubscribe_path(person):
-    return f"/u/{link_token(customer=person, purpose=PURPOSE_UNSUBSCRIBE)}/"
+__all__ = ["catalog", "page_path", "person", "unsubscribe_path"]
