@@ -1,0 +1,219 @@
+"""Concurrency on PostgreSQL: real threads, real transactions, each thread on its own connection.
+
+Already covered elsewhere (not repeated here): Reach customer creates racing on one external id and
+TeamUp opt-out flips (tests/customers/test_concurrency.py), messaging PUTs racing on one row
+(tests/messaging/test_concurrency.py), subscriber preference updates racing (tests/subscribers/test_services.py).
+
+Here: the remaining create-or-conflict races (TeamUp customers, Novu subscribers, categories, workflows),
+the same idempotency key twice at once, and 50 concurrent PATCHes of one customer.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from django.db import connection, connections, transaction
+from rest_framework.test import APIClient
+
+from customers.models import Customer
+from messaging.models import Category
+from prefcenter.models import ConsentEvent, IdempotencyRecord
+from subscribers.models import Workflow
+from tests.factories import make_api_key, make_customer, make_tenant
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "needs PostgreSQL (set DATABASE_URL=postgres://…): SQLite has one writer at a time, "
+            "so threads never race inside transactions there."
+        )
+
+
+def client(raw_key: str, **headers: str) -> APIClient:
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {raw_key}", **headers)
+    return api
+
+
+def race(count: int, call: Callable[[int], Any]) -> list[Any]:
+    """Run call(i) in `count` threads released together by a barrier; exceptions are returned, not lost."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[index] = call(index)
+        except Exception as exc:
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a request hung"
+    return results
+
+
+# -- create-or-conflict races in every app ---------------------------------------------------
+
+CREATES = {
+    "teamup-customer": (
+        "/api/v2/customers",
+        lambda i: {"external_id": "same", "first_name": f"T{i}"},
+        lambda t: Customer.objects.filter(tenant=t, external_id="same"),
+    ),
+    "novu-subscriber": (
+        "/v2/subscribers",
+        lambda i: {"subscriberId": "same", "firstName": f"T{i}"},
+        lambda t: Customer.objects.filter(tenant=t, external_id="same"),
+    ),
+    "messaging-category": (
+        "/v1/messaging/categories",
+        lambda i: {"key": "same", "name": f"Same {i}"},
+        lambda t: Category.objects.filter(tenant=t, key="same"),
+    ),
+    "novu-workflow": (
+        "/v2/workflows",
+        lambda i: {"workflowId": "same", "name": f"Same {i}"},
+        lambda t: Workflow.objects.filter(tenant=t, identifier="same"),
+    ),
+}
+
+
+@pytest.mark.parametrize("route", list(CREATES))
+def test_concurrent_creates_of_one_identifier_give_one_201_and_409s_when_racing(route):
+    path, body, rows = CREATES[route]
+    tenant = make_tenant(f"race-{route}")
+    raw = make_api_key(tenant)[1]
+
+    responses = race(8, lambda i: client(raw).post(path, body(i), format="json"))
+
+    assert not [r for r in responses if isinstance(r, Exception)], responses
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [HTTPStatus.CREATED] + [HTTPStatus.CONFLICT] * 7, [r.content[:200] for r in responses]
+    assert all(r["Content-Type"].startswith("application/json") for r in responses)
+    assert rows(tenant).count() == 1
+
+
+# -- the same idempotency key twice at once -------------------------------------------------
+
+
+def waiting_on_a_lock() -> int:
+    """How many other backends of this database wait on a row lock right now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_same_idempotency_key_twice_at_once_gives_one_success_and_one_409():
+    """The first request holds the key while it waits on a row lock; the second arrives and is told to retry."""
+    tenant = make_tenant("idem-race")
+    customer = make_customer(tenant, "held", first_name="Before")
+    raw = make_api_key(tenant)[1]
+    path = f"/api/resources/customers/{customer.external_id}"
+    body = {"data": {"firstName": "After"}}
+    headers = {"HTTP_IDEMPOTENCY_KEY": "same-key-1"}
+    holding, release = threading.Event(), threading.Event()
+    first: dict[str, Any] = {}
+
+    def hold_the_row() -> None:  # another writer, mid-transaction on the customer's row
+        try:
+            with transaction.atomic():
+                Customer.objects.select_for_update().get(pk=customer.pk)
+                holding.set()
+                release.wait(timeout=60)
+        finally:
+            connections.close_all()
+
+    def first_request() -> None:
+        try:
+            first["response"] = client(raw, **headers).patch(path, body, format="json")
+        except Exception as exc:
+            first["response"] = exc
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    assert holding.wait(timeout=30)
+    requester = threading.Thread(target=first_request)
+    requester.start()
+    deadline = time.monotonic() + 30
+    while waiting_on_a_lock() == 0:  # the first request is inside its transaction, blocked on the row
+        assert time.monotonic() < deadline, "the first request never reached the row lock"
+        time.sleep(0.01)
+
+    second = client(raw, **headers).patch(path, body, format="json")
+    release.set()
+    holder.join(timeout=60)
+    requester.join(timeout=60)
+
+    assert second.status_code == HTTPStatus.CONFLICT, second.content
+    assert second.json()["success"] is False  # Reach's error shape
+    assert "still being processed" in second.json()["message"]
+    assert second["Retry-After"]
+    assert first["response"].status_code == HTTPStatus.OK, first["response"].content
+    customer.refresh_from_db()
+    assert customer.first_name == "After"
+    assert ConsentEvent.objects.filter(customer_id=customer.pk, field="first_name").count() == 1
+    assert IdempotencyRecord.objects.filter(tenant=tenant, key="same-key-1").count() == 1
+    replay = client(raw, **headers).patch(path, body, format="json")  # once the first is done: its answer
+    assert replay.status_code == HTTPStatus.OK
+    assert replay["Idempotency-Replay"] == "true"
+    assert replay.content == first["response"].content
+    assert ConsentEvent.objects.filter(customer_id=customer.pk, field="first_name").count() == 1
+
+
+# -- 50 concurrent PATCHes on one customer -------------------------------------------------
+
+
+def assert_chain(events: list[ConsentEvent], start: Any) -> Any:
+    """Each event's old value is the previous event's new value (commit order); returns the last value."""
+    previous = start
+    for event in events:
+        assert event.old_value == previous, (event.pk, event.old_value, previous)
+        assert event.new_value != event.old_value
+        previous = event.new_value
+    return previous
+
+
+def test_fifty_concurrent_patches_leave_the_last_commit_and_an_ordered_ledger():
+    tenant = make_tenant("patch-storm")
+    customer = make_customer(tenant, "storm", first_name="Start", sms_opt_out=True)
+    keys = [make_api_key(tenant)[1] for _ in range(50)]  # one key each: per-credential throttles stay out of it
+    path = f"/api/resources/customers/{customer.external_id}"
+
+    def patch(index: int):
+        body = {"data": {"firstName": f"Name-{index:02d}", "smsOptOut": index % 2 == 0}}
+        return client(keys[index]).patch(path, body, format="json")
+
+    responses = race(50, patch)
+
+    assert not [r for r in responses if isinstance(r, Exception)], responses
+    assert [r.status_code for r in responses] == [HTTPStatus.OK] * 50, [r.content[:200] for r in responses]
+    names = list(ConsentEvent.objects.filter(customer_id=customer.pk, field="first_name").order_by("id"))
+    assert sorted(e.new_value for e in names) == [f"Name-{i:02d}" for i in range(50)]  # every change recorded
+    last_name = assert_chain(names, "Start")
+    flips = list(ConsentEvent.objects.filter(customer_id=customer.pk, field="sms_opt_out").order_by("id"))
+    last_flag = assert_chain(flips, True)
+    customer.refresh_from_db()
+    assert customer.first_name == last_name  # the final state is the last committed change
+    assert customer.sms_opt_out == last_flag
+    last_writer = int(last_name.split("-")[1])
+    assert customer.sms_opt_out == (last_writer % 2 == 0)  # both fields from the same (last) request
