@@ -6,13 +6,14 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from customers.models import Customer
+from prefcenter.filters import UTCDateTimeFilter
 
 
 class CustomerFilterSet(django_filters.FilterSet):
     email = django_filters.CharFilter(field_name="email", lookup_expr="iexact")
     external_id = django_filters.CharFilter(field_name="external_id")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lt")
     search = django_filters.CharFilter(method="filter_search", help_text="Matches names, email or external id.")
 
     class Meta:

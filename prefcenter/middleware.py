@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -40,6 +41,8 @@ class BodySizeLimitMiddleware:
     alone does not protect the API. A body sent without a Content-Length (chunked
     transfer encoding) is refused with 400: Django reads such a body as empty, so the
     request would otherwise run as if nothing had been sent (a POST creating a blank row).
+    A NUL character in the path or query is refused with 400 too: PostgreSQL cannot
+    store or compare text containing it, and no identifier of ours contains one.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -53,6 +56,8 @@ class BodySizeLimitMiddleware:
             return self._refuse(request, 400, "Content-Length is not a number.")
         if length > limit:
             return self._refuse(request, 413, f"Request body too large: {length} bytes; the limit is {limit}.")
+        if "\x00" in request.path or "\x00" in unquote_plus(request.META.get("QUERY_STRING", "")):
+            return self._refuse(request, 400, "NUL characters are not allowed in the path or query.", code="invalid")
         if not length and request.META.get("HTTP_TRANSFER_ENCODING"):
             return self._refuse(
                 request,

@@ -272,3 +272,18 @@ def test_timestamps_are_reported_when_opt_outs_flip(api, customer):
     stamped = datetime.fromisoformat(body["email_opt_out_at"].replace("Z", "+00:00"))
     assert stamped > datetime.now(UTC) - timedelta(minutes=1)
     assert body["sms_opt_out_at"] is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0903-08-07T06:45:28-19:13", HTTPStatus.OK),  # an offset PostgreSQL refuses, converted to UTC first
+        ("0001-01-01T00:00:00+05:00", HTTPStatus.BAD_REQUEST),  # before year 1 in UTC
+        ("not-a-date", HTTPStatus.BAD_REQUEST),
+    ],
+)
+def test_created_after_is_normalized_or_refused_when_unusual(api, customer, value, expected):
+    response = api.get("/api/v2/customers", {"created_after": value})
+    assert response.status_code == expected
+    if expected == HTTPStatus.BAD_REQUEST:
+        assert "created_after" in response.json()["errors"]
