@@ -92,6 +92,7 @@ ERROR_DESCRIPTIONS = {
     "415": "Unsupported media type.",
     "422": "Idempotency key reused with a different body.",
     "429": "Too many requests; see Retry-After.",
+    "503": "The database is unavailable; retry after Retry-After seconds.",
 }
 
 
@@ -129,7 +130,7 @@ class PrefCenterAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         reach = getattr(self.view, "error_style", "default") == "reach"
-        codes = ["400", "401", "403", "404", "413", "415", "429"]
+        codes = ["400", "401", "403", "404", "413", "415", "429", "503"]
         if self.method in ("POST", "PUT", "PATCH"):
             codes += ["409", "422"]
         for code in codes:
