@@ -44,10 +44,15 @@ class CategoryPreference(models.Model):
 
     Uniqueness must hold for the global row too, and NULLs are distinct in SQL unique
     indexes, so two partial unique constraints cover the two cases on SQLite and PostgreSQL.
+
+    Indexes: every read filters by customer. The tenant gets no index of its own but leads
+    the (tenant, customer) one: without planner statistics (no ANALYZE) SQLite would pick a
+    lone `tenant_id` index for `tenant_id = ? AND customer_id = ?`, and with one tenant that
+    matches every row (docs/bench.md, finding 1).
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="category_preferences")
     category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.PROTECT, related_name="preferences"
@@ -69,6 +74,7 @@ class CategoryPreference(models.Model):
                 fields=["customer"], condition=Q(category__isnull=True), name="category_pref_unique_global"
             ),
         ]
+        indexes = [models.Index(fields=["tenant", "customer"], name="category_pref_tenant_customer")]
 
     def __str__(self) -> str:
         return f"{self.customer} · {self.category.key if self.category_id else '(global)'}"

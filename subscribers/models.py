@@ -79,9 +79,14 @@ class WorkflowPreference(models.Model):
 
     NULLs are distinct in SQL unique indexes, so two partial unique constraints keep one
     row per (customer, workflow) and one global row per customer, on SQLite and PostgreSQL.
+
+    Indexes: every read filters by customer. The tenant gets no index of its own but leads
+    the (tenant, customer) one: without planner statistics (no ANALYZE) SQLite would pick a
+    lone `tenant_id` index for `tenant_id = ? AND customer_id = ?`, and with one tenant that
+    matches every row (docs/bench.md, finding 1).
     """
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="workflow_preferences")
     workflow = models.ForeignKey(
         Workflow, null=True, blank=True, on_delete=models.CASCADE, related_name="preferences"
@@ -105,6 +110,7 @@ class WorkflowPreference(models.Model):
                 fields=["customer"], condition=Q(workflow__isnull=True), name="workflow_pref_unique_global"
             ),
         ]
+        indexes = [models.Index(fields=["tenant", "customer"], name="workflow_pref_tenant_customer")]
 
     def __str__(self) -> str:
         return f"{self.customer} · {self.workflow.identifier if self.workflow_id else '(global)'}"

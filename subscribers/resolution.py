@@ -144,13 +144,30 @@ class CustomerLayers:
 @dataclass(frozen=True)
 class Decision:
     """The answer for one channel: allowed or not, the deciding layer, the email digest,
-    and every layer's value in rule order (`layers`: (name, value or None)) for explanations."""
+    and every layer's value in rule order (`layers`: (name, value or None)) for explanations.
+
+    `layers` is computed when read (explanations, the self-service page), not when deciding:
+    a Novu GET decides 1,000 channels and reads none of them. `inputs` is what it is computed
+    from, the (workflow, customer layers) pair the decision was made for.
+    """
 
     channel: str
     allowed: bool
     reason: str
     digest: str | None = None
-    layers: tuple[tuple[str, Any], ...] = ()
+    inputs: tuple[WorkflowFacts, CustomerLayers] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def layers(self) -> tuple[tuple[str, Any], ...]:
+        if self.inputs is None:
+            return ()
+        cached = self.__dict__.get("_layers")
+        if cached is None:
+            workflow, layers = self.inputs
+            values = _layer_values(workflow, layers, self.channel, self.digest)
+            cached = tuple((name, values[name]) for name in LAYER_ORDER)
+            object.__setattr__(self, "_layers", cached)
+        return cached
 
     @property
     def source(self) -> str:
@@ -167,6 +184,9 @@ def _flag(value: Any) -> bool | None:
 
 
 def _get(mapping: Any, key: str) -> bool | None:
+    if type(mapping) is dict:  # the common case, without the ABC check below
+        value = mapping.get(key)
+        return value if value is True or value is False else None
     if not isinstance(mapping, Mapping):
         return None
     try:
@@ -233,34 +253,54 @@ def _layer_values(workflow: WorkflowFacts, layers: CustomerLayers, channel: str,
     }
 
 
-def _decide(values: dict[str, Any], channel: str) -> tuple[bool, str]:
-    if not values["workflow_uses_channel"]:
+def _decide(workflow: WorkflowFacts, layers: CustomerLayers, channel: str, digest: str | None) -> tuple[bool, str]:
+    """Rules 1-5 in order, reading each layer only when the rules get that far.
+
+    It reads the same values as `_layer_values` (which explanations show), layer by layer.
+    """
+    if not _uses(workflow, channel):
         return False, NOT_APPLICABLE
-    if values[SMS_OPT_OUT]:
+    critical = bool(_flag(getattr(workflow, "critical", False)))
+    if channel == SMS and _flag(getattr(layers, "sms_opt_out", False)):
         return False, SMS_OPT_OUT
-    if values[EMAIL_OPT_OUT] and not values[CRITICAL]:
+    if channel == EMAIL and _flag(getattr(layers, "email_opt_out", False)) and not critical:
         return False, EMAIL_OPT_OUT
-    if values[CRITICAL]:
+    if critical:
         return True, CRITICAL
-    if values[MANDATORY_CATEGORY]:
+    if _flag(getattr(workflow, "category_mandatory", False)):
         return True, MANDATORY_CATEGORY
-    explicit_false = (
-        (GLOBAL_PREFERENCE, (f"{GLOBAL_PREFERENCE}.enabled", GLOBAL_PREFERENCE)),
-        (WORKFLOW_PREFERENCE, (f"{WORKFLOW_PREFERENCE}.enabled", WORKFLOW_PREFERENCE)),
-        (CATEGORY_PREFERENCE, (CATEGORY_PREFERENCE,)),
-        (MESSAGING_DEFAULT, (MESSAGING_DEFAULT,)),
-    )
-    for reason, names in explicit_false:
-        if any(values[name] is False for name in names):
-            return False, reason
-    if channel == EMAIL and values["digest"] == DIGEST_OFF:
+    glob = getattr(layers, "global_preference", None)
+    pref = getattr(layers, "workflow_preference", None)
+    global_value = _layer_channel(glob, channel)
+    if _switch_enabled(glob) is False or global_value is False:
+        return False, GLOBAL_PREFERENCE
+    workflow_value = _layer_channel(pref, channel)
+    if _switch_enabled(pref) is False or workflow_value is False:
+        return False, WORKFLOW_PREFERENCE
+    category_value = _layer_channel(getattr(layers, "category_preference", None), channel)
+    if category_value is False:
+        return False, CATEGORY_PREFERENCE
+    messaging_value = _layer_channel(getattr(layers, "messaging_default", None), channel)
+    if messaging_value is False:
+        return False, MESSAGING_DEFAULT
+    if channel == EMAIL and digest == DIGEST_OFF:
         return False, DIGEST_OFF_REASON
-    for reason in (WORKFLOW_PREFERENCE, CATEGORY_PREFERENCE, GLOBAL_PREFERENCE, MESSAGING_DEFAULT):
-        if values[reason] is True:
-            return True, reason
-    for reason in (WORKFLOW_DEFAULT, CATEGORY_DEFAULT, TENANT_DEFAULT):
-        if values[reason] is not None:
-            return values[reason], reason
+    if workflow_value is True:
+        return True, WORKFLOW_PREFERENCE
+    if category_value is True:
+        return True, CATEGORY_PREFERENCE
+    if global_value is True:
+        return True, GLOBAL_PREFERENCE
+    if messaging_value is True:
+        return True, MESSAGING_DEFAULT
+    for reason, mapping in (
+        (WORKFLOW_DEFAULT, getattr(workflow, "defaults", None)),
+        (CATEGORY_DEFAULT, getattr(workflow, "category_defaults", None)),
+        (TENANT_DEFAULT, getattr(layers, "tenant_defaults", None)),
+    ):
+        value = _get(mapping, channel)
+        if value is not None:
+            return value, reason
     return True, TENANT_DEFAULT
 
 
@@ -268,15 +308,8 @@ def resolve_channel(workflow: WorkflowFacts, layers: CustomerLayers, channel: st
     """The decision for one channel (see the module docstring for the rules)."""
     uses = _uses(workflow, channel)
     digest = resolve_digest(workflow, layers) if channel == EMAIL and uses else None
-    values = _layer_values(workflow, layers, channel, digest)
-    allowed, reason = _decide(values, channel)
-    return Decision(
-        channel=channel,
-        allowed=bool(allowed),
-        reason=reason,
-        digest=digest,
-        layers=tuple((name, values[name]) for name in LAYER_ORDER),
-    )
+    allowed, reason = _decide(workflow, layers, channel, digest)
+    return Decision(channel=channel, allowed=bool(allowed), reason=reason, digest=digest, inputs=(workflow, layers))
 
 
 def resolve(workflow: WorkflowFacts, layers: CustomerLayers) -> dict[str, Decision]:

@@ -303,6 +303,10 @@ class GlobalPreferenceSerializer(ComputedSerializer):
         }
 
 
+# One field object for every item: DRF reads its settings (format, time zone) when it renders, not when built.
+_DATETIME = serializers.DateTimeField()
+
+
 class WorkflowPreferenceSerializer(ComputedSerializer):
     enabled = serializers.BooleanField(help_text="Whether notifications are enabled for this workflow")
     channels = ChannelsSerializer(help_text="Channel-specific preference settings for this workflow")
@@ -320,7 +324,7 @@ class WorkflowPreferenceSerializer(ComputedSerializer):
                 "slug": workflow.slug,
                 "identifier": workflow.identifier,
                 "name": workflow.name,
-                "updatedAt": serializers.DateTimeField().to_representation(workflow.updated_at),
+                "updatedAt": _DATETIME.to_representation(workflow.updated_at),
             },
         }
 
