@@ -6,8 +6,10 @@ from django.db import transaction
 import customers.demo
 import messaging.demo
 import subscribers.demo
+from customers.models import Customer
 from prefcenter.credentials import api_key_create
 from prefcenter.models import SCOPES, ApiKey, Tenant, TenantMembership, hash_key
+from prefcenter.selfservice.links import links_issue
 
 DEMO_TENANT = "acme"
 DEMO_KEY = "pc_demo_acme_provider_key_do_not_use_in_production"
@@ -43,3 +45,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Admin (superuser): {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}")
         self.stdout.write(f"Staff (tenant {tenant.slug} only): {DEMO_STAFF[0]} / {DEMO_STAFF[1]}")
         self.stdout.write(f"API key (all scopes, provider mode): {DEMO_KEY}")
+        ada = Customer.objects.select_related("tenant").get(tenant=tenant, external_id="cust-ada")
+        self.stdout.write(f"Self-service page of cust-ada (signed link): {links_issue(customer=ada).preferences_url}")
