@@ -38,9 +38,7 @@ def api_key_create(
         raise ValueError("A key that allows customer mode must be bound to a customer (--customer).")
     raw, prefix, key_hash = ApiKey.generate()
     if raw_key is not None:
-        from prefcenter.models import hash_key
-
-        raw, prefix, key_hash = raw_key, raw_key[:11], hash_key(raw_key)
+        raw, (prefix, key_hash) = raw_key, ApiKey.derive(raw_key)
     with transaction.atomic():
         key = ApiKey.objects.create(
             name=name,

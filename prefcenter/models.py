@@ -136,7 +136,12 @@ class ApiKey(models.Model):
     def generate(cls) -> tuple[str, str, str]:
         """A new raw key, its display prefix and its hash. The raw key is never stored."""
         raw = KEY_PREFIX + secrets.token_urlsafe(32)
-        return raw, raw[: len(KEY_PREFIX) + 8], hash_key(raw)
+        return (raw, *cls.derive(raw))
+
+    @staticmethod
+    def derive(raw: str) -> tuple[str, str]:
+        """The display prefix and the stored hash of a raw key."""
+        return raw[: len(KEY_PREFIX) + 8], hash_key(raw)
 
     @property
     def modes(self) -> frozenset[str]:
