@@ -8,7 +8,9 @@ from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
+
+from prefcenter.errors import api_error_response, is_api_path
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -28,10 +30,6 @@ class RequestContextMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response
-
-
-def is_api_path(path: str) -> bool:
-    return path.startswith(("/api/", "/v1/", "/v2/"))
 
 
 class BodySizeLimitMiddleware:
@@ -69,14 +67,7 @@ class BodySizeLimitMiddleware:
 
     @staticmethod
     def _refuse(request: HttpRequest, status: int, message: str, code: str = "") -> HttpResponse:
-        from prefcenter.exceptions import error_body
-
-        if request.path.startswith("/api/resources/"):
-            body = {"success": False, "message": message, "errors": [message]}
-        elif is_api_path(request.path):
-            code = code or ("request_too_large" if status == 413 else "invalid")
-            body = error_body(status=status, code=code, detail=message)
-            body["request_id"] = getattr(request, "request_id", "")
-        else:
+        if not is_api_path(request.path):
             return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
-        return JsonResponse(body, status=status)
+        code = code or ("request_too_large" if status == 413 else "invalid")
+        return api_error_response(request, status, message, code, reach_errors=[message])
