@@ -13,6 +13,7 @@ import uuid
 
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.db.models import Q
 
 from customers.validators import validate_e164
 from prefcenter.models import Tenant
@@ -54,3 +55,17 @@ class Customer(models.Model):
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()
         return f"{name} ({self.external_id})" if name else self.external_id
+
+
+def one_choice_per_customer(subject: str, name: str) -> list[models.UniqueConstraint]:
+    """One preference row per (customer, subject), the global row (subject NULL) included.
+
+    NULLs are distinct in SQL unique indexes, so a plain unique (customer, subject) would allow
+    many global rows; two partial constraints hold on SQLite and PostgreSQL alike.
+    """
+    return [
+        models.UniqueConstraint(fields=["customer", subject], condition=Q(**{f"{subject}__isnull": False}), name=name),
+        models.UniqueConstraint(
+            fields=["customer"], condition=Q(**{f"{subject}__isnull": True}), name=f"{name}_global"
+        ),
+    ]

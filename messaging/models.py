@@ -10,9 +10,8 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
-from django.db.models import Q
 
-from customers.models import Customer
+from customers.models import Customer, one_choice_per_customer
 from prefcenter.channels import DIGEST_CHOICES, DIGEST_INSTANT
 from prefcenter.models import Tenant
 
@@ -66,14 +65,7 @@ class CategoryPreference(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["customer", "category"], condition=Q(category__isnull=False), name="category_pref_unique"
-            ),
-            models.UniqueConstraint(
-                fields=["customer"], condition=Q(category__isnull=True), name="category_pref_unique_global"
-            ),
-        ]
+        constraints = one_choice_per_customer("category", name="category_pref_unique")
         indexes = [models.Index(fields=["tenant", "customer"], name="category_pref_tenant_customer")]
 
     def __str__(self) -> str:

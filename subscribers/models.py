@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
 
-from customers.models import Customer
+from customers.models import Customer, one_choice_per_customer
 from messaging.models import Category
 from prefcenter.channels import CHANNELS
 from prefcenter.models import Tenant
@@ -102,14 +101,7 @@ class WorkflowPreference(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["customer", "workflow"], condition=Q(workflow__isnull=False), name="workflow_pref_unique"
-            ),
-            models.UniqueConstraint(
-                fields=["customer"], condition=Q(workflow__isnull=True), name="workflow_pref_unique_global"
-            ),
-        ]
+        constraints = one_choice_per_customer("workflow", name="workflow_pref_unique")
         indexes = [models.Index(fields=["tenant", "customer"], name="workflow_pref_tenant_customer")]
 
     def __str__(self) -> str:
