@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
 from django.utils.encoding import force_str
 from rest_framework import renderers
+from rest_framework.utils import encoders
 from rest_framework_xml.renderers import XMLRenderer as BaseXMLRenderer
 
 # Characters XML 1.0 cannot carry at all (most C0 controls); they are replaced, not dropped.
@@ -15,9 +17,34 @@ _XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
 class JSONRenderer(renderers.JSONRenderer):
-    """Compact UTF-8 JSON."""
+    """Compact UTF-8 JSON, the same bytes as DRF's renderer, encoded with orjson.
+
+    The standard library takes ~40-70 ms for the 2.4 MB answer to an evaluation of 10,000
+    recipients; orjson a few. What orjson would write differently goes through DRF's path:
+    datetimes, dates and times (DRF's format, not orjson's) and any type orjson does not know
+    go to DRF's `JSONEncoder.default`; an `indent` asked for in the Accept header, and anything
+    orjson refuses (integers beyond 64 bits, strings with lone surrogates), are rendered by
+    DRF's renderer itself. U+2028/U+2029 are escaped, as DRF does. Differences left, for floats
+    only (no field of this API holds one): NaN and infinities become null instead of an error,
+    and small exponents lose their leading zero (1e-7, not 1e-07).
+    """
 
     charset = "utf-8"
+    _default = encoders.JSONEncoder().default
+    _options = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        if data is None:
+            return b""
+        if self.get_indent(accepted_media_type or "", renderer_context or {}) is not None:
+            return super().render(data, accepted_media_type, renderer_context)
+        try:
+            out = orjson.dumps(data, default=self._default, option=self._options)
+        except orjson.JSONEncodeError:
+            return super().render(data, accepted_media_type, renderer_context)
+        if b"\xe2\x80\xa8" in out or b"\xe2\x80\xa9" in out:
+            out = out.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+        return out
 
 
 class XMLRenderer(BaseXMLRenderer):
