@@ -50,6 +50,10 @@ def new_jwt_secret() -> str:
     return secrets.token_urlsafe(48)
 
 
+def new_catalog_revision() -> uuid.UUID:
+    return uuid.uuid4()
+
+
 class Tenant(models.Model):
     """A company that keeps its customers' notification choices here.
 
@@ -65,6 +69,11 @@ class Tenant(models.Model):
         max_length=128, default=new_jwt_secret, help_text="HS256 secret that signs this tenant's customer JWTs."
     )
     channel_defaults = models.JSONField(default=default_channel_map)
+    catalog_revision = models.UUIDField(
+        default=new_catalog_revision, editable=False,
+        help_text="A new value on every change to this tenant's workflows or categories: the key of the "
+        "in-process catalog cache (subscribers/catalog.py).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -19,16 +19,21 @@ Nothing here decides anything: it only turns rows into the plain dataclasses.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from customers.models import Customer
-from messaging.models import Category, CategoryPreference
+from messaging.models import CategoryPreference
 from prefcenter.channels import CHANNELS, EMAIL, IN_APP, PUSH
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.models import Tenant
+from subscribers.catalog import Catalog, CatalogEntry, tenant_catalog, workflow_facts
 from subscribers.models import Workflow, WorkflowPreference
 from subscribers.resolution import (
     GLOBAL_WORKFLOW,
@@ -99,35 +104,6 @@ def workflow_matches(workflow: Workflow, *, tags: Iterable[str] = (), category: 
 
 
 # -- rows → plain data ---------------------------------------------------------------
-
-
-def workflow_facts(workflow: Workflow, *, category_defaults: dict[int, dict] | None = None) -> WorkflowFacts:
-    """The catalog facts of one workflow (its category must be loaded: select_related("category")).
-
-    `category_defaults`, a dict kept across calls, shares one defaults mapping per category.
-    """
-    category: Category | None = workflow.category if workflow.category_id else None
-    if category is not None and category_defaults is not None:
-        defaults = category_defaults.get(category.pk)
-        if defaults is None:
-            defaults = category_defaults[category.pk] = _category_defaults(category)
-    else:
-        defaults = _category_defaults(category) if category else {}
-    return WorkflowFacts(
-        id=workflow.pk,
-        identifier=workflow.identifier,
-        channels=frozenset(c for c in (workflow.channels or []) if c in CHANNELS),
-        critical=workflow.critical,
-        defaults=dict(workflow.defaults or {}),
-        category_key=category.key if category else None,
-        category_mandatory=bool(category and category.mandatory),
-        category_defaults=defaults,
-        category_default_digest=category.default_digest if category else None,
-    )
-
-
-def _category_defaults(category: Category) -> dict:
-    return {IN_APP: category.default_in_app, EMAIL: category.default_email, PUSH: category.default_push}
 
 
 def _switches(row: WorkflowPreference | None) -> Switches | None:
@@ -209,58 +185,106 @@ _CATEGORY_PREF_VALUES = ("in_app_enabled", "email_enabled", "push_enabled", "dig
 def shared_resolution_layers(
     *, tenant: Tenant, workflow: Workflow, external_ids: Iterable[str]
 ) -> dict[str, CustomerLayers]:
-    """The rule-relevant layers of each known external id for one workflow, in 3 queries.
+    """The rule-relevant layers of each known external id for one workflow, in 1 query.
 
     Keyed by external id in the order given (unknown ones are absent). Customers whose
     opt-outs and preference rows are equal get the same `CustomerLayers` object, built
     once: it carries no identity (`customer_id` None, `external_id` "") and no addresses
     (`has_email`/`has_phone` False), since those feed `capabilities()`, not `resolve()`.
-    Rows are read as tuples: no model instance is built for any of the 10,000.
+
+    One statement reads each customer with its four possible rows (the global switch row,
+    the row for this workflow, the category preference for the workflow's category, the
+    messaging default) as left joins; the partial unique constraints guarantee at most one
+    row per join. The external ids travel as one parameter (a JSON array on SQLite, an
+    array on PostgreSQL), not as 10,000 placeholders, and rows are read as raw tuples:
+    this is the hot path of `POST /v1/deliveries/evaluate` (docs/bench.md).
     """
-    external_ids = list(external_ids)
-    customers = {
-        external_id: (pk, email_opt_out, sms_opt_out)
-        for pk, external_id, email_opt_out, sms_opt_out in Customer.objects.filter(
-            tenant_id=tenant.pk, external_id__in=external_ids
-        ).values_list("id", "external_id", "email_opt_out", "sms_opt_out")
-    }
-    if not customers:
+    wanted = list(external_ids)
+    if not wanted:
         return {}
-    ids = [pk for pk, _, _ in customers.values()]
-    workflow_rows: dict[tuple[int, int | None], tuple] = {
-        (row[0], row[1]): row[2:]
-        for row in WorkflowPreference.objects.filter(
-            tenant_id=tenant.pk, customer_id__in=ids
-        ).filter(Q(workflow__isnull=True) | Q(workflow=workflow)).values_list(
-            "customer_id", "workflow_id", *_WORKFLOW_PREF_VALUES
-        )
-    }
-    category_filter = Q(category__isnull=True)
-    if workflow.category_id:
-        category_filter |= Q(category_id=workflow.category_id)
-    category_rows: dict[tuple[int, int | None], tuple] = {
-        (row[0], row[1]): row[2:]
-        for row in CategoryPreference.objects.filter(
-            tenant_id=tenant.pk, customer_id__in=ids
-        ).filter(category_filter).values_list("customer_id", "category_id", *_CATEGORY_PREF_VALUES)
-    }
+    groups: dict[tuple, list[str]] = {}
+    for row in _evaluation_rows(tenant=tenant, workflow=workflow, external_ids=wanted):
+        groups.setdefault(row[1:], []).append(row[0])
     tenant_defaults = dict(tenant.channel_defaults or {})
-    groups: dict[tuple, CustomerLayers] = {}
-    answer: dict[str, CustomerLayers] = {}
-    for external_id, (pk, email_opt_out, sms_opt_out) in customers.items():
-        key = (
-            email_opt_out,
-            sms_opt_out,
-            workflow_rows.get((pk, None)),
-            workflow_rows.get((pk, workflow.pk)),
-            category_rows.get((pk, workflow.category_id)) if workflow.category_id else None,
-            category_rows.get((pk, None)),
+    found: dict[str, CustomerLayers] = {}
+    for values, members in groups.items():
+        layers = _layers_of_values(values, tenant_defaults)
+        for external_id in members:
+            found[external_id] = layers
+    return {external_id: found[external_id] for external_id in wanted if external_id in found}
+
+
+def _evaluation_rows(*, tenant: Tenant, workflow: Workflow, external_ids: list[str]) -> list[tuple]:
+    """(external_id, email_opt_out, sms_opt_out, then per joined row: present?, its values) per known customer."""
+    quote = connection.ops.quote_name
+    customers = quote(Customer._meta.db_table)
+    workflow_prefs = quote(WorkflowPreference._meta.db_table)
+    category_prefs = quote(CategoryPreference._meta.db_table)
+
+    def columns(alias: str, names: tuple[str, ...]) -> str:
+        return ", ".join([f"{alias}.id IS NOT NULL", *(f"{alias}.{quote(name)}" for name in names)])
+
+    if connection.vendor == "postgresql":
+        member, ids = "= ANY(%s)", external_ids
+    else:
+        member, ids = "IN (SELECT value FROM json_each(%s))", json.dumps(external_ids)
+    sql = (
+        f"SELECT c.external_id, c.email_opt_out, c.sms_opt_out, "
+        f"{columns('g', _WORKFLOW_PREF_VALUES)}, {columns('w', _WORKFLOW_PREF_VALUES)}, "
+        f"{columns('k', _CATEGORY_PREF_VALUES)}, {columns('m', _CATEGORY_PREF_VALUES)} "
+        f"FROM {customers} c "
+        f"LEFT JOIN {workflow_prefs} g ON +g.tenant_id = %s AND g.customer_id = c.id AND g.workflow_id IS NULL "
+        f"LEFT JOIN {workflow_prefs} w ON +w.tenant_id = %s AND w.customer_id = c.id AND w.workflow_id = %s "
+        f"LEFT JOIN {category_prefs} k ON +k.tenant_id = %s AND k.customer_id = c.id AND k.category_id = %s "
+        f"LEFT JOIN {category_prefs} m ON +m.tenant_id = %s AND m.customer_id = c.id AND m.category_id IS NULL "
+        f"WHERE c.tenant_id = %s AND c.external_id {member}"
+    )
+    # The rows of a customer are its tenant's (services check it); the tenant condition on each join is
+    # kept as a guard, written `+x.tenant_id` so that SQLite does not pick the (tenant, customer) index
+    # over the partial unique ones, which find the row directly. A workflow without a category joins no
+    # category row (`= NULL` matches nothing).
+    params = [tenant.pk, tenant.pk, workflow.pk, tenant.pk, workflow.category_id, tenant.pk, tenant.pk, ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _flag_of(value: Any) -> bool | None:
+    """A boolean column read raw: both backends answer bools (Django registers SQLite's `bool` converter);
+    the `IS NOT NULL` presence columns answer 0/1 on SQLite. NULL stays None."""
+    return None if value is None else bool(value)
+
+
+def _layers_of_values(values: tuple, tenant_defaults: dict) -> CustomerLayers:
+    """One group's `CustomerLayers` from the raw columns of `_evaluation_rows` (after the external id)."""
+    email_opt_out, sms_opt_out, *rest = values
+    size = 1 + len(_WORKFLOW_PREF_VALUES)
+    global_row, workflow_row = rest[:size], rest[size : 2 * size]
+    category_row, messaging_row = rest[2 * size : 2 * size + 5], rest[2 * size + 5 :]
+
+    def switches(row: list) -> Switches | None:
+        if not row[0]:
+            return None
+        channels = {channel: _flag_of(value) for channel, value in zip(CHANNELS, row[2:], strict=True)}
+        return Switches(enabled=_flag_of(row[1]), channels=channels)
+
+    def choice(row: list) -> CategoryChoice | None:
+        if not row[0]:
+            return None
+        in_app, email, push, digest = row[1:]
+        return CategoryChoice(
+            channels={IN_APP: _flag_of(in_app), EMAIL: _flag_of(email), PUSH: _flag_of(push)}, digest=digest
         )
-        layers = groups.get(key)
-        if layers is None:
-            layers = groups[key] = _shared_layers(key, tenant_defaults)
-        answer[external_id] = layers
-    return {external_id: answer[external_id] for external_id in external_ids if external_id in answer}
+
+    return CustomerLayers(
+        email_opt_out=bool(email_opt_out),
+        sms_opt_out=bool(sms_opt_out),
+        global_preference=switches(global_row),
+        workflow_preference=switches(workflow_row),
+        category_preference=choice(category_row),
+        messaging_default=choice(messaging_row),
+        tenant_defaults=tenant_defaults,
+    )
 
 
 def _switches_of(values: tuple | None) -> Switches | None:
@@ -277,31 +301,22 @@ def _choice_of(values: tuple | None) -> CategoryChoice | None:
     return CategoryChoice(channels={IN_APP: in_app, EMAIL: email, PUSH: push}, digest=digest)
 
 
-def _shared_layers(key: tuple, tenant_defaults: dict) -> CustomerLayers:
-    email_opt_out, sms_opt_out, global_row, workflow_row, category_row, messaging_row = key
-    return CustomerLayers(
-        email_opt_out=email_opt_out,
-        sms_opt_out=sms_opt_out,
-        global_preference=_switches_of(global_row),
-        workflow_preference=_switches_of(workflow_row),
-        category_preference=_choice_of(category_row),
-        messaging_default=_choice_of(messaging_row),
-        tenant_defaults=tenant_defaults,
-    )
-
-
 # -- one customer against the whole catalog ------------------------------------------
 
 
 @dataclass(frozen=True)
 class ResolvedWorkflow:
-    """One workflow resolved for one customer: the row, its facts, the layers and the decisions."""
+    """One workflow resolved for one customer: the row, its facts, the layers and the decisions.
+
+    `updated_at` is the workflow's `updatedAt` as the API renders it (from the catalog).
+    """
 
     customer: Customer
     workflow: Workflow
     facts: WorkflowFacts
     layers: CustomerLayers
     decisions: dict[str, Decision]
+    updated_at: str = ""
 
     @property
     def capabilities(self) -> dict[str, Capability]:
@@ -322,53 +337,99 @@ class CustomerResolution:
     workflows: list[ResolvedWorkflow]
 
 
+SHARED_DECISIONS = 64
+
+
+def _row_values(row: WorkflowPreference | None) -> tuple | None:
+    return None if row is None else (row.enabled, *(getattr(row, channel) for channel in CHANNELS))
+
+
+def _choice_values(row: CategoryPreference | None) -> tuple | None:
+    if row is None:
+        return None
+    return (row.in_app_enabled, row.email_enabled, row.push_enabled, row.digest)
+
+
+def _shared_key(layers: CustomerLayers, global_row, messaging_row) -> tuple:
+    """What the decisions of a workflow the customer has no row for depend on (all hashable)."""
+    return (
+        layers.email_opt_out, layers.sms_opt_out, _row_values(global_row), _choice_values(messaging_row),
+        json.dumps(layers.tenant_defaults, sort_keys=True),
+    )
+
+
+@lru_cache(maxsize=SHARED_DECISIONS)
+def _shared_decisions(catalog: Catalog, key: tuple) -> tuple[dict[str, Decision], ...]:
+    """`resolve()` of every catalog entry for the global layers `key` describes, memoized per (catalog, key).
+
+    The layers carry no identity nor addresses (`resolve()` reads neither), so the decisions
+    are those of every customer with that key; see subscribers/catalog.py. At most
+    `SHARED_DECISIONS` sets per process (~0.3 MB each at 200 workflows).
+    """
+    email_opt_out, sms_opt_out, global_values, messaging_values, tenant_defaults = key
+    layers = CustomerLayers(
+        email_opt_out=email_opt_out,
+        sms_opt_out=sms_opt_out,
+        global_preference=_switches_of(global_values),
+        messaging_default=_choice_of(messaging_values),
+        tenant_defaults=json.loads(tenant_defaults),
+    )
+    return tuple(resolve(entry.facts, layers) for entry in catalog.entries)
+
+
 def customer_resolutions(
     *, tenant: Tenant, customer: Customer, workflows: Iterable[Workflow] | None = None
 ) -> CustomerResolution:
-    """One customer resolved against every workflow of the tenant in 3 queries.
+    """One customer resolved against every workflow of the tenant in 3 queries (+1 when the catalog changed).
+
+    The catalog comes from `tenant_catalog` (subscribers/catalog.py): its revision is read,
+    its workflows only when this process has not seen that revision. The workflows the
+    customer has no row for (nor for their category) take their decisions from the memo of
+    `_shared_decisions`; only the others are resolved here.
 
     `workflows` narrows it to these (e.g. one page; loaded with select_related("category"));
-    other tenants' workflows are dropped. Then 2 queries.
-
-    The layers every workflow shares (the global row, the messaging default, the tenant
-    defaults, each category's preference) are built once, not once per workflow.
+    other tenants' workflows are dropped. Then 2 queries and no memo.
     """
-    rows = workflow_list(tenant=tenant) if workflows is None else workflows
-    workflow_rows = [w for w in rows if w.tenant_id == tenant.pk]
+    if workflows is None:
+        catalog: Catalog | None = tenant_catalog(tenant)
+        entries = catalog.entries
+    else:
+        catalog = None
+        category_defaults: dict[int, dict] = {}
+        entries = tuple(
+            CatalogEntry.of(w, category_defaults=category_defaults) for w in workflows if w.tenant_id == tenant.pk
+        )
     preferences = {
         row.workflow_id: row for row in WorkflowPreference.objects.filter(tenant=tenant, customer=customer)
     }
     categories = {row.category_id: row for row in CategoryPreference.objects.filter(tenant=tenant, customer=customer)}
+    global_row, messaging_row = preferences.get(None), categories.get(None)
     global_layers = _layers(
-        tenant=tenant, customer=customer, global_row=preferences.get(None), workflow_row=None, category_row=None,
-        messaging_row=categories.get(None),
+        tenant=tenant, customer=customer, global_row=global_row, workflow_row=None, category_row=None,
+        messaging_row=messaging_row,
     )
+    shared = None
+    if catalog is not None:
+        shared = _shared_decisions(catalog, _shared_key(global_layers, global_row, messaging_row))
     choices = {category_id: _category_choice(row) for category_id, row in categories.items() if category_id}
-    category_defaults: dict[int, dict] = {}
     resolved = []
-    for workflow in workflow_rows:
-        facts = workflow_facts(workflow, category_defaults=category_defaults)
+    for index, entry in enumerate(entries):
+        workflow = entry.workflow
         workflow_row = preferences.get(workflow.pk)
         category_choice = choices.get(workflow.category_id) if workflow.category_id else None
         if workflow_row is None and category_choice is None:
             layers = global_layers
+            decisions = shared[index] if shared is not None else resolve(entry.facts, layers)
         else:
-            layers = CustomerLayers(
-                customer_id=global_layers.customer_id,
-                external_id=global_layers.external_id,
-                email_opt_out=global_layers.email_opt_out,
-                sms_opt_out=global_layers.sms_opt_out,
-                has_email=global_layers.has_email,
-                has_phone=global_layers.has_phone,
-                global_preference=global_layers.global_preference,
-                workflow_preference=_switches(workflow_row),
-                category_preference=category_choice,
-                messaging_default=global_layers.messaging_default,
-                tenant_defaults=global_layers.tenant_defaults,
+            layers = replace(
+                global_layers, workflow_preference=_switches(workflow_row), category_preference=category_choice
             )
-        decisions = resolve(facts, layers)
+            decisions = resolve(entry.facts, layers)
         resolved.append(
-            ResolvedWorkflow(customer=customer, workflow=workflow, facts=facts, layers=layers, decisions=decisions)
+            ResolvedWorkflow(
+                customer=customer, workflow=workflow, facts=entry.facts, layers=layers, decisions=decisions,
+                updated_at=entry.updated_at,
+            )
         )
     return CustomerResolution(
         customer=customer,

@@ -291,20 +291,43 @@ class ComputedSerializer(PrefCenterSerializer):
         return {name: _prune(data[name], _selection_of(field)) for name, field in self.fields.items() if name in data}
 
 
+def global_block(resolution: CustomerResolution) -> dict[str, Any]:
+    """Novu's `global` block: effective values of the synthetic all-channel workflow."""
+    decisions = resolution.global_decisions
+    return {
+        "enabled": any(d.allowed for d in decisions.values()),
+        "channels": {channel: decisions[channel].allowed for channel in CHANNELS},
+    }
+
+
+# One field object for every item: DRF reads its settings (format, time zone) when it renders, not when built.
+_DATETIME = serializers.DateTimeField()
+
+
+def workflow_block(item: ResolvedWorkflow) -> dict[str, Any]:
+    """One item of Novu's `workflows`: effective values of the channels the workflow uses, and their sources."""
+    uses = item.facts.channels
+    used = [d for channel, d in item.decisions.items() if channel in uses]
+    workflow = item.workflow
+    return {
+        "enabled": any(d.allowed for d in used),
+        "channels": {d.channel: d.allowed for d in used},
+        "overrides": [{"channel": d.channel, "source": d.source} for d in used],
+        "workflow": {
+            "slug": workflow.slug,
+            "identifier": workflow.identifier,
+            "name": workflow.name,
+            "updatedAt": item.updated_at or _DATETIME.to_representation(workflow.updated_at),
+        },
+    }
+
+
 class GlobalPreferenceSerializer(ComputedSerializer):
     enabled = serializers.BooleanField(help_text="Whether notifications are enabled globally")
     channels = ChannelsSerializer(help_text="Channel-specific preference settings")
 
     def compute(self, resolution: CustomerResolution) -> dict[str, Any]:
-        decisions = resolution.global_decisions
-        return {
-            "enabled": any(d.allowed for d in decisions.values()),
-            "channels": {channel: decisions[channel].allowed for channel in CHANNELS},
-        }
-
-
-# One field object for every item: DRF reads its settings (format, time zone) when it renders, not when built.
-_DATETIME = serializers.DateTimeField()
+        return global_block(resolution)
 
 
 class WorkflowPreferenceSerializer(ComputedSerializer):
@@ -314,19 +337,7 @@ class WorkflowPreferenceSerializer(ComputedSerializer):
     workflow = WorkflowInfoSerializer(help_text="Workflow information")
 
     def compute(self, item: ResolvedWorkflow) -> dict[str, Any]:
-        used = [d for channel, d in item.decisions.items() if channel in item.facts.channels]
-        workflow = item.workflow
-        return {
-            "enabled": any(d.allowed for d in used),
-            "channels": {d.channel: d.allowed for d in used},
-            "overrides": [{"channel": d.channel, "source": d.source} for d in used],
-            "workflow": {
-                "slug": workflow.slug,
-                "identifier": workflow.identifier,
-                "name": workflow.name,
-                "updatedAt": _DATETIME.to_representation(workflow.updated_at),
-            },
-        }
+        return workflow_block(item)
 
 
 class _PreferencesFields(serializers.Serializer):
@@ -339,7 +350,16 @@ class _PreferencesFields(serializers.Serializer):
 
 
 class SubscriberPreferencesSerializer(SelectableMixin, _PreferencesFields):
-    """`{global, workflows[]}` with effective values (seed 002)."""
+    """`{global, workflows[]}` with effective values (seed 002).
+
+    The declared fields describe the shape (OpenAPI, `fields` validation); the data is built
+    as plain dicts in one pass and the `fields` selection pruned from it, without a serializer
+    per item: 200 workflows are the common case (docs/bench.md).
+    """
+
+    def to_representation(self, resolution: CustomerResolution) -> dict[str, Any]:
+        workflows = [workflow_block(item) for item in resolution.workflows]
+        return _prune({"global": global_block(resolution), "workflows": workflows}, self.fields_tree)
 
 
 # ----------------------------------------------------------------------------- TeamUp face (seed 000)
