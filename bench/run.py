@@ -13,6 +13,7 @@ import argparse
 import os
 import random
 import secrets
+import statistics
 import sys
 import time
 from datetime import UTC, datetime
@@ -46,6 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", metavar="JOB", default="",
                         help="instead of the load run: send 30 requests of JOB in-process under pyinstrument "
                              "and print where the time goes (add --variant hand for the twin)")
+    parser.add_argument("--time", metavar="JOBS", default="",
+                        help="instead of the load run: the median in-process service time of 30 requests of each "
+                             "named job (comma-separated), API and hand-written twin, without a profiler or a server")
     parser.add_argument("--variant", choices=("api", "hand"), default="api", help="with --profile")
     parser.add_argument("--sqlite-path", type=Path, default=DEFAULT_SQLITE)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
@@ -243,6 +247,36 @@ def profile(args: argparse.Namespace, ctx) -> int:
     return 0
 
 
+def service_times(args: argparse.Namespace, ctx) -> int:
+    """The in-process median of each named job, one request at a time: the quick loop while optimizing."""
+    from django.test import Client
+
+    from bench.jobs import JOBS
+
+    wanted = [name.strip() for name in args.time.split(",") if name.strip()]
+    unknown = sorted(set(wanted) - {job.name for job in JOBS})
+    if unknown:
+        print(f"unknown job(s) {', '.join(unknown)}; one of: {', '.join(j.name for j in JOBS)}", file=sys.stderr)
+        return 2
+    client = Client(raise_request_exception=False)
+    for job in (job for job in JOBS if job.name in wanted):
+        for variant in ("api", "hand"):
+            took, statuses = [], set()
+            for index, request in enumerate(job.build(ctx, variant, 33)):
+                started = time.perf_counter()
+                response = client.generic(
+                    request.method, request.path, data=request.body or b"",
+                    content_type=request.headers.get("Content-Type", "application/octet-stream"),
+                    headers={k: v for k, v in request.headers.items() if k != "Content-Type"},
+                )
+                if index >= 3:  # the first ones warm imports and caches
+                    took.append((time.perf_counter() - started) * 1000)
+                statuses.add(response.status_code)
+            print(f"{job.name:16} {variant:4}  median {statistics.median(took):7.1f} ms  "
+                  f"min {min(took):7.1f} ms  statuses {sorted(statuses)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     server_env = configure(args)
@@ -289,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.profile:
         return profile(args, ctx)
+    if args.time:
+        return service_times(args, ctx)
     wanted = [name.strip() for name in args.jobs.split(",") if name.strip()]
     unknown = sorted(set(wanted) - {job.name for job in jobs_module.JOBS})
     if unknown:

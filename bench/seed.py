@@ -84,6 +84,7 @@ def is_seeded(params: SeedParams) -> bool:
 
 def seed(params: SeedParams, *, log=print) -> float:
     """Write the dataset into an empty (migrated) database; returns the seconds it took."""
+    from subscribers.catalog import catalog_changed
     from subscribers.models import Workflow, WorkflowPreference
 
     started = time.perf_counter()
@@ -121,6 +122,7 @@ def seed(params: SeedParams, *, log=print) -> float:
                 tags=[f"tag-{i % 7}"],
             ))
         Workflow.objects.bulk_create(workflows)
+        catalog_changed(tenant)  # bulk_create skips the receivers that renew the catalog revision
         workflows = list(Workflow.objects.filter(tenant=tenant).select_related("category").order_by("identifier"))
         toggleable = [w for w in workflows if not w.critical and not (w.category_id and w.category.mandatory)]
 
@@ -188,9 +190,14 @@ def bench_tenant() -> Tenant:
 
 
 def fresh_api_key(tenant: Tenant) -> str:
-    """A new provider key with every scope for this run; the previous runs' bench keys are removed."""
+    """A new provider key with every scope for this run; earlier runs' bench keys older than an hour are
+    removed (not younger ones: two bench processes at once, e.g. `--time` beside a load run, keep theirs)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from prefcenter.credentials import api_key_create
     from prefcenter.models import SCOPES
 
-    ApiKey.objects.filter(tenant=tenant, name="bench").delete()
+    ApiKey.objects.filter(tenant=tenant, name="bench", created_at__lt=timezone.now() - timedelta(hours=1)).delete()
     return api_key_create(tenant=tenant, scopes=list(SCOPES), name="bench")[1]

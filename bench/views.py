@@ -4,8 +4,8 @@ Routed only when PREFCENTER_BENCH_VIEWS=1 (config/urls.py), under /bench/hand/â€
 `python -m bench` to measure beside each API route. Each view authenticates with one
 query (the API key with its tenant), parses JSON with `json.loads`, calls the same
 selectors and services as the API view it shadows (so the same rows are read and
-written, consent events included), builds its answer as a dict and returns a
-JsonResponse. What it leaves out is what the ratio measures: DRF's request/response
+written, consent events included), builds its answer as a dict and returns it as JSON
+encoded with orjson, as the API's renderer does. What it leaves out is what the ratio measures: DRF's request/response
 cycle, content negotiation, the authentication/permission/throttle classes, field
 selection, input serializers and output serializers, the idempotency guard.
 
@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+import orjson
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from customers.models import Customer
@@ -35,6 +36,13 @@ from subscribers.services import workflow_preference_update
 REACH_FIELDS = {"email": "email", "phone": "phone", "firstName": "first_name", "lastName": "last_name",
                 "emailOptOut": "email_opt_out", "smsOptOut": "sms_opt_out"}
 MESSAGING_FIELDS = ("in_app_enabled", "email_enabled", "push_enabled")
+
+
+class JsonResponse(HttpResponse):
+    """A JSON answer encoded with orjson, like the API's renderer (prefcenter/renderers.py)."""
+
+    def __init__(self, data: Any, status: int = 200):
+        super().__init__(orjson.dumps(data), status=status, content_type="application/json")
 
 
 class Refused(Exception):
@@ -119,7 +127,7 @@ def _novu_workflows(resolution) -> dict[str, Any]:
             "channels": block(item.decisions, channels),
             "overrides": [{"channel": c, "source": item.decisions[c].source} for c in CHANNELS if c in channels],
             "workflow": {"slug": item.workflow.slug, "identifier": item.workflow.identifier,
-                         "name": item.workflow.name, "updatedAt": _iso(item.workflow.updated_at)},
+                         "name": item.workflow.name, "updatedAt": item.updated_at or _iso(item.workflow.updated_at)},
         })
     return {"global": {"enabled": any(global_channels.values()), "channels": global_channels}, "workflows": workflows}
 
