@@ -1,7 +1,8 @@
 """The sender's question, answered in bulk: may workflow W reach each of these customers, on which channels, how?
 
 `POST /v1/deliveries/evaluate` loads every layer for up to 10,000 recipients in a fixed
-number of queries (the customers, then the loader's two: subscribers/selectors.py) and asks
+number of queries (the workflow, then one joined read of the customers and their rows:
+subscribers/selectors.py) and asks
 the resolution engine (subscribers/resolution.py) for each; it decides nothing itself.
 
 `GET /v2/subscribers/{subscriberId}/preferences/explain?workflowId=…` shows, per channel,
@@ -117,7 +118,7 @@ class DeliveryEvaluationSerializer(PrefCenterSerializer):
 
 
 def evaluate(*, tenant, workflow, recipients: list[str], channels: list[str] | None) -> dict[str, Any]:
-    """Decisions for each known recipient, in a fixed number of queries (3) whatever their number.
+    """Decisions for each known recipient, in one query whatever their number (the workflow is given).
 
     The loader groups recipients whose rule-relevant layers are equal into one shared
     `CustomerLayers` (subscribers/selectors.py), so each group is decided once and its

@@ -7,12 +7,13 @@ number of queries, whatever the number of customers or workflows:
   2 queries (workflow preferences, category preferences) given customer objects,
   +1 if `customers` is an unevaluated queryset. For the evaluation API and bulk sends.
 - `shared_resolution_layers(tenant=, workflow=, external_ids=)`: the same for up to
-  10,000 external ids in 3 queries (customers, workflow preferences, category
-  preferences), read as tuples; customers whose rule-relevant rows are equal share one
+  10,000 external ids in 1 query (customers left-joined to their four possible rows),
+  read as tuples; customers whose rule-relevant rows are equal share one
   `CustomerLayers` (most have no explicit choice), so callers decide once per group.
 - `customer_resolutions(tenant=, customer=)`: one customer x every workflow of the
-  tenant — 3 queries (workflows with their categories, workflow preferences, category
-  preferences). For the Novu GET, the TeamUp face and the self-service page.
+  tenant — 3 queries (the catalog revision, workflow preferences, category preferences;
+  +1 for the workflows when this process has not seen that revision: subscribers/catalog.py).
+  For the Novu GET, the TeamUp face and the self-service page.
 
 Nothing here decides anything: it only turns rows into the plain dataclasses.
 """
