@@ -211,7 +211,7 @@ def run_job(job, variant: str, ctx, server, args) -> dict[str, Any]:
         "status": "ok" if not loaded.errors else "errors",
         "requests": loaded.completed, "errors": loaded.errors, "seconds": round(loaded.elapsed, 2),
         "rps": loaded.rps, "p50_ms": loaded.percentile(50), "p99_ms": loaded.percentile(99),
-        "peak_rss_mb": memory.peak_mb,
+        "peak_rss_mb": memory.peak_mb, "concurrency": args.concurrency,
     })
     if loaded.first_error:
         row["note"] = loaded.first_error
