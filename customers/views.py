@@ -44,7 +44,16 @@ def parse_ignore_unknown(raw: str | None) -> bool:
     )
 
 
-class ReachCustomerViewSet(PrefCenterViewSet):
+class CustomerNamedMixin:
+    """For views on PrefCenterViewMixin whose path names a customer by external id."""
+
+    def customer_named(self, external_id: str) -> Customer:
+        """The tenant's customer; customer mode reaches only itself (any other is a 404, like a missing one)."""
+        self.check_customer_access(external_id)
+        return customer_get(tenant=self.tenant, external_id=external_id)
+
+
+class ReachCustomerViewSet(CustomerNamedMixin, PrefCenterViewSet):
     """Reach customer resources: `{data:{…}}` in, `{success, message, data:{result, included}}` out.
 
     `fields` selects within the resource (`fields=id,data.email`); `included` is always
@@ -150,9 +159,7 @@ class ReachCustomerViewSet(PrefCenterViewSet):
         return Response(body)
 
     def get_customer(self) -> Customer:
-        external_id = self.kwargs["externalId"]
-        self.check_customer_access(external_id)
-        return customer_get(tenant=self.tenant, external_id=external_id)
+        return self.customer_named(self.kwargs["externalId"])
 
 
 class CustomerViewSet(ListMixin, RetrieveMixin, PrefCenterViewSet):

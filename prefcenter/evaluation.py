@@ -23,7 +23,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from customers.selectors import customer_get
+from customers.views import CustomerNamedMixin
 from prefcenter.channels import CHANNELS
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.fields import Tree, prune
@@ -262,7 +262,7 @@ def explain(resolved) -> dict[str, Any]:
 WORKFLOW_ID = OpenApiParameter("workflowId", str, required=True, description="Workflow identifier or slug.")
 
 
-class PreferenceExplainView(PrefCenterAPIView):
+class PreferenceExplainView(CustomerNamedMixin, PrefCenterAPIView):
     """`GET /v2/subscribers/{subscriberId}/preferences/explain?workflowId=…`: every layer, and the deciding one."""
 
     read_scope = "subscribers:read"
@@ -278,14 +278,13 @@ class PreferenceExplainView(PrefCenterAPIView):
         ),
     )
     def get(self, request, subscriberId: str) -> Response:
-        self.check_customer_access(subscriberId)
+        customer = self.customer_named(subscriberId)
         ref = request.query_params.get("workflowId", "")
         if not ref.strip():
             raise PrefCenterError(
                 "workflowId is required: the workflow to explain.",
                 errors={"workflowId": ["This parameter is required."]},
             )
-        customer = customer_get(tenant=self.tenant, external_id=subscriberId)
         workflow = workflow_get(tenant=self.tenant, ref=ref)
         resolved = customer_resolution_one(tenant=self.tenant, customer=customer, workflow=workflow)
         return Response(prune(explain(resolved), self.fields_tree))

@@ -16,8 +16,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from customers.models import Customer
-from customers.selectors import customer_get
 from customers.services import customer_create, customer_delete, customer_update
+from customers.views import CustomerNamedMixin
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.fields import query_values
 from prefcenter.views import ListMixin, PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
@@ -139,13 +139,11 @@ class WorkflowViewSet(ListMixin, RetrieveMixin, PrefCenterViewSet):
 # ----------------------------------------------------------------------------- Novu subscribers
 
 
-class SubscriberMixin:
+class SubscriberMixin(CustomerNamedMixin):
     """The path's `{subscriberId}` as the tenant's customer; customer mode reaches only itself (404 otherwise)."""
 
     def get_subscriber(self) -> Customer:
-        external_id = self.kwargs["subscriberId"]
-        self.check_customer_access(external_id)
-        return customer_get(tenant=self.tenant, external_id=external_id)
+        return self.customer_named(self.kwargs["subscriberId"])
 
 
 class SubscriberViewSet(SubscriberMixin, PrefCenterViewSet):
