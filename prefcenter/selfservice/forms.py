@@ -17,7 +17,20 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from prefcenter.channels import EMAIL, MESSAGING_CHANNELS, SMS
-from prefcenter.selfservice.state import PageState
+from prefcenter.selfservice.state import Control, PageState
+
+AUTO_ID = "id_%s"  # the form's element ids (Django's default), also written by `unbound_fields`
+
+
+def _render_attrs(attrs: dict[str, Any]) -> str:
+    """Django's `django/forms/widgets/attrs.html`, written in Python: every name and value escaped."""
+    parts = []
+    for name, value in attrs.items():
+        if value is not False:
+            parts.append(f" {conditional_escape(name)}")
+            if value is not True:
+                parts.append(f'="{conditional_escape(str(value))}"')
+    return "".join(parts)
 
 
 def _render_input(context: dict[str, Any]) -> SafeString:
@@ -30,12 +43,29 @@ def _render_input(context: dict[str, Any]) -> SafeString:
     parts = [f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"']
     if widget["value"] is not None:
         parts.append(f' value="{conditional_escape(str(widget["value"]))}"')
-    for name, value in widget["attrs"].items():
-        if value is not False:
-            parts.append(f" {conditional_escape(name)}")
-            if value is not True:
-                parts.append(f'="{conditional_escape(str(value))}"')
+    parts.append(_render_attrs(widget["attrs"]))
     parts.append(">")
+    return mark_safe("".join(parts))  # every part above is escaped
+
+
+def _render_select(context: dict[str, Any]) -> SafeString:
+    """Django's `django/forms/widgets/select.html` (+ select_option.html, attrs.html), written in Python.
+
+    Each option is followed by a newline as the included option template leaves one. Same markup, same escaping.
+    """
+    widget = context["widget"]
+    parts = [f'<select name="{conditional_escape(widget["name"])}"{_render_attrs(widget["attrs"])}>']
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+        for option in options:
+            parts.append(
+                f'\n  <option value="{conditional_escape(str(option["value"]))}"{_render_attrs(option["attrs"])}>'
+                f"{conditional_escape(option['label'])}</option>\n"
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
     return mark_safe("".join(parts))  # every part above is escaped
 
 
@@ -53,8 +83,93 @@ class InitialInput(forms.HiddenInput):
         return _render_input(self.get_context(name, value, attrs))
 
 
+class DigestSelect(forms.Select):
+    """The email frequency choice, rendered without a template (see `_render_select`)."""
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> SafeString:
+        return _render_select(self.get_context(name, value, attrs))
+
+
 class SwitchField(forms.BooleanField):
     hidden_widget = InitialInput
+
+
+class DigestField(forms.ChoiceField):
+    widget = DigestSelect
+    hidden_widget = InitialInput
+
+
+def switch_attrs(control: Control) -> dict[str, str]:
+    """The attributes of a switch's checkbox: its class, and the notes that explain it."""
+    attrs = {"class": "switch" if control.name != "sms_opt_in" else "consent-box"}
+    if control.describedby:
+        attrs["aria-describedby"] = control.describedby
+    return attrs
+
+
+@dataclass(slots=True)
+class UnboundField:
+    """A field as an unbound PreferencesForm shows it, for the template: its markup, its id, no errors."""
+
+    html: SafeString
+    id_for_label: str
+    errors: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.html
+
+    def __html__(self) -> str:
+        return self.html
+
+
+def _unbound_switch(control: Control, attrs: str) -> UnboundField:
+    """What `BoundField.__str__` renders for a switch of an unbound form: the checkbox, then the hidden initial copy.
+
+    Written out rather than through the widgets: a page has hundreds of switches, and the widgets'
+    generic path (a context each, an escape per attribute) was most of a GET's time. `attrs` is
+    `switch_attrs(control)` rendered (and escaped) by `_render_attrs`.
+    """
+    name = conditional_escape(control.name)
+    checked = " checked" if control.checked else ""
+    html = mark_safe(  # the name and the attributes are escaped, the initial value is True or False
+        f'<input type="checkbox" name="{name}"{attrs} id="{AUTO_ID % name}"{checked}>'
+        f'<input type="hidden" name="initial-{name}" value="{bool(control.checked)}" id="initial-{AUTO_ID % name}">'
+    )
+    return UnboundField(html, AUTO_ID % control.name)
+
+
+def _unbound_choice(name: str, widget: forms.Widget, initial: Any) -> UnboundField:
+    """What `BoundField.__str__` renders for a choice of an unbound form: the widget, then the hidden initial copy."""
+    auto_id = AUTO_ID % name
+    html = widget.render(name, initial, {"id": auto_id}) + InitialInput().render(
+        f"initial-{name}", initial, {"id": f"initial-{auto_id}"}
+    )
+    return UnboundField(html, auto_id)
+
+
+def unbound_fields(state: PageState) -> dict[str, UnboundField]:
+    """PreferencesForm(state)'s fields as the page shows them, by name, without building the form.
+
+    A page that is only shown (a GET) needs no validation, only the fields' markup, and the
+    form's hundreds of fields and bound fields cost more than the rest of the page. A page
+    shown again after a refused save renders the bound form instead (the submitted values
+    and the errors come from it). tests/selfservice/test_page.py compares the two.
+    """
+    fields: dict[str, UnboundField] = {}
+    rendered_attrs: dict[tuple, str] = {}  # a handful of distinct attribute sets among hundreds of switches
+    for control in state.controls():
+        if control.editable:
+            attrs = switch_attrs(control)
+            key = tuple(attrs.items())
+            if key not in rendered_attrs:
+                rendered_attrs[key] = _render_attrs(attrs)
+            fields[control.name] = _unbound_switch(control, rendered_attrs[key])
+    for section in state.sections:
+        if section.category is not None:
+            fields[section.digest_name] = _unbound_choice(
+                section.digest_name, DigestSelect(choices=section.digest_choices), section.current.get("digest")
+            )
+    return fields
 
 
 @dataclass
@@ -77,23 +192,20 @@ class PreferencesForm(forms.Form):
     """Built from a PageState: only editable switches are fields; locked and disabled ones are shown, not posted."""
 
     def __init__(self, state: PageState, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, auto_id=AUTO_ID, **kwargs)
         self.state = state
         for control in state.controls():
             if control.editable:
-                attrs = {"class": "switch" if control.name != "sms_opt_in" else "consent-box"}
-                if control.describedby:
-                    attrs["aria-describedby"] = control.describedby
                 self.fields[control.name] = SwitchField(
                     required=False,
                     initial=control.checked,
                     show_hidden_initial=True,
                     label=control.label,
-                    widget=SwitchInput(attrs=attrs),
+                    widget=SwitchInput(attrs=switch_attrs(control)),
                 )
         for section in state.sections:
             if section.category is not None:
-                self.fields[section.digest_name] = forms.ChoiceField(
+                self.fields[section.digest_name] = DigestField(
                     choices=section.digest_choices,
                     initial=section.current.get("digest"),
                     show_hidden_initial=True,

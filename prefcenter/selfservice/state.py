@@ -127,7 +127,7 @@ class Control:
     note: str = ""
     locked: bool = False
     describedby: str = ""
-    bound: Any = None  # the form's BoundField, set when the page renders an editable control
+    bound: Any = None  # the form's field (bound or as unbound), set when the page renders an editable control
 
 
 @dataclass
@@ -162,7 +162,10 @@ class CategorySection:
     digest_name: str = ""
     digest_choices: list[tuple[str, str]] = field(default_factory=list)
     workflows: list[WorkflowRow] = field(default_factory=list)
-    digest_bound: Any = None  # the form's BoundField for the digest choice, set when the page renders
+    # Set when the page renders: the digest choice's field, and the markup of the switches and workflow rows.
+    digest_bound: Any = None
+    chips_html: str = ""
+    workflows_html: str = ""
 
     @property
     def key(self) -> str:
@@ -232,6 +235,10 @@ def page_state(*, customer: Customer) -> PageState:
     if categories:
         used |= set(MESSAGING_CHANNELS)
     master_channels = [c for c in CHANNELS if c in used and c != SMS]
+    # Translated once for the page, not once per switch (a page can have a thousand).
+    labels = {channel: str(label) for channel, label in CHANNEL_LABELS.items()}
+    lock_reasons = {reason: str(text) for reason, text in LOCK_REASONS.items()}
+    digest_labels = {digest: str(label) for digest, label in DIGEST_LABELS.items()}
 
     masters = []
     for channel in master_channels:
@@ -244,7 +251,7 @@ def page_state(*, customer: Customer) -> PageState:
             on = on and not layers.email_opt_out
             if not customer.email:
                 note = str(_("We have no email address for you."))
-        masters.append(Control(f"master_{channel}", channel, str(CHANNEL_LABELS[channel]), on, True, note=note))
+        masters.append(Control(f"master_{channel}", channel, labels[channel], on, True, note=note))
 
     sms = None
     if SMS in used:
@@ -254,7 +261,7 @@ def page_state(*, customer: Customer) -> PageState:
         sms = Control(
             "sms_opt_in",
             SMS,
-            str(CHANNEL_LABELS[SMS]),
+            labels[SMS],
             on,
             has_phone or on,
             note="" if has_phone else str(_("We have no phone number for you, so we cannot send text messages.")),
@@ -273,7 +280,7 @@ def page_state(*, customer: Customer) -> PageState:
         section = CategorySection(category=category, row=row, decisions=decisions, current=current)
         for channel in MESSAGING_CHANNELS:
             name = f"c{category.pk}_{channel}"
-            label = str(CHANNEL_LABELS[channel])
+            label = labels[channel]
             if category.mandatory:
                 control = Control(
                     name,
@@ -281,7 +288,7 @@ def page_state(*, customer: Customer) -> PageState:
                     label,
                     True,
                     False,
-                    note=str(LOCK_REASONS[resolution.MANDATORY_CATEGORY]),
+                    note=lock_reasons[resolution.MANDATORY_CATEGORY],
                     locked=True,
                 )
             elif channel in master_on and not master_on[channel]:
@@ -298,7 +305,7 @@ def page_state(*, customer: Customer) -> PageState:
             section.controls.append(control)
         section.digest_name = f"c{category.pk}_digest"
         section.digest_choices = [
-            (d, str(DIGEST_LABELS[d])) for d in DIGESTS if not (category.mandatory and d == DIGEST_OFF)
+            (d, digest_labels[d]) for d in DIGESTS if not (category.mandatory and d == DIGEST_OFF)
         ]
         sections[category.pk] = section
 
@@ -314,12 +321,12 @@ def page_state(*, customer: Customer) -> PageState:
                 continue
             decision = item.decisions[channel]
             name = f"w{item.workflow.pk}_{channel}"
-            label = str(CHANNEL_LABELS[channel])
+            label = labels[channel]
             toggle = toggles[channel]
             if not toggle.toggleable:
                 # Locked on, but a hard opt-out (SMS) still wins: show the engine's answer.
                 note = (
-                    str(LOCK_REASONS.get(toggle.reason, ""))
+                    lock_reasons.get(toggle.reason, "")
                     if decision.allowed
                     else _blocked_note(decision.reason, channel, category)
                 )

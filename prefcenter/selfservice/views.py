@@ -30,8 +30,8 @@ from customers.selectors import customer_get
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.ledger import Actor
 from prefcenter.models import ConsentEvent
-from prefcenter.selfservice import links
-from prefcenter.selfservice.forms import PreferencesForm
+from prefcenter.selfservice import links, markup
+from prefcenter.selfservice.forms import PreferencesForm, unbound_fields
 from prefcenter.selfservice.serializers import PreferenceLinkRequestSerializer, PreferenceLinksSerializer
 from prefcenter.selfservice.services import (
     everything_set,
@@ -169,7 +169,7 @@ def preferences_page(request: HttpRequest, grant: links.LinkGrant) -> HttpRespon
             return render_page(
                 request,
                 "preferences.html",
-                page_context(state, PreferencesForm(state), bad_action=True),
+                page_context(state, bad_action=True),
                 status=HTTPStatus.BAD_REQUEST,
             )
         form = PreferencesForm(state, request.POST)
@@ -182,19 +182,31 @@ def preferences_page(request: HttpRequest, grant: links.LinkGrant) -> HttpRespon
             return render_page(request, "preferences.html", page_context(state, form), status=HTTPStatus.BAD_REQUEST)
         return HttpResponseRedirect(f"{request.path}?saved={request.request_id}", status=HTTPStatus.SEE_OTHER)
     saved = saved_changes(state=state, request_id=request.GET["saved"]) if "saved" in request.GET else None
-    return render_page(request, "preferences.html", page_context(state, PreferencesForm(state), saved=saved))
+    return render_page(request, "preferences.html", page_context(state, saved=saved))
 
 
-def page_context(state, form: PreferencesForm, *, saved=None, bad_action: bool = False) -> dict[str, Any]:
+def page_context(state, form: PreferencesForm | None = None, *, saved=None, bad_action: bool = False) -> dict[str, Any]:
+    """The template's context. `form` is the bound form of a refused save, whose values and errors are shown;
+    without one the fields show what the customer has, as an unbound form would (`unbound_fields`)."""
+    if form is None:
+        fields, non_field_errors, field_errors = unbound_fields(state), [], []
+    else:
+        fields = {name: form[name] for name in form.fields}
+        non_field_errors = form.non_field_errors()
+        field_errors = [error for name in form.fields for error in form.errors.get(name, [])]
     for control in state.controls():
-        control.bound = form[control.name] if control.name in form.fields else None
+        control.bound = fields.get(control.name)
+    lock = markup.lock_icon()
     for section in state.sections:
-        section.digest_bound = form[section.digest_name] if section.digest_name in form.fields else None
+        section.digest_bound = fields.get(section.digest_name)
+        section.chips_html = markup.chips(section.controls, lock=lock, described=False)
+        section.workflows_html = markup.workflow_rows(section.workflows, lock=lock)
     return {
         "state": state,
         "tenant": state.tenant,
         "customer": state.customer,
-        "form": form,
+        "non_field_errors": non_field_errors,
+        "field_errors": field_errors,
         "saved": saved,
         "bad_action": bad_action,
         "masked_email": mask_email(state.customer.email),

@@ -11,11 +11,13 @@ from customers.services import customer_revoke_links, customer_update
 from messaging.models import CategoryPreference
 from messaging.services import category_preference_set
 from prefcenter.models import ConsentEvent
+from prefcenter.selfservice.forms import PreferencesForm, unbound_fields
 from prefcenter.selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, link_token
+from prefcenter.selfservice.state import page_state
 from subscribers.models import WorkflowPreference
 from subscribers.services import workflow_preference_update
 from tests.factories import make_customer
-from tests.selfservice.catalog import SYSTEM, fresh, make_workflow
+from tests.selfservice.catalog import SYSTEM, fresh, make_category, make_workflow
 from tests.selfservice.helpers import read_form, submission, tampered, token_issued_ago
 
 pytestmark = pytest.mark.django_db
@@ -124,6 +126,64 @@ def test_page_explains_a_blocked_switch_when_a_higher_layer_decides(client, cata
     form = read_form(html)
     assert f"w{catalog.newsletter.pk}_email" in form["disabled"]
     assert "Email is off for News and offers." in html
+
+
+def test_page_escapes_the_catalog_text_when_names_and_descriptions_hold_markup(client, catalog, person, page_path):
+    topic = make_category(person.tenant, "deals", name="Deals & <i>offers</i>", description="<b>Big</b> savings")
+    make_workflow(
+        person.tenant,
+        "flash-sale",
+        name='<script>alert("x")</script>',
+        description="Tom & Jerry's <deals>",
+        category=topic,
+        channels=["email", "push"],
+    )
+    category_preference_set(
+        tenant=person.tenant,
+        customer=person,
+        category=topic,
+        in_app_enabled=True,
+        email_enabled=False,
+        push_enabled=True,
+        digest="daily",
+        actor=SYSTEM,
+    )
+    html = client.get(page_path).content.decode()
+    for raw in ("<script", "<i>", "<b>", "<deals>"):
+        assert raw not in html
+    for escaped in (
+        "Deals &amp; &lt;i&gt;offers&lt;/i&gt;",
+        "&lt;b&gt;Big&lt;/b&gt; savings",
+        "<legend>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</legend>",
+        '<p class="desc">Tom &amp; Jerry&#x27;s &lt;deals&gt;</p>',
+        "Email is off for Deals &amp; &lt;i&gt;offers&lt;/i&gt;.",  # the blocked switch's note
+    ):
+        assert escaped in html
+
+
+def test_page_fields_render_as_the_unbound_form_renders_them_when_the_page_is_only_shown(catalog, person, tenant):
+    nophone = make_customer(tenant, "no-phone", email="x@example.com")
+    category_preference_set(
+        tenant=tenant,
+        customer=person,
+        category=catalog.news,
+        in_app_enabled=True,
+        email_enabled=False,
+        push_enabled=False,
+        digest="off",
+        actor=SYSTEM,
+    )
+    for customer in (person, nophone):
+        state = page_state(customer=fresh(customer))
+        form = PreferencesForm(state)
+        shown = unbound_fields(state)
+        assert list(shown) == list(form.fields)
+        for name, field in shown.items():
+            assert (str(field), field.id_for_label, list(field.errors)) == (
+                str(form[name]),
+                form[name].id_for_label,
+                list(form[name].errors),
+            )
 
 
 # ------------------------------------------------------------------------------- saving
@@ -303,7 +363,21 @@ def test_save_is_refused_and_nothing_written_when_the_digest_is_not_a_choice(
     with unchanged():
         response = client.post(page_path, submission(form, **{f"c{catalog.news.pk}_digest": "weekly"}))
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert "Nothing was saved" in response.content.decode()
+    html = response.content.decode()
+    assert "Nothing was saved" in html
+    assert "Select a valid choice. weekly is not one of the available choices." in html
+
+
+def test_page_shows_what_was_submitted_when_a_save_is_refused(client, catalog, person, page_path, unchanged):
+    form = get_form(client, page_path)
+    changes = {f"w{catalog.newsletter.pk}_email": False, f"c{catalog.news.pk}_digest": "weekly"}
+    with unchanged():
+        response = client.post(page_path, submission(form, **changes))
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    shown = read_form(response.content.decode())
+    assert shown["checkboxes"][f"w{catalog.newsletter.pk}_email"] is False  # the customer's change, not the stored on
+    assert shown["fields"][f"initial-w{catalog.newsletter.pk}_email"] == "True"  # what the page showed before
+    assert shown["checkboxes"] == {**form["checkboxes"], f"w{catalog.newsletter.pk}_email": False}
 
 
 def test_save_is_refused_and_nothing_written_when_the_action_is_unknown(client, catalog, person, page_path, unchanged):
