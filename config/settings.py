@@ -165,6 +165,10 @@ CSRF_FAILURE_VIEW = "prefcenter.errors.csrf_failure"
 # Request bodies above this size are refused with 413 before they are parsed.
 PREFCENTER_MAX_BODY_BYTES = env_int("PREFCENTER_MAX_BODY_BYTES", 1_048_576)
 DATA_UPLOAD_MAX_MEMORY_SIZE = PREFCENTER_MAX_BODY_BYTES
+# The self-service form posts a checkbox and its hidden initial copy per switch: 200 workflows on
+# 5 channels is over 2,000 fields, past Django's default of 1,000 (a save would be a 400). The body
+# limit above bounds the parsing work whatever this number is.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("PREFCENTER_MAX_FORM_FIELDS", 20_000)
 
 # ---------------------------------------------------------------- REST framework
 REST_FRAMEWORK = {

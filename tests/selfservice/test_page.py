@@ -223,6 +223,21 @@ def test_save_writes_only_the_changed_switch_with_page_consent_events_when_a_wor
     assert read_form(html)["checkboxes"][f"w{catalog.newsletter.pk}_email"] is False
 
 
+def test_save_writes_the_change_when_a_catalog_of_250_workflows_puts_thousands_of_fields_on_the_page(
+    tenant, person, page_path
+):
+    workflows = [
+        make_workflow(tenant, f"bulk-{i}", channels=["email", "sms", "in_app", "chat", "push"]) for i in range(250)
+    ]
+    client = Client()
+    form = get_form(client, page_path)
+    assert len(form["fields"]) + len(form["checkboxes"]) > 2_000
+    response = client.post(page_path, submission(form, **{f"w{workflows[-1].pk}_push": False}), **BROWSER)
+    assert response.status_code == HTTPStatus.SEE_OTHER
+    row = WorkflowPreference.objects.get(customer=person, workflow=workflows[-1])
+    assert row.channel_values()["push"] is False
+
+
 def test_save_writes_nothing_when_nothing_was_touched(client, catalog, person, page_path, unchanged):
     form = get_form(client, page_path)
     with unchanged():
