@@ -193,7 +193,10 @@ def page_context(state, form: PreferencesForm | None = None, *, saved=None, bad_
     else:
         fields = {name: form[name] for name in form.fields}
         non_field_errors = form.non_field_errors()
-        field_errors = [error for name in form.fields for error in form.errors.get(name, [])]
+        # Django points an invalid field's aria-describedby at "<id>_error": each field's errors carry that id.
+        field_errors = [
+            (f"{form[name].auto_id}_error", form.errors[name]) for name in form.fields if name in form.errors
+        ]
     for control in state.controls():
         control.bound = fields.get(control.name)
     lock = markup.lock_icon()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
 import pytest
@@ -381,6 +382,9 @@ def test_save_is_refused_and_nothing_written_when_the_digest_is_not_a_choice(
     html = response.content.decode()
     assert "Nothing was saved" in html
     assert "Select a valid choice. weekly is not one of the available choices." in html
+    # The select names its error for assistive technology, and the page has that element.
+    described = re.search(rf'<select[^>]*name="c{catalog.news.pk}_digest"[^>]*aria-describedby="([^"]+)"', html)
+    assert described and f'id="{described.group(1)}"' in html
 
 
 def test_page_shows_what_was_submitted_when_a_save_is_refused(client, catalog, person, page_path, unchanged):
