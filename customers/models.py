@@ -53,9 +53,12 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["tenant", "email"]),
             # Covers the evaluation of up to 10,000 recipients (subscribers.selectors._evaluation_rows):
-            # customers are found by external id and only their opt-outs and id are read, so neither
-            # database visits the table rows (docs/bench.md).
-            models.Index(fields=["tenant", "external_id", "email_opt_out", "sms_opt_out"], name="customer_evaluation"),
+            # customers are found by external id and only their opt-outs and id are read, so the table
+            # rows are not visited (SQLite: a covering index; PostgreSQL: an index-only scan). The id
+            # is SQLite's rowid, in every index already; PostgreSQL needs it named (docs/bench.md).
+            models.Index(
+                fields=["tenant", "external_id", "email_opt_out", "sms_opt_out", "id"], name="customer_evaluation"
+            ),
         ]
 
     def __str__(self) -> str:

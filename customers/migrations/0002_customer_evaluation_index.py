@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='customer',
-            index=models.Index(fields=['tenant', 'external_id', 'email_opt_out', 'sms_opt_out'], name='customer_evaluation'),
+            index=models.Index(fields=['tenant', 'external_id', 'email_opt_out', 'sms_opt_out', 'id'], name='customer_evaluation'),
         ),
     ]
