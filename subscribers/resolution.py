@@ -141,7 +141,7 @@ class CustomerLayers:
     tenant_defaults: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The answer for one channel: allowed or not, the deciding layer, the email digest,
     and every layer's value in rule order (`layers`: (name, value or None)) for explanations.
@@ -156,12 +156,14 @@ class Decision:
     reason: str
     digest: str | None = None
     inputs: tuple[WorkflowFacts, CustomerLayers] | None = field(default=None, repr=False, compare=False)
+    # `layers` once computed; slots keep a decision small (the memo of subscribers/selectors.py holds thousands).
+    _layers: tuple[tuple[str, Any], ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def layers(self) -> tuple[tuple[str, Any], ...]:
         if self.inputs is None:
             return ()
-        cached = self.__dict__.get("_layers")
+        cached = self._layers
         if cached is None:
             workflow, layers = self.inputs
             values = _layer_values(workflow, layers, self.channel, self.digest)
