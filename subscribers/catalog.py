@@ -28,7 +28,7 @@ What is cached is read-only. `CatalogEntry.workflow` is a `Workflow` instance (c
 loaded) shared across requests, like Django's ContentType cache: read it, never modify or
 save it; services load their own row to change one.
 
-Bound: `CATALOGS` catalogs per process (one per tenant and revision, ~0.5 MB each at 200
+Bound: `CATALOGS` catalogs per process (one per tenant and revision, ~0.6 MB each at 200
 workflows).
 """
 
