@@ -34,7 +34,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
-	DEBUG=1 $(BIN)/python manage.py load_demo
+	DEBUG=1 PREFCENTER_BASE_URL=$${PREFCENTER_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py load_demo
 	@echo ""
 	@echo "  prefcenter is starting on http://$(HOST):$(PORT)/"
 	@echo "    API docs (Swagger UI)  http://$(HOST):$(PORT)/api/docs/"
@@ -44,7 +44,7 @@ run: $(VENV)/.installed
 	@echo "    Health                 http://$(HOST):$(PORT)/healthz"
 	@echo "  Demo credentials are printed above. Stop with Ctrl-C."
 	@echo ""
-	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 PREFCENTER_BASE_URL=$${PREFCENTER_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
