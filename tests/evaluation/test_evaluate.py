@@ -7,11 +7,10 @@ from http import HTTPStatus
 import pytest
 
 from customers.services import customer_update
-from messaging.services import category_preference_set
 from subscribers.services import workflow_preference_update
 from tests.evaluation.conftest import make_many
 from tests.factories import make_api_key, make_customer, make_customer_token
-from tests.selfservice.catalog import SYSTEM, make_workflow
+from tests.selfservice.catalog import SYSTEM, choose_topic, make_workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -35,16 +34,7 @@ def test_evaluation_answers_each_known_recipient_per_channel_when_layers_differ(
         actor=SYSTEM,
     )
     batched = make_customer(tenant, "batched")
-    category_preference_set(
-        tenant=tenant,
-        customer=batched,
-        category=catalog.orders,
-        in_app_enabled=False,
-        email_enabled=True,
-        push_enabled=True,
-        digest="daily",
-        actor=SYSTEM,
-    )
+    choose_topic(batched, catalog.orders, in_app=False, digest="daily")
     silent = make_customer(tenant, "silent")
     workflow_preference_update(tenant=tenant, customer=silent, workflow=None, enabled=False, channels={}, actor=SYSTEM)
 
@@ -175,16 +165,7 @@ def test_evaluation_runs_a_fixed_number_of_queries_when_recipients_grow(
         workflow_preference_update(
             tenant=tenant, customer=person, workflow=catalog.order_shipped, channels={"email": False}, actor=SYSTEM
         )
-        category_preference_set(
-            tenant=tenant,
-            customer=person,
-            category=catalog.orders,
-            in_app_enabled=True,
-            email_enabled=True,
-            push_enabled=False,
-            digest="hourly",
-            actor=SYSTEM,
-        )
+        choose_topic(person, catalog.orders, push=False, digest="hourly")
     recipients = [p.external_id for p in people]
     # authentication (key lookup), workflow, customers, the loader's two: the same for 10 and for 1,000
     with django_assert_max_num_queries(6):

@@ -6,10 +6,9 @@ from http import HTTPStatus
 
 import pytest
 
-from messaging.services import category_preference_set
 from subscribers.services import workflow_preference_update
 from tests.factories import make_api_key, make_customer, make_customer_token
-from tests.selfservice.catalog import SYSTEM
+from tests.selfservice.catalog import SYSTEM, choose_topic
 
 pytestmark = pytest.mark.django_db
 
@@ -36,16 +35,7 @@ def test_explain_lists_every_layer_and_flags_the_deciding_one_when_asked(api, te
         channels={"push": True, "in_app": False},
         actor=SYSTEM,
     )
-    category_preference_set(
-        tenant=tenant,
-        customer=person,
-        category=catalog.orders,
-        in_app_enabled=True,
-        email_enabled=True,
-        push_enabled=True,
-        digest="hourly",
-        actor=SYSTEM,
-    )
+    choose_topic(person, catalog.orders, digest="hourly")
     response = api.get(url())
     assert response.status_code == HTTPStatus.OK
     body = response.json()
@@ -105,16 +95,7 @@ def test_explain_flags_the_master_switch_when_it_decides(api, tenant, catalog):
 
 def test_explain_flags_the_digest_when_it_mutes_email(api, tenant, catalog):
     person = make_customer(tenant, "p")
-    category_preference_set(
-        tenant=tenant,
-        customer=person,
-        category=catalog.news,
-        in_app_enabled=True,
-        email_enabled=True,
-        push_enabled=True,
-        digest="off",
-        actor=SYSTEM,
-    )
+    choose_topic(person, catalog.news, digest="off")
     body = api.get(url(workflow="newsletter")).json()
     assert (body["channels"]["email"]["reason"], deciding(body, "email")) == ("digest_off", ["digest"])
 

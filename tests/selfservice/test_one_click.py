@@ -10,12 +10,12 @@ from django.test.client import MULTIPART_CONTENT, encode_multipart
 
 from customers.services import customer_revoke_links
 from messaging.models import CategoryPreference
-from messaging.services import category_preference_set, category_update
+from messaging.services import category_update
 from prefcenter.models import ConsentEvent
 from prefcenter.selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, LinkScope, link_token
 from subscribers.models import WorkflowPreference
 from subscribers.services import workflow_update
-from tests.selfservice.catalog import SYSTEM, fresh
+from tests.selfservice.catalog import SYSTEM, choose_topic, fresh
 from tests.selfservice.helpers import tampered, token_issued_ago
 
 pytestmark = pytest.mark.django_db
@@ -113,16 +113,7 @@ def test_one_click_is_refused_and_nothing_written_when_the_body_is_wrong(
 
 
 def test_one_click_turns_off_one_channel_of_a_category_when_the_link_names_it(mail_client, person, catalog):
-    category_preference_set(
-        tenant=person.tenant,
-        customer=person,
-        category=catalog.news,
-        in_app_enabled=False,
-        email_enabled=True,
-        push_enabled=True,
-        digest="hourly",
-        actor=SYSTEM,
-    )
+    choose_topic(person, catalog.news, in_app=False, digest="hourly")
     path = scoped_path(person, LinkScope(kind="category", target_id=catalog.news.pk, channel="email"))
     assert "News and offers by email" in mail_client.get(path).content.decode()
     assert one_click(mail_client, path).status_code == HTTPStatus.OK

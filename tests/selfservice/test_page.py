@@ -10,7 +10,6 @@ from django.test import Client
 
 from customers.services import customer_revoke_links, customer_update
 from messaging.models import CategoryPreference
-from messaging.services import category_preference_set
 from prefcenter.models import ConsentEvent
 from prefcenter.selfservice.forms import PreferencesForm, unbound_fields
 from prefcenter.selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, link_token
@@ -18,7 +17,7 @@ from prefcenter.selfservice.state import page_state
 from subscribers.models import WorkflowPreference
 from subscribers.services import workflow_preference_update
 from tests.factories import make_customer
-from tests.selfservice.catalog import SYSTEM, fresh, make_category, make_workflow
+from tests.selfservice.catalog import SYSTEM, choose_topic, fresh, make_category, make_workflow
 from tests.selfservice.helpers import read_form, submission, tampered, token_issued_ago
 
 pytestmark = pytest.mark.django_db
@@ -113,16 +112,7 @@ def test_page_disables_sms_when_no_phone_number_is_on_file(client, catalog, tena
 
 
 def test_page_explains_a_blocked_switch_when_a_higher_layer_decides(client, catalog, person, page_path):
-    category_preference_set(
-        tenant=person.tenant,
-        customer=person,
-        category=catalog.news,
-        in_app_enabled=True,
-        email_enabled=False,
-        push_enabled=True,
-        digest="daily",
-        actor=SYSTEM,
-    )
+    choose_topic(person, catalog.news, email=False, digest="daily")
     html = client.get(page_path).content.decode()
     form = read_form(html)
     assert f"w{catalog.newsletter.pk}_email" in form["disabled"]
@@ -139,16 +129,7 @@ def test_page_escapes_the_catalog_text_when_names_and_descriptions_hold_markup(c
         category=topic,
         channels=["email", "push"],
     )
-    category_preference_set(
-        tenant=person.tenant,
-        customer=person,
-        category=topic,
-        in_app_enabled=True,
-        email_enabled=False,
-        push_enabled=True,
-        digest="daily",
-        actor=SYSTEM,
-    )
+    choose_topic(person, topic, email=False, digest="daily")
     html = client.get(page_path).content.decode()
     for raw in ("<script", "<i>", "<b>", "<deals>"):
         assert raw not in html
@@ -164,16 +145,7 @@ def test_page_escapes_the_catalog_text_when_names_and_descriptions_hold_markup(c
 
 def test_page_fields_render_as_the_unbound_form_renders_them_when_the_page_is_only_shown(catalog, person, tenant):
     nophone = make_customer(tenant, "no-phone", email="x@example.com")
-    category_preference_set(
-        tenant=tenant,
-        customer=person,
-        category=catalog.news,
-        in_app_enabled=True,
-        email_enabled=False,
-        push_enabled=False,
-        digest="off",
-        actor=SYSTEM,
-    )
+    choose_topic(person, catalog.news, email=False, push=False, digest="off")
     for customer in (person, nophone):
         state = page_state(customer=fresh(customer))
         form = PreferencesForm(state)
@@ -293,16 +265,7 @@ def test_email_master_lifts_a_one_click_opt_out_when_turned_back_on(client, cata
 
 
 def test_email_master_lifts_the_messaging_default_when_it_blocks_email(client, catalog, person, page_path):
-    category_preference_set(
-        tenant=person.tenant,
-        customer=person,
-        category=None,
-        in_app_enabled=True,
-        email_enabled=False,
-        push_enabled=True,
-        digest="instant",
-        actor=SYSTEM,
-    )
+    choose_topic(person, None, email=False)
     form = get_form(client, page_path)
     assert form["checkboxes"]["master_email"] is False
     client.post(page_path, submission(form, master_email=True))
