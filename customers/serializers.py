@@ -18,6 +18,7 @@ from prefcenter.serializers import (
     RejectUnknownFieldsMixin,
     StrictBooleanField,
     StrictCharField,
+    TimeZoneField,
 )
 
 # ----------------------------------------------------------------------------- shared field rules
@@ -253,17 +254,7 @@ class CustomerWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     first_name = StrictCharField(max_length=150, allow_blank=True, required=False)
     last_name = StrictCharField(max_length=150, allow_blank=True, required=False)
     locale = StrictCharField(max_length=35, allow_blank=True, required=False)
-    timezone = StrictCharField(max_length=64, allow_blank=True, required=False)
+    timezone = TimeZoneField(allow_blank=True, required=False)
     email_opt_out = StrictBooleanField(required=False)
     sms_opt_out = StrictBooleanField(required=False)
     detail_url = HttpUrlField(required=False)
-
-    def validate_timezone(self, value: str) -> str:
-        if value:
-            import zoneinfo
-
-            try:
-                zoneinfo.ZoneInfo(value)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-                raise serializers.ValidationError(f"Unknown time zone '{value}'.") from exc
-        return value

@@ -5,6 +5,7 @@ Selection shapes output only; it never changes what input is accepted.
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from rest_framework import serializers
@@ -21,6 +22,23 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class TimeZoneField(StrictCharField):
+    """An IANA time zone name (`Europe/Paris`), or blank when the field allows it."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if value:
+            try:
+                zoneinfo.ZoneInfo(value)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+                raise serializers.ValidationError(f"Unknown time zone '{value}'.") from exc
+        return value
 
 
 class StrictBooleanField(serializers.BooleanField):

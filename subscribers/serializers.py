@@ -22,6 +22,7 @@ from prefcenter.serializers import (
     SelectableMixin,
     StrictBooleanField,
     StrictCharField,
+    TimeZoneField,
 )
 from subscribers.models import Workflow
 from subscribers.resolution import NOT_CAPABLE_MESSAGES, NOT_TOGGLEABLE_MESSAGES
@@ -191,17 +192,7 @@ class SubscriberWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer
     firstName = StrictCharField(max_length=150, allow_blank=True, required=False)
     lastName = StrictCharField(max_length=150, allow_blank=True, required=False)
     locale = StrictCharField(max_length=35, allow_blank=True, required=False)
-    timezone = StrictCharField(max_length=64, allow_blank=True, required=False)
-
-    def validate_timezone(self, value: str) -> str:
-        if value:
-            import zoneinfo
-
-            try:
-                zoneinfo.ZoneInfo(value)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-                raise serializers.ValidationError(f"Unknown time zone '{value}'.") from exc
-        return value
+    timezone = TimeZoneField(allow_blank=True, required=False)
 
     def to_model_fields(self) -> dict[str, Any]:
         return {SUBSCRIBER_FIELDS[name]: value for name, value in self.validated_data.items()}

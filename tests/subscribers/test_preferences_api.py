@@ -34,7 +34,8 @@ def test_subscriber_create_answers_201_when_body_valid(api, tenant):
     ("body", "field"),
     [({}, "subscriberId"), ({"subscriberId": "s", "email": "nope"}, "email"),
      ({"subscriberId": "s", "phone": "123"}, "phone"), ({"subscriberId": "s", "avatar": "x"}, "avatar"),
-     ({"subscriberId": 5}, "subscriberId")],
+     ({"subscriberId": 5}, "subscriberId"), ({"subscriberId": "s", "timezone": "Mars/Olympus"}, "timezone"),
+     ({"subscriberId": "s", "timezone": "../../etc/passwd"}, "timezone")],
 )
 def test_subscriber_create_answers_400_when_input_bad(api, tenant, unchanged, body, field):
     with unchanged():
