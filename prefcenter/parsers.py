@@ -4,6 +4,12 @@ defusedxml refuses DTDs, entity declarations (billion laughs, quadratic blow-up)
 external entities; every such refusal, and every syntax error, is a 400, never a 500.
 Leaves stay strings: the serializers decide what a value means (the stock parser
 turned "+15551234567" into an integer).
+
+An empty element (`<email/>`, `<email></email>`) is `XMLEmpty`, an empty string that
+remembers where it came from: a text field that may be blank takes it as "" (XML's way
+to clear a value), a field that may be null and not blank (a category key) as null
+(StrictCharField), any other field refuses it as it refuses "". The stock parser made
+every empty element null, so XML could not clear a field that JSON clears with "".
 """
 
 from __future__ import annotations
@@ -15,6 +21,12 @@ from defusedxml import ElementTree as SafeElementTree
 from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework_xml.parsers import XMLParser
+
+
+class XMLEmpty(str):
+    """An empty XML element: "" where a blank string is allowed, null where only null is."""
+
+    __slots__ = ()
 
 
 class SafeXMLParser(XMLParser):
@@ -33,7 +45,7 @@ class SafeXMLParser(XMLParser):
         return self._xml_convert(tree.getroot())
 
     def _type_convert(self, value: Any) -> Any:
-        return value
+        return XMLEmpty() if value is None else value
 
 
 class TextXMLParser(SafeXMLParser):

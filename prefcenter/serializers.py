@@ -11,12 +11,21 @@ from typing import Any
 from rest_framework import serializers
 
 from prefcenter.fields import Tree, prune
+from prefcenter.parsers import XMLEmpty
 
 
 class StrictCharField(serializers.CharField):
-    """A string that must arrive as a string: 123 or true are type errors, not "123" or "True"."""
+    """A string that must arrive as a string: 123 or true are type errors, not "123" or "True".
+
+    An empty XML element is null for a field that may be null and not blank (prefcenter/parsers.py).
+    """
 
     default_error_messages = {"invalid": "Must be a string."}
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if isinstance(data, XMLEmpty) and self.allow_null and not self.allow_blank:
+            data = None
+        return super().run_validation(data)
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
