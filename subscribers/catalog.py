@@ -19,10 +19,13 @@ kept in process memory, keyed by the tenant's `catalog_revision`:
 Decisions are memoized too. A customer with no explicit row for a workflow (nor for its
 category) is decided from the customer's global layers alone, so every customer with the
 same rule-relevant global layers (opt-outs, global switch row, messaging default, tenant
-defaults: `SharedKey`) gets the same decisions for those workflows. The memo
-(`shared_decisions` in subscribers/selectors.py) keeps the decisions of the most recently
-used keys per catalog; most customers have no explicit choice at all, so a handful of keys
-answer most requests.
+defaults) gets the same decisions for those workflows. The memo (`_shared_decisions` in
+subscribers/selectors.py) keeps the decisions of the most recently used keys per catalog;
+most customers have no explicit choice at all, so a handful of keys answer most requests.
+
+A catalog is loaded after its revision is read, so what is stored under a revision is at
+least as new as that revision (committed rows only); a change committed in between is
+stored under the older key, which no request reads once the new revision is visible.
 
 What is cached is read-only. `CatalogEntry.workflow` is a `Workflow` instance (category
 loaded) shared across requests, like Django's ContentType cache: read it, never modify or
