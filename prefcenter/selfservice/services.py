@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer
 from customers.services import customer_update
 from messaging.models import Category, CategoryPreference
 from messaging.services import category_preference_set
-from prefcenter.channels import EMAIL, IN_APP, MESSAGING_CHANNELS, PUSH
+from prefcenter.channels import CHAT, EMAIL, IN_APP, MESSAGING_CHANNELS, PUSH, SMS
 from prefcenter.ledger import Actor
 from prefcenter.selfservice.forms import SavePlan
 from prefcenter.selfservice.links import (
@@ -28,7 +29,6 @@ from prefcenter.selfservice.links import (
     RevokedLink,
 )
 from prefcenter.selfservice.state import (
-    CHANNEL_LABELS,
     PageState,
     category_choice,
     category_current_values,
@@ -41,6 +41,16 @@ from subscribers.services import (
     workflow_preference_update,
     workflow_preferences_bulk_update,
 )
+
+# A channel's name inside the unsubscribe sentence ("News by email"): its own string, not a lower-cased
+# label, because not every language writes it in lower case there (German: "per E-Mail").
+CHANNEL_NAMES_IN_SENTENCE = {
+    EMAIL: pgettext_lazy("channel name inside a sentence", "email"),
+    SMS: pgettext_lazy("channel name inside a sentence", "text messages"),
+    IN_APP: pgettext_lazy("channel name inside a sentence", "in-app"),
+    CHAT: pgettext_lazy("channel name inside a sentence", "chat"),
+    PUSH: pgettext_lazy("channel name inside a sentence", "push"),
+}
 
 
 def _set_category(*, customer: Customer, category: Category | None, values: dict, actor: Actor) -> None:
@@ -113,7 +123,7 @@ def _target(grant: LinkGrant) -> tuple[object, Unsubscribed]:
     scope = grant.scope
     if scope is None:
         return None, Unsubscribed(_("non-essential email"))
-    label = str(CHANNEL_LABELS.get(scope.channel, scope.channel)).lower()
+    label = str(CHANNEL_NAMES_IN_SENTENCE.get(scope.channel, scope.channel))
     if scope.kind == SCOPE_CHANNEL:
         return None, Unsubscribed(_("any non-essential %(channel)s notification") % {"channel": label})
     if scope.kind == SCOPE_CATEGORY:
