@@ -24,7 +24,6 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -250,40 +249,28 @@ def _evaluation_rows(*, tenant: Tenant, workflow: Workflow, external_ids: list[s
         return cursor.fetchall()
 
 
-def _flag_of(value: Any) -> bool | None:
-    """A boolean column read raw: both backends answer bools (Django registers SQLite's `bool` converter);
-    the `IS NOT NULL` presence columns answer 0/1 on SQLite. NULL stays None."""
-    return None if value is None else bool(value)
-
-
 def _layers_of_values(values: tuple, tenant_defaults: dict) -> CustomerLayers:
-    """One group's `CustomerLayers` from the raw columns of `_evaluation_rows` (after the external id)."""
+    """One group's `CustomerLayers` from the raw columns of `_evaluation_rows` (after the external id).
+
+    Each joined row is its presence (`x.id IS NOT NULL`: 0/1 on SQLite) then its values in the
+    order of `_WORKFLOW_PREF_VALUES` / `_CATEGORY_PREF_VALUES`. Boolean columns arrive as bools
+    on both backends (Django registers SQLite's `bool` converter), NULL as None.
+    """
     email_opt_out, sms_opt_out, *rest = values
-    size = 1 + len(_WORKFLOW_PREF_VALUES)
-    global_row, workflow_row = rest[:size], rest[size : 2 * size]
-    category_row, messaging_row = rest[2 * size : 2 * size + 5], rest[2 * size + 5 :]
-
-    def switches(row: list) -> Switches | None:
-        if not row[0]:
-            return None
-        channels = {channel: _flag_of(value) for channel, value in zip(CHANNELS, row[2:], strict=True)}
-        return Switches(enabled=_flag_of(row[1]), channels=channels)
-
-    def choice(row: list) -> CategoryChoice | None:
-        if not row[0]:
-            return None
-        in_app, email, push, digest = row[1:]
-        return CategoryChoice(
-            channels={IN_APP: _flag_of(in_app), EMAIL: _flag_of(email), PUSH: _flag_of(push)}, digest=digest
-        )
-
+    rows, start = [], 0
+    for size in (len(_WORKFLOW_PREF_VALUES), len(_WORKFLOW_PREF_VALUES), len(_CATEGORY_PREF_VALUES),
+                 len(_CATEGORY_PREF_VALUES)):
+        present, *row = rest[start : start + 1 + size]
+        rows.append(tuple(row) if present else None)
+        start += 1 + size
+    global_row, workflow_row, category_row, messaging_row = rows
     return CustomerLayers(
-        email_opt_out=bool(email_opt_out),
-        sms_opt_out=bool(sms_opt_out),
-        global_preference=switches(global_row),
-        workflow_preference=switches(workflow_row),
-        category_preference=choice(category_row),
-        messaging_default=choice(messaging_row),
+        email_opt_out=email_opt_out,
+        sms_opt_out=sms_opt_out,
+        global_preference=_switches_of(global_row),
+        workflow_preference=_switches_of(workflow_row),
+        category_preference=_choice_of(category_row),
+        messaging_default=_choice_of(messaging_row),
         tenant_defaults=tenant_defaults,
     )
 
@@ -341,20 +328,16 @@ class CustomerResolution:
 SHARED_DECISIONS = 64
 
 
-def _row_values(row: WorkflowPreference | None) -> tuple | None:
-    return None if row is None else (row.enabled, *(getattr(row, channel) for channel in CHANNELS))
-
-
-def _choice_values(row: CategoryPreference | None) -> tuple | None:
-    if row is None:
-        return None
-    return (row.in_app_enabled, row.email_enabled, row.push_enabled, row.digest)
+def _values(row: WorkflowPreference | CategoryPreference | None, fields: tuple[str, ...]) -> tuple | None:
+    """A row's rule-relevant values in the order `_switches_of` / `_choice_of` read them."""
+    return None if row is None else tuple(getattr(row, name) for name in fields)
 
 
 def _shared_key(layers: CustomerLayers, global_row, messaging_row) -> tuple:
     """What the decisions of a workflow the customer has no row for depend on (all hashable)."""
     return (
-        layers.email_opt_out, layers.sms_opt_out, _row_values(global_row), _choice_values(messaging_row),
+        layers.email_opt_out, layers.sms_opt_out, _values(global_row, _WORKFLOW_PREF_VALUES),
+        _values(messaging_row, _CATEGORY_PREF_VALUES),
         json.dumps(layers.tenant_defaults, sort_keys=True),
     )
 
