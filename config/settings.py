@@ -98,8 +98,15 @@ TEMPLATES = [
 ]
 
 # ---------------------------------------------------------------- database
-# Default: a SQLite file in the project, in WAL mode, with IMMEDIATE transactions so
-# that concurrent writers queue on the busy timeout instead of failing on upgrade.
+# PostgreSQL (or any engine) through DATABASE_URL; SQLite by default, in the file SQLITE_PATH
+# (default db.sqlite3) or the one a `sqlite:///…` DATABASE_URL names. However SQLite is chosen it
+# runs in WAL mode with IMMEDIATE transactions and a busy timeout, so concurrent writers queue
+# on the timeout instead of failing "database is locked" when a read upgrades to a write.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+}
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
@@ -108,14 +115,11 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-            },
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Options given in the URL's query string win over the defaults.
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
     DATABASES["default"].setdefault("TEST", {"NAME": os.environ.get("SQLITE_TEST_PATH") or None})
 else:
     # One test database per test process, so concurrent test runs against one server never collide.
