@@ -173,6 +173,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = PREFCENTER_MAX_BODY_BYTES
 # 5 channels is over 2,000 fields, past Django's default of 1,000 (a save would be a 400). The body
 # limit above bounds the parsing work whatever this number is.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("PREFCENTER_MAX_FORM_FIELDS", 20_000)
+# JSON and XML bodies nested deeper than this are a 400 parse error (prefcenter/parsers.py); far below
+# Python's recursion limit, far above any contract's shape (the deepest is 5 levels).
+PREFCENTER_MAX_BODY_DEPTH = env_int("PREFCENTER_MAX_BODY_DEPTH", 32)
 
 # ---------------------------------------------------------------- REST framework
 REST_FRAMEWORK = {
@@ -180,7 +183,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["prefcenter.permissions.HasScopes"],
     "DEFAULT_RENDERER_CLASSES": ["prefcenter.renderers.JSONRenderer", "prefcenter.renderers.XMLRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "prefcenter.parsers.StrictJSONParser",
         "prefcenter.parsers.SafeXMLParser",
         "prefcenter.parsers.TextXMLParser",
         "rest_framework.parsers.FormParser",
