@@ -228,6 +228,11 @@ SPECTACULAR_SETTINGS = {
 PREFCENTER_IDEMPOTENCY_TTL = env_int("PREFCENTER_IDEMPOTENCY_TTL", 24 * 3600)
 # Signed self-service links expire after this many seconds (default 30 days).
 PREFCENTER_LINK_MAX_AGE = env_int("PREFCENTER_LINK_MAX_AGE", 30 * 24 * 3600)
+# Customer JWTs may live at most this many seconds (exp - iat): mint_customer_token refuses a longer --ttl
+# and authentication refuses a longer-lived token (default one day).
+PREFCENTER_CUSTOMER_TOKEN_MAX_TTL = env_int("PREFCENTER_CUSTOMER_TOKEN_MAX_TTL", 24 * 3600)
+# Reads a customer's token version (prefcenter/authentication.py); the customers app owns the answer.
+PREFCENTER_CUSTOMER_TOKEN_VERSION = "customers.selectors.customer_token_version"
 # A stable id for this installation, shown as Reach's platformId.
 PREFCENTER_PLATFORM_ID = os.environ.get("PREFCENTER_PLATFORM_ID", "6f1d1c3e-5d0a-5b7e-9a51-0c1f3b2a7e10")
 
