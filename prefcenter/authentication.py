@@ -151,7 +151,6 @@ class PrefCenterAuthentication(authentication.BaseAuthentication):
             customer_external_id=str(claims["sub"]),
         )
 
-
     @staticmethod
     def _check_lifetime(claims: dict) -> None:
         limit = max_token_lifetime()
@@ -194,8 +193,7 @@ def mint_customer_token(*, tenant: Tenant, external_id: str, ttl_seconds: int = 
     limit = max_token_lifetime()
     if ttl_seconds > limit:
         raise ValueError(
-            f"A customer token may live at most {limit} seconds (PREFCENTER_CUSTOMER_TOKEN_MAX_TTL), "
-            f"not {ttl_seconds}."
+            f"A customer token may live at most {limit} seconds (PREFCENTER_CUSTOMER_TOKEN_MAX_TTL), not {ttl_seconds}."
         )
     now = timezone.now()
     claims = {

@@ -101,7 +101,6 @@ class StrictJSONParser(parsers.JSONParser):
         return data
 
 
-
 class XMLEmpty(str):
     """An empty XML element: "" where a blank string is allowed, null where only null is."""
 

@@ -65,9 +65,7 @@ def test_sqlite_url_options_win_over_the_defaults_when_given(tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(IS_POSTGRES, reason="SQLite behaviour: this run is on PostgreSQL")
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_teamup_patches_all_succeed_when_sqlite_comes_from_database_url(
-    tenant, shared_database, gunicorn
-):
+def test_concurrent_teamup_patches_all_succeed_when_sqlite_comes_from_database_url(tenant, shared_database, gunicorn):
     customers = [make_customer(tenant, f"writer-{n}", email=f"w{n}@example.com") for n in range(8)]
     workflows = [
         Workflow.objects.create(
