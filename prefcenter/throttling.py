@@ -135,4 +135,3 @@ def throttle_by_address(kind: str) -> Callable:
         return wrapped
 
     return decorator
-

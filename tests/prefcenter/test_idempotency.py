@@ -228,3 +228,53 @@ def test_reused_key_is_422_when_another_response_format_is_asked(api, tenant, ma
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert b"idempotency_key_reused" in response.content
     assert "Idempotency-Replay" not in response
+
+
+def test_lost_race_on_the_record_is_409_and_writes_nothing_when_another_request_stored_the_key_first(
+    api, customer, monkeypatch, unchanged
+):
+    """The unique constraint is the last word: a request that finds no record, runs, and then cannot
+    store its own (another committed the key meanwhile) rolls back its change and answers 409."""
+    from prefcenter.idempotency import IdempotencyGuard
+
+    url = f"/api/resources/customers/{customer.external_id}"
+    first = api.patch(url, {"data": {"lastName": "First"}}, format="json", HTTP_IDEMPOTENCY_KEY="race")
+    assert first.status_code == HTTPStatus.OK
+    monkeypatch.setattr(IdempotencyGuard, "_stored", lambda self: None)  # as if the first committed just after
+    with unchanged():
+        response = api.patch(url, {"data": {"lastName": "Second"}}, format="json", HTTP_IDEMPOTENCY_KEY="race")
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert response["Retry-After"] == "1"
+    assert response.json()["success"] is False
+    assert "still being processed" in response.json()["message"]
+
+
+UNREACHABLE_REDIS = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:9/0",  # the discard port: nothing answers
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
+
+
+def test_unreachable_cache_is_503_for_keyed_writes_and_admits_the_rest_when_redis_is_down(
+    api, customer, unchanged, settings, caplog, monkeypatch
+):
+    from prefcenter import shared_cache
+
+    monkeypatch.setitem(shared_cache._outage, "down", False)  # this process's outage starts here
+    settings.CACHES = UNREACHABLE_REDIS
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"
+    with unchanged():
+        refused = post(api)
+    assert refused.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert refused["Retry-After"] == "5"
+    assert refused.json()["code"] == "idempotency_unavailable"
+    assert api.get("/api/v2/customers").status_code == HTTPStatus.OK  # the throttle fails open
+    created = api.post("/api/v2/customers", {"external_id": "no-key"}, format="json")
+    assert created.status_code == HTTPStatus.CREATED
+    ready = api.get("/readyz")
+    assert ready.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert ready.json() == {"status": "unavailable", "database": "ok", "cache": "ConnectionError"}
+    assert sum("shared cache unreachable" in record.getMessage() for record in caplog.records) == 1
