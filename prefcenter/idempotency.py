@@ -137,9 +137,12 @@ class IdempotencyGuard:
     def run(self, produce: Callable[[], HttpResponse]) -> HttpResponse:
         self._lock_in_cache()
         try:
+            stored = self._stored()  # the common repeat: a finished request's record, replayed without a lock
+            if stored is not None:
+                return self._replay(stored)
             with transaction.atomic():
                 self._lock_in_database()
-                stored = self._stored()  # looked up under both locks: a request that waited sees the first's record
+                stored = self._stored()  # again under both locks: a request that waited sees the first's record
                 if stored is not None:
                     return self._replay(stored)
                 response = produce()
