@@ -156,7 +156,8 @@ class _TranslatedTextFormBase(forms.ModelForm):
         cleaned = super().clean()
         translations: dict[str, dict[str, str]] = {}
         for code, _language in translation_languages():
-            texts = {field: (cleaned.get(f"{field}_{code}") or "").strip() for field in TRANSLATED_FIELDS}
+            # Taken out of cleaned_data: what the model gets is `translations` alone.
+            texts = {field: (cleaned.pop(f"{field}_{code}", "") or "").strip() for field in TRANSLATED_FIELDS}
             texts = {field: text for field, text in texts.items() if text}
             if texts:
                 translations[code] = texts
