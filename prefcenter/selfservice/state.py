@@ -237,7 +237,8 @@ def in_language(resolved: CustomerResolution, categories: list[Category], langua
     for item in resolved.workflows:
         workflow = localized(item.workflow, language)
         category = by_id.get(workflow.category_id)
-        if category is not None and category is not item.workflow.category:
+        shared = item.workflow.category if workflow.category_id else None
+        if category is not None and (category.name, category.description) != (shared.name, shared.description):
             if workflow is item.workflow:
                 workflow = copy.copy(workflow)
             workflow.category = category
