@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from customers.models import Customer
 from customers.serializers import EmailField, ExternalIdField, PhoneField
 from messaging.models import Category
 from prefcenter.channels import CHANNELS, EMAIL, SMS
@@ -24,9 +26,10 @@ from prefcenter.serializers import (
     StrictCharField,
     TimeZoneField,
 )
-from subscribers.models import Workflow
+from subscribers.models import SEVERITIES, SubscriberProfile, Workflow
+from subscribers.novu import environment_id, novu_id, organization_id, pk_of_novu_id
 from subscribers.resolution import NOT_CAPABLE_MESSAGES, NOT_TOGGLEABLE_MESSAGES
-from subscribers.selectors import CustomerResolution, ResolvedWorkflow
+from subscribers.selectors import SEARCH_LIMIT_MAX, CustomerResolution, ResolvedWorkflow
 from subscribers.services import BULK_LIMIT
 
 # ----------------------------------------------------------------------------- shared input fields
@@ -168,34 +171,107 @@ SUBSCRIBER_FIELDS = {
     "locale": "locale",
     "timezone": "timezone",
 }
+PROFILE_FIELDS = {"avatar": "avatar", "data": "data"}
+
+
+class BlankAsNullCharField(serializers.CharField):
+    """An optional string Novu answers as null when unset (never "")."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(allow_null=True, **kwargs)
+
+    def to_representation(self, value: Any) -> str | None:
+        return str(value) if value else None
+
+
+def _profile(customer: Customer) -> SubscriberProfile | None:
+    try:
+        return customer.subscriber_profile
+    except SubscriberProfile.DoesNotExist:
+        return None
+
+
+def subscriber_schedule(customer: Customer) -> dict | None:
+    profile = _profile(customer)
+    return profile.schedule if profile else None
 
 
 class SubscriberSerializer(PrefCenterSerializer):
-    """A Novu subscriber: the customer under Novu's names."""
+    """Novu's SubscriberResponseDto: the customer under Novu's names (`_id` from its key,
+    `_organizationId`/`_environmentId` from the tenant); unset optional strings are null."""
 
-    id = serializers.IntegerField()
-    subscriberId = serializers.CharField(source="external_id")
-    email = serializers.CharField()
-    phone = serializers.CharField()
-    firstName = serializers.CharField(source="first_name")
-    lastName = serializers.CharField(source="last_name")
-    locale = serializers.CharField()
-    timezone = serializers.CharField()
-    createdAt = serializers.DateTimeField(source="created_at")
-    updatedAt = serializers.DateTimeField(source="updated_at")
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            "_id": serializers.SerializerMethodField(method_name="get_novu_id"),
+            "_organizationId": serializers.SerializerMethodField(method_name="get_organization_id"),
+            "_environmentId": serializers.SerializerMethodField(method_name="get_environment_id"),
+            "subscriberId": serializers.CharField(source="external_id"),
+            "firstName": BlankAsNullCharField(source="first_name"),
+            "lastName": BlankAsNullCharField(source="last_name"),
+            "email": BlankAsNullCharField(),
+            "phone": BlankAsNullCharField(),
+            "avatar": serializers.SerializerMethodField(),
+            "locale": BlankAsNullCharField(),
+            "timezone": BlankAsNullCharField(),
+            "data": serializers.SerializerMethodField(),
+            "deleted": serializers.SerializerMethodField(),
+            "createdAt": serializers.DateTimeField(source="created_at"),
+            "updatedAt": serializers.DateTimeField(source="updated_at"),
+        }
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_novu_id(self, customer: Customer) -> str:
+        return novu_id(customer.pk)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_organization_id(self, customer: Customer) -> str:
+        return organization_id(customer.tenant)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_environment_id(self, customer: Customer) -> str:
+        return environment_id(customer.tenant)
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_avatar(self, customer: Customer) -> str | None:
+        profile = _profile(customer)
+        return profile.avatar or None if profile else None
+
+    @extend_schema_field({"type": "object", "nullable": True, "additionalProperties": True})
+    def get_data(self, customer: Customer) -> dict | None:
+        profile = _profile(customer)
+        return profile.data if profile else None
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_deleted(self, customer: Customer) -> bool:
+        return False
 
 
 class SubscriberWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    subscriberId = ExternalIdField()
-    email = EmailField(required=False)
-    phone = PhoneField(required=False)
-    firstName = StrictCharField(max_length=150, allow_blank=True, required=False)
-    lastName = StrictCharField(max_length=150, allow_blank=True, required=False)
-    locale = StrictCharField(max_length=35, allow_blank=True, required=False)
-    timezone = TimeZoneField(allow_blank=True, required=False)
+    """Novu's CreateSubscriberRequestDto / PatchSubscriberRequestDto: null clears a field."""
 
-    def to_model_fields(self) -> dict[str, Any]:
-        return {SUBSCRIBER_FIELDS[name]: value for name, value in self.validated_data.items()}
+    subscriberId = ExternalIdField()
+    email = EmailField(required=False, allow_null=True)
+    phone = PhoneField(required=False, allow_null=True)
+    firstName = StrictCharField(max_length=150, allow_blank=True, required=False, allow_null=True)
+    lastName = StrictCharField(max_length=150, allow_blank=True, required=False, allow_null=True)
+    avatar = serializers.URLField(max_length=2048, allow_blank=True, required=False, allow_null=True)
+    locale = StrictCharField(max_length=35, allow_blank=True, required=False, allow_null=True)
+    timezone = TimeZoneField(allow_blank=True, required=False, allow_null=True)
+    data = serializers.DictField(required=False, allow_null=True, help_text="Additional custom data.")
+
+    def customer_fields(self) -> dict[str, Any]:
+        return {
+            SUBSCRIBER_FIELDS[name]: "" if value is None else value
+            for name, value in self.validated_data.items()
+            if name in SUBSCRIBER_FIELDS
+        }
+
+    def profile_fields(self) -> dict[str, Any]:
+        data = self.validated_data
+        fields = {PROFILE_FIELDS[name]: data[name] for name in PROFILE_FIELDS if name in data}
+        if "avatar" in fields and fields["avatar"] is None:
+            fields["avatar"] = ""
+        return fields
 
 
 class SubscriberDeletedSerializer(serializers.Serializer):
@@ -203,18 +279,107 @@ class SubscriberDeletedSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
+class QueryBooleanField(serializers.BooleanField):
+    """A query-string flag: true/false (1/0 too); anything else is a 400 naming the parameter."""
+
+
+class CreateQuerySerializer(serializers.Serializer):
+    failIfExists = QueryBooleanField(required=False, default=False)
+
+
+class SubscriberSearchSerializer(serializers.Serializer):
+    """`GET /v2/subscribers` query: Novu's cursor pagination and filters (unknown parameters are ignored,
+    as query strings carry `fields` and friends)."""
+
+    after = StrictCharField(required=False, max_length=24)
+    before = StrictCharField(required=False, max_length=24)
+    limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=SEARCH_LIMIT_MAX)
+    orderDirection = serializers.ChoiceField(choices=["ASC", "DESC"], required=False, default="DESC")
+    orderBy = serializers.ChoiceField(choices=["createdAt", "_id"], required=False, default="createdAt")
+    includeCursor = QueryBooleanField(required=False)
+    email = StrictCharField(required=False, max_length=254)
+    phone = StrictCharField(required=False, max_length=20)
+    name = StrictCharField(required=False, max_length=301)
+    subscriberId = StrictCharField(required=False, max_length=255)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "after" in attrs and "before" in attrs:
+            raise serializers.ValidationError({"before": ["Send `after` or `before`, not both."]})
+        for name in ("after", "before"):
+            if name in attrs and pk_of_novu_id(attrs[name]) is None:
+                raise serializers.ValidationError({name: ["Not a cursor: pass `next` or `previous` of a page."]})
+        return {
+            "after": pk_of_novu_id(attrs["after"]) if "after" in attrs else None,
+            "before": pk_of_novu_id(attrs["before"]) if "before" in attrs else None,
+            "limit": attrs["limit"],
+            "ascending": attrs["orderDirection"] == "ASC",
+            "email": attrs.get("email"),
+            "phone": attrs.get("phone"),
+            "name": attrs.get("name"),
+            "external_id": attrs.get("subscriberId"),
+        }
+
+
+class PreferencesQuerySerializer(serializers.Serializer):
+    criticality = serializers.ChoiceField(choices=["critical", "nonCritical", "all"], required=False, default="all")
+
+
+class SubscriberListSerializer(serializers.Serializer):
+    """Novu's ListSubscribersResponseDto (cursor pagination); for the schema only."""
+
+    data = SubscriberSerializer(many=True)
+    next = serializers.CharField(allow_null=True, help_text="Cursor of the next page (pass as `after`).")
+    previous = serializers.CharField(allow_null=True, help_text="Cursor of the previous page (pass as `before`).")
+    totalCount = serializers.IntegerField()
+    totalCountCapped = serializers.BooleanField()
+
+
 # ----------------------------------------------------------------------------- Novu preferences
 
 
-class PreferencesPatchSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    """`{channels, workflowId?}` (seed 002): without workflowId, the global preferences."""
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
-    channels = ChannelMapField(help_text="Channel-specific preference settings")
+
+class TimeRangeSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    start = StrictCharField(max_length=20, min_length=1, help_text="Start time, e.g. 09:00 AM")
+    end = StrictCharField(max_length=20, min_length=1, help_text="End time, e.g. 05:00 PM")
+
+
+class DayScheduleSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    isEnabled = StrictBooleanField()
+    hours = TimeRangeSerializer(many=True, required=False, max_length=24)
+
+
+class WeeklyScheduleSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {day: DayScheduleSerializer(required=False) for day in DAYS}
+
+
+class ScheduleSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Novu's ScheduleDto: when the subscriber may be notified (stored and answered; not applied yet)."""
+
+    isEnabled = StrictBooleanField()
+    weeklySchedule = WeeklyScheduleSerializer(required=False)
+
+
+class PreferencesPatchSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """`{channels, workflowId?}` (seed 002), and Novu's `schedule` for the global preferences:
+    at least one of `channels` and `schedule`."""
+
+    channels = ChannelMapField(help_text="Channel-specific preference settings", required=False)
     workflowId = StrictCharField(
         required=False, min_length=1, max_length=255,
         help_text="Workflow internal _id, identifier or slug. If provided, update workflow specific preferences, "
         "otherwise update global preferences",
     )
+    schedule = ScheduleSerializer(required=False, help_text="Subscriber schedule (global preferences only).")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "channels" not in attrs and "schedule" not in attrs:
+            raise serializers.ValidationError({"channels": ["This field is required."]})
+        if "schedule" in attrs and "workflowId" in attrs:
+            raise serializers.ValidationError({"schedule": ["A schedule applies to the global preferences only."]})
+        return attrs
 
 
 class BulkPreferenceItemSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -316,6 +481,7 @@ def workflow_block(item: ResolvedWorkflow) -> dict[str, Any]:
 class GlobalPreferenceSerializer(ComputedSerializer):
     enabled = serializers.BooleanField(help_text="Whether notifications are enabled globally")
     channels = ChannelsSerializer(help_text="Channel-specific preference settings")
+    schedule = ScheduleSerializer(required=False, help_text="Subscriber schedule, when one is set")
 
     def compute(self, resolution: CustomerResolution) -> dict[str, Any]:
         return global_block(resolution)
@@ -350,7 +516,47 @@ class SubscriberPreferencesSerializer(SelectableMixin, _PreferencesFields):
 
     def to_representation(self, resolution: CustomerResolution) -> dict[str, Any]:
         workflows = [workflow_block(item) for item in resolution.workflows]
-        return _prune({"global": global_block(resolution), "workflows": workflows}, self.fields_tree)
+        block = global_block(resolution)
+        schedule = self.context.get("schedule")
+        if schedule is not None:
+            block["schedule"] = schedule
+        return _prune({"global": block, "workflows": workflows}, self.fields_tree)
+
+
+class BulkPreferenceWorkflowSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="Workflow `_id`")
+    identifier = serializers.CharField()
+    name = serializers.CharField()
+    critical = serializers.BooleanField()
+    severity = serializers.ChoiceField(choices=SEVERITIES)
+    tags = serializers.ListField(child=serializers.CharField())
+
+
+class BulkPreferenceResultSerializer(PrefCenterSerializer):
+    """Novu's GetPreferencesResponseDto: one item per workflow a bulk update named, effective values."""
+
+    level = serializers.ChoiceField(choices=["global", "template"])
+    enabled = serializers.BooleanField()
+    channels = ChannelsSerializer()
+    workflow = BulkPreferenceWorkflowSerializer()
+
+    def to_representation(self, item: ResolvedWorkflow) -> dict[str, Any]:
+        block = workflow_block(item)
+        workflow = item.workflow
+        return {
+            "level": "template",
+            "enabled": block["enabled"],
+            "channels": block["channels"],
+            "workflow": {
+                "id": novu_id(workflow.pk), "identifier": workflow.identifier, "name": workflow.name,
+                "critical": is_critical(workflow), "severity": workflow.severity, "tags": list(workflow.tags or []),
+            },
+        }
+
+
+def is_critical(workflow: Workflow) -> bool:
+    """Novu's `critical` (readOnly preferences): critical, or of a mandatory category."""
+    return workflow.critical or bool(workflow.category_id and workflow.category.mandatory)
 
 
 # ----------------------------------------------------------------------------- TeamUp face (seed 000)

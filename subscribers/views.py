@@ -11,14 +11,15 @@ import dataclasses
 from http import HTTPStatus
 from typing import Any
 
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from customers.models import Customer
-from customers.services import customer_create, customer_delete, customer_update
+from customers.services import customer_delete
 from customers.views import CustomerNamedMixin
-from prefcenter.exceptions import PrefCenterError
+from prefcenter.exceptions import PrefCenterError, novu_error_body
 from prefcenter.fields import query_values
 from prefcenter.views import ListMixin, PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
 from subscribers.models import Workflow
@@ -28,6 +29,8 @@ from subscribers.selectors import (
     ResolvedWorkflow,
     customer_resolution_one,
     customer_resolutions,
+    subscriber_get,
+    subscriber_search,
     workflow_get,
     workflow_list,
     workflow_matches,
@@ -35,20 +38,31 @@ from subscribers.selectors import (
 )
 from subscribers.serializers import (
     FACE_CHANNELS,
+    BulkPreferenceResultSerializer,
     BulkPreferencesSerializer,
+    CreateQuerySerializer,
     NotificationPreferencePatchSerializer,
     NotificationPreferenceSerializer,
     PreferencesPatchSerializer,
+    PreferencesQuerySerializer,
     SubscriberDeletedSerializer,
+    SubscriberListSerializer,
     SubscriberPreferencesSerializer,
+    SubscriberSearchSerializer,
     SubscriberSerializer,
     SubscriberWriteSerializer,
     WorkflowSerializer,
     WorkflowWriteSerializer,
     effective,
+    is_critical,
+    subscriber_schedule,
 )
 from subscribers.services import (
     PreferenceChange,
+    SubscriberExists,
+    subscriber_schedule_set,
+    subscriber_update,
+    subscriber_upsert,
     workflow_create,
     workflow_delete,
     workflow_preference_update,
@@ -143,30 +157,73 @@ class SubscriberMixin(CustomerNamedMixin):
     """The path's `{subscriberId}` as the tenant's customer; customer mode reaches only itself (404 otherwise)."""
 
     def get_subscriber(self) -> Customer:
-        return self.customer_named(self.kwargs["subscriberId"])
+        external_id = self.kwargs["subscriberId"]
+        self.check_customer_access(external_id)
+        return subscriber_get(tenant=self.tenant, external_id=external_id)
+
+
+SEARCH_PARAMETERS = [  # SubscriberSearchSerializer reads them
+    OpenApiParameter("after", OpenApiTypes.STR, description="Cursor: the page after this subscriber `_id`."),
+    OpenApiParameter("before", OpenApiTypes.STR, description="Cursor: the page before this subscriber `_id`."),
+    OpenApiParameter("limit", OpenApiTypes.INT, description="Page size, 1 to 100 (default 10)."),
+    OpenApiParameter("orderDirection", OpenApiTypes.STR, enum=["ASC", "DESC"], description="Default DESC."),
+    OpenApiParameter("orderBy", OpenApiTypes.STR, enum=["createdAt", "_id"], description="Default createdAt."),
+    OpenApiParameter("includeCursor", OpenApiTypes.BOOL, description="Accepted; next/previous are always cursors."),
+    OpenApiParameter("email", OpenApiTypes.STR, description="Email contains (case-insensitive)."),
+    OpenApiParameter("phone", OpenApiTypes.STR, description="Phone contains."),
+    OpenApiParameter("name", OpenApiTypes.STR, description="First, last or full name contains (case-insensitive)."),
+    OpenApiParameter("subscriberId", OpenApiTypes.STR, description="Exactly this subscriberId."),
+]
 
 
 class SubscriberViewSet(SubscriberMixin, PrefCenterViewSet):
-    """`/v2/subscribers`: a subscriber is a customer; `subscriberId` is its external id."""
+    """`/v2/subscribers`: a subscriber is a customer; `subscriberId` is its external id (Novu's DTOs)."""
 
-    queryset = Customer.objects.all()
+    queryset = Customer.objects.select_related("tenant", "subscriber_profile")
     serializer_class = SubscriberSerializer
     lookup_url_kwarg = "subscriberId"
     lookup_value_regex = "[^/]+"
     customer_field = "external_id"
     read_scope = "subscribers:read"
     write_scope = "subscribers:write"
-    provider_only_actions = ("create", "destroy")
+    provider_only_actions = ("create", "destroy", "list")
     pagination_class = None
     filter_backends: list = []
 
-    @extend_schema(request=SubscriberWriteSerializer, responses={201: SubscriberSerializer})
+    @extend_schema(parameters=SEARCH_PARAMETERS, responses={200: SubscriberListSerializer})
+    def list(self, request, *args: Any, **kwargs: Any) -> Response:
+        params = self.validated(SubscriberSearchSerializer, data=request.query_params)
+        page = subscriber_search(queryset=self.get_queryset(), **params)
+        return Response({
+            "data": self.serialize(page.items, many=True),
+            "next": page.next,
+            "previous": page.previous,
+            "totalCount": page.total_count,
+            "totalCountCapped": False,
+        })
+
+    @extend_schema(
+        parameters=[OpenApiParameter("failIfExists", OpenApiTypes.BOOL,
+                                     description="true: an existing subscriberId is a 409 instead of an update.")],
+        request=SubscriberWriteSerializer,
+        responses={201: SubscriberSerializer, 409: SubscriberSerializer},
+    )
     def create(self, request, *args: Any, **kwargs: Any) -> Response:
         serializer = SubscriberWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        fields = serializer.to_model_fields()
+        fields = serializer.customer_fields()
         external_id = fields.pop("external_id")
-        customer = customer_create(tenant=self.tenant, actor=self.actor, external_id=external_id, **fields)
+        try:
+            customer, _ = subscriber_upsert(
+                tenant=self.tenant, actor=self.actor, external_id=external_id,
+                fail_if_exists=self.validated(CreateQuerySerializer, data=request.query_params)["failIfExists"],
+                customer_fields=fields, profile_fields=serializer.profile_fields(),
+            )
+        except SubscriberExists as exc:
+            # Novu answers the existing subscriber with the 409 (its SDK reads it as SubscriberResponseDto).
+            body = {**novu_error_body(status=409, message=exc.message, path=request.path, code=exc.code),
+                    **self.serialize(exc.customer)}
+            return Response(body, status=HTTPStatus.CONFLICT)
         return self.respond(customer, HTTPStatus.CREATED)
 
     def retrieve(self, request, *args: Any, **kwargs: Any) -> Response:
@@ -177,12 +234,15 @@ class SubscriberViewSet(SubscriberMixin, PrefCenterViewSet):
         customer = self.get_subscriber()
         serializer = SubscriberWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        fields = serializer.to_model_fields()
+        fields = serializer.customer_fields()
         if fields.pop("external_id", customer.external_id) != customer.external_id:
             raise PrefCenterError(
                 "subscriberId cannot be changed.", errors={"subscriberId": ["Must equal the subscriberId in the path."]}
             )
-        return self.respond(customer_update(customer=customer, actor=self.actor, **fields))
+        customer = subscriber_update(
+            customer=customer, actor=self.actor, customer_fields=fields, profile_fields=serializer.profile_fields()
+        )
+        return self.respond(customer)
 
     @extend_schema(responses={200: SubscriberDeletedSerializer})
     def destroy(self, request, *args: Any, **kwargs: Any) -> Response:
@@ -193,29 +253,51 @@ class SubscriberViewSet(SubscriberMixin, PrefCenterViewSet):
 # ----------------------------------------------------------------------------- Novu preferences
 
 
+CRITICALITY_PARAMETER = OpenApiParameter(
+    "criticality", OpenApiTypes.STR, enum=["critical", "nonCritical", "all"],
+    description="Which workflows: nonCritical (Novu's SDK default), critical (readOnly: critical workflows and "
+    "those of a mandatory category) or all. Absent: all.",
+)
+
+
 class SubscriberPreferencesView(SubscriberMixin, PrefCenterAPIView):
     """`GET`/`PATCH /v2/subscribers/{subscriberId}/preferences` (seed 002), effective values.
 
-    GET filters with `tags` (any of them) and `category` (a messaging category key).
-    PATCH `{channels, workflowId?}`: without workflowId the global preferences change;
-    only the channels sent change; the answer is the GET shape, unfiltered.
+    GET filters with `tags` (any of them), `category` (a messaging category key) and Novu's
+    `criticality`. PATCH `{channels?, workflowId?, schedule?}`: without workflowId the global
+    preferences change; only the channels sent change; `schedule` (global only) is stored and
+    answered in `global.schedule`; the answer is the GET shape, unfiltered.
     """
 
     serializer_class = SubscriberPreferencesSerializer
     read_scope = "subscribers:read"
     write_scope = "subscribers:write"
 
+    def respond_preferences(self, customer: Customer, resolution: CustomerResolution) -> Response:
+        serializer = SubscriberPreferencesSerializer(
+            resolution, fields_tree=self.fields_tree, expand_tree=self.expand_tree,
+            context={**self.get_serializer_context(), "schedule": subscriber_schedule(customer)},
+        )
+        return Response(serializer.data)
+
     def resolution(self, customer: Customer, *, filtered: bool) -> CustomerResolution:
         resolution = customer_resolutions(tenant=self.tenant, customer=customer)
         if filtered:
             filters = _filters(self.request)
-            workflows = [item for item in resolution.workflows if workflow_matches(item.workflow, **filters)]
+            criticality = self.validated(PreferencesQuerySerializer, data=self.request.query_params)["criticality"]
+            workflows = [
+                item for item in resolution.workflows
+                if workflow_matches(item.workflow, **filters)
+                and criticality in ("all", "critical" if is_critical(item.workflow) else "nonCritical")
+            ]
             resolution = dataclasses.replace(resolution, workflows=workflows)
         return resolution
 
-    @extend_schema(parameters=FILTER_PARAMETERS, responses={200: SubscriberPreferencesSerializer})
+    @extend_schema(parameters=[*FILTER_PARAMETERS, CRITICALITY_PARAMETER],
+                   responses={200: SubscriberPreferencesSerializer})
     def get(self, request, *args: Any, **kwargs: Any) -> Response:
-        return self.respond(self.resolution(self.get_subscriber(), filtered=True))
+        customer = self.get_subscriber()
+        return self.respond_preferences(customer, self.resolution(customer, filtered=True))
 
     @extend_schema(
         request=PreferencesPatchSerializer,
@@ -231,20 +313,26 @@ class SubscriberPreferencesView(SubscriberMixin, PrefCenterAPIView):
         workflow = None
         if "workflowId" in data:
             workflow = workflow_get(tenant=self.tenant, ref=data["workflowId"], allow_id=True)
-        workflow_preference_update(
-            tenant=self.tenant, customer=customer, workflow=workflow, channels=data["channels"], actor=self.actor
-        )
-        return self.respond(self.resolution(customer, filtered=False))
+        with transaction.atomic():
+            if "channels" in data:
+                workflow_preference_update(
+                    tenant=self.tenant, customer=customer, workflow=workflow, channels=data["channels"],
+                    actor=self.actor,
+                )
+            if "schedule" in data:
+                subscriber_schedule_set(customer=customer, actor=self.actor, schedule=data["schedule"])
+                customer = self.get_subscriber()
+        return self.respond_preferences(customer, self.resolution(customer, filtered=False))
 
 
 class SubscriberPreferencesBulkView(SubscriberMixin, PrefCenterAPIView):
     """`PATCH /v2/subscribers/{subscriberId}/preferences/bulk`: `{preferences: [{channels, workflowId}]}`,
-    up to 100 items, all or nothing; answers with the GET shape."""
+    up to 100 items, all or nothing; answers Novu's array: one preference item per workflow named."""
 
-    serializer_class = SubscriberPreferencesSerializer
+    serializer_class = BulkPreferenceResultSerializer
     write_scope = "subscribers:write"
 
-    @extend_schema(request=BulkPreferencesSerializer, responses={200: SubscriberPreferencesSerializer})
+    @extend_schema(request=BulkPreferencesSerializer, responses={200: BulkPreferenceResultSerializer(many=True)})
     def patch(self, request, *args: Any, **kwargs: Any) -> Response:
         customer = self.get_subscriber()
         items = self.validated(BulkPreferencesSerializer)["preferences"]
@@ -260,7 +348,9 @@ class SubscriberPreferencesBulkView(SubscriberMixin, PrefCenterAPIView):
             )
         changes = [PreferenceChange(workflow=found[item["workflowId"]], values=item["channels"]) for item in items]
         workflow_preferences_bulk_update(tenant=self.tenant, customer=customer, changes=changes, actor=self.actor)
-        return self.respond(customer_resolutions(tenant=self.tenant, customer=customer))
+        resolution = customer_resolutions(tenant=self.tenant, customer=customer)
+        by_pk = {item.workflow.pk: item for item in resolution.workflows}
+        return Response(self.serialize([by_pk[change.workflow.pk] for change in changes], many=True))
 
 
 # ----------------------------------------------------------------------------- TeamUp face (seed 000)

@@ -76,7 +76,7 @@ CREATES = {
         lambda t: Customer.objects.filter(tenant=t, external_id="same"),
     ),
     "novu-subscriber": (
-        "/v2/subscribers",
+        "/v2/subscribers?failIfExists=true",  # without it Novu updates an existing subscriber (issue 13)
         lambda i: {"subscriberId": "same", "firstName": f"T{i}"},
         lambda t: Customer.objects.filter(tenant=t, external_id="same"),
     ),

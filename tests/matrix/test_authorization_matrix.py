@@ -162,6 +162,7 @@ OPERATIONS: list[Op] = [
     ),
     # Novu subscribers and their preferences
     Op("POST", SUBS, "subscribers:write", CREATED, {"subscriberId": "new-sub"}, provider_only=True, b_status=CREATED),
+    Op("GET", SUBS, "subscribers:read", OK, provider_only=True, b_status=OK),
     Op("GET", SUB, "subscribers:read", OK),
     Op("PATCH", SUB, "subscribers:write", OK, {"firstName": "Changed"}),
     Op("DELETE", SUB, "subscribers:write", OK, provider_only=True),
