@@ -36,7 +36,7 @@ from prefcenter.exceptions import PrefCenterError
 from prefcenter.models import Tenant
 from subscribers.catalog import Catalog, CatalogEntry, tenant_catalog, workflow_facts
 from subscribers.models import Workflow, WorkflowPreference
-from subscribers.novu import novu_id
+from subscribers.novu import novu_id, pk_of_novu_id
 from subscribers.resolution import (
     GLOBAL_WORKFLOW,
     Capability,
@@ -81,20 +81,50 @@ def workflows_by_ref(*, tenant: Tenant, refs: Iterable[str], allow_id: bool = Fa
     return found
 
 
-def workflow_find(*, tenant: Tenant, ref: str, allow_id: bool = False) -> Workflow | None:
-    """A workflow by identifier, else slug, else (with `allow_id`) integer id, in one query."""
-    return workflows_by_ref(tenant=tenant, refs=[ref], allow_id=allow_id).get(str(ref))
+def workflow_find(
+    *, tenant: Tenant, ref: str, allow_id: bool = False, allow_novu_id: bool = False
+) -> Workflow | None:
+    """A workflow by identifier, else slug, else (with `allow_id`) integer id, in one query; with
+    `allow_novu_id`, else by its Novu `_id` (one more query, only when the first finds nothing)."""
+    workflow = workflows_by_ref(tenant=tenant, refs=[ref], allow_id=allow_id).get(str(ref))
+    pk = pk_of_novu_id(str(ref)) if allow_novu_id and workflow is None else None
+    if pk is not None:
+        workflow = workflow_list(tenant=tenant).filter(pk=pk).first()
+    return workflow
 
 
-def workflow_get(*, tenant: Tenant, ref: str, allow_id: bool = False, field: str = "workflowId") -> Workflow:
-    """The tenant's workflow by identifier or slug (or id), or a 404 naming the field."""
-    workflow = workflow_find(tenant=tenant, ref=ref, allow_id=allow_id)
+def workflow_get(
+    *, tenant: Tenant, ref: str, allow_id: bool = False, allow_novu_id: bool = False, field: str = "workflowId"
+) -> Workflow:
+    """The tenant's workflow by identifier or slug (or id, or Novu `_id`), or a 404 naming the field."""
+    workflow = workflow_find(tenant=tenant, ref=ref, allow_id=allow_id, allow_novu_id=allow_novu_id)
     if workflow is None:
         raise PrefCenterError(
             f"Workflow '{ref}' not found.", code="not_found", status=404,
             errors={field: [f"No workflow with identifier or slug '{ref}' in this tenant."]},
         )
     return workflow
+
+
+WORKFLOW_ORDER = {"createdAt": "created_at", "updatedAt": "updated_at", "name": "name"}
+
+
+def workflow_search(
+    *, queryset: QuerySet[Workflow], query: str | None = None, status: str | None = None,
+    order_by: str = "createdAt", ascending: bool = False,
+) -> QuerySet[Workflow]:
+    """Novu's workflow list filters: `query` in the name or workflowId, `status` from `active`
+    (ERROR matches none: prefcenter's workflows have no runtime issues); ordered, ties by key."""
+    if query:
+        queryset = queryset.filter(Q(name__icontains=query) | Q(identifier__icontains=query))
+    if status == "ACTIVE":
+        queryset = queryset.filter(active=True)
+    elif status == "INACTIVE":
+        queryset = queryset.filter(active=False)
+    elif status == "ERROR":
+        queryset = queryset.none()
+    field = WORKFLOW_ORDER[order_by]
+    return queryset.order_by(field, "pk") if ascending else queryset.order_by(f"-{field}", "-pk")
 
 
 def workflow_matches(workflow: Workflow, *, tags: Iterable[str] = (), category: str | None = None) -> bool:

@@ -30,7 +30,10 @@ from prefcenter.models import Tenant
 from subscribers.models import SubscriberProfile, Workflow, WorkflowPreference
 
 BULK_LIMIT = 100
-WORKFLOW_FIELDS = ("name", "slug", "description", "category", "critical", "channels", "defaults", "tags")
+WORKFLOW_FIELDS = (
+    "name", "slug", "description", "category", "critical", "channels", "defaults", "tags",
+    "steps", "active", "severity", "options",
+)
 PREFERENCE_FIELDS = ("enabled", *CHANNELS)
 
 # -- the catalog ---------------------------------------------------------------------
@@ -72,8 +75,15 @@ def workflow_create(
     channels: Sequence[str] = (),
     defaults: Mapping[str, bool] | None = None,
     tags: Sequence[str] = (),
+    steps: Sequence[Mapping[str, Any]] = (),
+    active: bool = True,
+    severity: str = "none",
+    options: Mapping[str, Any] | None = None,
 ) -> Workflow:
     """Add a workflow to the catalog; the slug defaults to the slugified identifier. Duplicates are a 409.
+
+    Novu's `steps`, `active`, `severity` and `options` are stored as given (the caller derives
+    `channels` from the steps).
 
     Catalog changes are not consent, so they leave no ledger event (`actor` is kept for symmetry and logs).
     """
@@ -89,6 +99,10 @@ def workflow_create(
         channels=list(channels),
         defaults=dict(defaults or {}),
         tags=list(tags),
+        steps=[dict(step) for step in steps],
+        active=active,
+        severity=severity,
+        options=dict(options or {}),
     )
     _clean_workflow(workflow)
     try:

@@ -21,7 +21,7 @@ from customers.services import customer_delete
 from customers.views import CustomerNamedMixin
 from prefcenter.exceptions import PrefCenterError, novu_error_body
 from prefcenter.fields import query_values
-from prefcenter.views import ListMixin, PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
+from prefcenter.views import PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
 from subscribers.models import Workflow
 from subscribers.resolution import NOT_CAPABLE_MESSAGES, NOT_TOGGLEABLE_MESSAGES
 from subscribers.selectors import (
@@ -34,6 +34,7 @@ from subscribers.selectors import (
     workflow_get,
     workflow_list,
     workflow_matches,
+    workflow_search,
     workflows_by_ref,
 )
 from subscribers.serializers import (
@@ -51,6 +52,9 @@ from subscribers.serializers import (
     SubscriberSearchSerializer,
     SubscriberSerializer,
     SubscriberWriteSerializer,
+    WorkflowListItemSerializer,
+    WorkflowListQuerySerializer,
+    WorkflowListSerializer,
     WorkflowSerializer,
     WorkflowWriteSerializer,
     effective,
@@ -86,10 +90,23 @@ def _filters(request) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- the workflow catalog
 
 
-class WorkflowViewSet(ListMixin, RetrieveMixin, PrefCenterViewSet):
-    """`/v2/workflows`: the tenant's workflow catalog (provider mode; `catalog:write` for writes).
+WORKFLOW_LIST_PARAMETERS = [
+    *FILTER_PARAMETERS,
+    OpenApiParameter("limit", OpenApiTypes.INT, description="Page size, 1 to 100 (default 10)."),
+    OpenApiParameter("offset", OpenApiTypes.INT, description="Workflows to skip (default 0)."),
+    OpenApiParameter("orderDirection", OpenApiTypes.STR, enum=["ASC", "DESC"], description="Default DESC."),
+    OpenApiParameter("orderBy", OpenApiTypes.STR, enum=["createdAt", "updatedAt", "name"],
+                     description="Default createdAt."),
+    OpenApiParameter("query", OpenApiTypes.STR, description="Name or workflowId contains (case-insensitive)."),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=["ACTIVE", "INACTIVE", "ERROR"],
+                     description="ACTIVE: active workflows, INACTIVE: the others (none is in ERROR)."),
+]
 
-    `{workflowId}` in the path is the identifier or the slug.
+
+class WorkflowViewSet(RetrieveMixin, PrefCenterViewSet):
+    """`/v2/workflows`: the tenant's workflow catalog in Novu's DTOs (provider mode; `catalog:write` for writes).
+
+    `{workflowId}` in the path is the identifier, the slug or the `_id`.
     """
 
     queryset = Workflow.objects.select_related("category")
@@ -98,8 +115,10 @@ class WorkflowViewSet(ListMixin, RetrieveMixin, PrefCenterViewSet):
     lookup_value_regex = "[^/]+"
     read_scope = "subscribers:read"
     write_scope = "catalog:write"
-    provider_only_actions = ("list", "retrieve", "create", "partial_update", "destroy")
+    provider_only_actions = ("list", "retrieve", "create", "update", "partial_update", "destroy")
     filter_backends: list = []
+    pagination_class = None
+    list_envelope = True  # the list answers Novu's {workflows, totalCount}
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
@@ -107,8 +126,11 @@ class WorkflowViewSet(ListMixin, RetrieveMixin, PrefCenterViewSet):
             context["tenant"] = self.tenant
         return context
 
+    def get_output_serializer_class(self):
+        return WorkflowListItemSerializer if getattr(self, "action", None) == "list" else WorkflowSerializer
+
     def get_object(self) -> Workflow:
-        return workflow_get(tenant=self.tenant, ref=self.kwargs["workflowId"])
+        return workflow_get(tenant=self.tenant, ref=self.kwargs["workflowId"], allow_novu_id=True)
 
     def filter_queryset(self, queryset):
         filters = _filters(self.request)
@@ -120,9 +142,16 @@ class WorkflowViewSet(ListMixin, RetrieveMixin, PrefCenterViewSet):
             queryset = queryset.filter(pk__in=ids)
         return queryset
 
-    @extend_schema(parameters=FILTER_PARAMETERS)
+    @extend_schema(parameters=WORKFLOW_LIST_PARAMETERS, responses={200: WorkflowListSerializer})
     def list(self, request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        params = self.validated(WorkflowListQuerySerializer, data=request.query_params)
+        queryset = workflow_search(
+            queryset=self.filter_queryset(self.get_queryset()), query=params.get("query"),
+            status=params.get("status"), order_by=params["orderBy"], ascending=params["orderDirection"] == "ASC",
+        )
+        total = queryset.count()
+        page = list(queryset[params["offset"] : params["offset"] + params["limit"]])
+        return Response({"workflows": self.serialize(page, many=True), "totalCount": total})
 
     @extend_schema(request=WorkflowWriteSerializer, responses={201: WorkflowSerializer})
     def create(self, request, *args: Any, **kwargs: Any) -> Response:
@@ -131,12 +160,23 @@ class WorkflowViewSet(ListMixin, RetrieveMixin, PrefCenterViewSet):
         workflow = workflow_create(tenant=self.tenant, actor=self.actor, **serializer.to_service_kwargs())
         return self.respond(workflow, HTTPStatus.CREATED)
 
+    @extend_schema(request=WorkflowWriteSerializer, responses={200: WorkflowSerializer},
+                   description="Novu's update: `name` is required; the fields sent replace the stored ones.")
+    def update(self, request, *args: Any, **kwargs: Any) -> Response:
+        return self.change(request, replace=True)
+
     @extend_schema(request=WorkflowWriteSerializer, responses={200: WorkflowSerializer})
     def partial_update(self, request, *args: Any, **kwargs: Any) -> Response:
+        return self.change(request, replace=False)
+
+    def change(self, request, *, replace: bool) -> Response:
         workflow = self.get_object()
-        serializer = WorkflowWriteSerializer(data=request.data, partial=True, context=self.get_serializer_context())
+        data = request.data
+        if replace and isinstance(data, dict):
+            data = {"workflowId": workflow.identifier, **data}  # Novu's update names the workflow in the path
+        serializer = WorkflowWriteSerializer(data=data, partial=not replace, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        changes = serializer.to_service_kwargs()
+        changes = serializer.to_service_kwargs(current=workflow)
         if changes.pop("identifier", workflow.identifier) != workflow.identifier:
             raise PrefCenterError(
                 "workflowId cannot be changed: preferences and the consent ledger refer to it.",
@@ -189,6 +229,7 @@ class SubscriberViewSet(SubscriberMixin, PrefCenterViewSet):
     provider_only_actions = ("create", "destroy", "list")
     pagination_class = None
     filter_backends: list = []
+    list_envelope = True  # the list answers Novu's {data, next, previous, totalCount, totalCountCapped}
 
     @extend_schema(parameters=SEARCH_PARAMETERS, responses={200: SubscriberListSerializer})
     def list(self, request, *args: Any, **kwargs: Any) -> Response:
@@ -331,6 +372,7 @@ class SubscriberPreferencesBulkView(SubscriberMixin, PrefCenterAPIView):
 
     serializer_class = BulkPreferenceResultSerializer
     write_scope = "subscribers:write"
+    queryset = Customer.objects.none()  # for the schema generator only
 
     @extend_schema(request=BulkPreferencesSerializer, responses={200: BulkPreferenceResultSerializer(many=True)})
     def patch(self, request, *args: Any, **kwargs: Any) -> Response:

@@ -189,6 +189,7 @@ OPERATIONS: list[Op] = [
     ),
     Op("GET", WF, "subscribers:read", OK, provider_only=True),
     Op("PATCH", WF, "catalog:write", OK, {"name": "Renamed"}, provider_only=True),
+    Op("PUT", WF, "catalog:write", OK, {"name": "Renamed"}, provider_only=True),
     Op("DELETE", WF, "catalog:write", NO_CONTENT, provider_only=True),
     # Self-service links and delivery evaluation: provider only
     Op("POST", "/v1/customers/{external_id}/preference-links", "links:create", OK, {}, provider_only=True),
