@@ -58,8 +58,11 @@ def workflow_list(*, tenant: Tenant) -> QuerySet[Workflow]:
     return Workflow.objects.filter(tenant=tenant).select_related("category")
 
 
-def workflows_by_ref(*, tenant: Tenant, refs: Iterable[str], allow_id: bool = False) -> dict[str, Workflow]:
-    """Workflows named by identifier, else slug, else (with `allow_id`) integer id, in one query.
+def workflows_by_ref(
+    *, tenant: Tenant, refs: Iterable[str], allow_id: bool = False, allow_novu_id: bool = False
+) -> dict[str, Workflow]:
+    """Workflows named by identifier, else slug, else (with `allow_id`) integer id, else (with
+    `allow_novu_id`) Novu `_id`, in one query.
 
     Unknown refs are absent from the answer. An identifier wins over a slug, a slug over an id.
     """
@@ -67,15 +70,19 @@ def workflows_by_ref(*, tenant: Tenant, refs: Iterable[str], allow_id: bool = Fa
     if not refs:
         return {}
     ids = [int(ref) for ref in refs if allow_id and ref.isdigit() and len(ref) < 19]
+    novu_ids = {ref: pk for ref in refs if allow_novu_id and (pk := pk_of_novu_id(ref)) is not None}
     rows = list(
-        workflow_list(tenant=tenant).filter(Q(identifier__in=refs) | Q(slug__in=refs) | Q(pk__in=ids))
+        workflow_list(tenant=tenant).filter(
+            Q(identifier__in=refs) | Q(slug__in=refs) | Q(pk__in=[*ids, *novu_ids.values()])
+        )
     )
     by_identifier = {w.identifier: w for w in rows}
     by_slug = {w.slug: w for w in rows}
     by_id = {str(w.pk): w for w in rows} if allow_id else {}
+    by_pk = {w.pk: w for w in rows}
     found = {}
     for ref in refs:
-        workflow = by_identifier.get(ref) or by_slug.get(ref) or by_id.get(ref)
+        workflow = by_identifier.get(ref) or by_slug.get(ref) or by_id.get(ref) or by_pk.get(novu_ids.get(ref))
         if workflow is not None:
             found[ref] = workflow
     return found
@@ -84,13 +91,9 @@ def workflows_by_ref(*, tenant: Tenant, refs: Iterable[str], allow_id: bool = Fa
 def workflow_find(
     *, tenant: Tenant, ref: str, allow_id: bool = False, allow_novu_id: bool = False
 ) -> Workflow | None:
-    """A workflow by identifier, else slug, else (with `allow_id`) integer id, in one query; with
-    `allow_novu_id`, else by its Novu `_id` (one more query, only when the first finds nothing)."""
-    workflow = workflows_by_ref(tenant=tenant, refs=[ref], allow_id=allow_id).get(str(ref))
-    pk = pk_of_novu_id(str(ref)) if allow_novu_id and workflow is None else None
-    if pk is not None:
-        workflow = workflow_list(tenant=tenant).filter(pk=pk).first()
-    return workflow
+    """A workflow by identifier, else slug, else (with `allow_id`) integer id, else (with
+    `allow_novu_id`) Novu `_id`, in one query."""
+    return workflows_by_ref(tenant=tenant, refs=[ref], allow_id=allow_id, allow_novu_id=allow_novu_id).get(str(ref))
 
 
 def workflow_get(

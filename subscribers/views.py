@@ -353,7 +353,7 @@ class SubscriberPreferencesView(SubscriberMixin, PrefCenterAPIView):
         data = self.validated(PreferencesPatchSerializer)
         workflow = None
         if "workflowId" in data:
-            workflow = workflow_get(tenant=self.tenant, ref=data["workflowId"], allow_id=True)
+            workflow = workflow_get(tenant=self.tenant, ref=data["workflowId"], allow_id=True, allow_novu_id=True)
         with transaction.atomic():
             if "channels" in data:
                 workflow_preference_update(
@@ -378,7 +378,9 @@ class SubscriberPreferencesBulkView(SubscriberMixin, PrefCenterAPIView):
     def patch(self, request, *args: Any, **kwargs: Any) -> Response:
         customer = self.get_subscriber()
         items = self.validated(BulkPreferencesSerializer)["preferences"]
-        found = workflows_by_ref(tenant=self.tenant, refs=[item["workflowId"] for item in items], allow_id=True)
+        found = workflows_by_ref(
+            tenant=self.tenant, refs=[item["workflowId"] for item in items], allow_id=True, allow_novu_id=True
+        )
         missing = {
             f"preferences.{index}.workflowId": [f"No workflow '{item['workflowId']}' in this tenant."]
             for index, item in enumerate(items)
