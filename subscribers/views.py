@@ -8,6 +8,8 @@ subscribers/resolution.py and are reached through subscribers/selectors.py.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http import HTTPStatus
 from typing import Any
 
@@ -90,6 +92,18 @@ def _filters(request) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- the workflow catalog
 
 
+@contextmanager
+def novu_conflict_as_bad_request() -> Iterator[None]:
+    """A workflowId or slug already taken is a 400 on Novu's workflow routes, as Novu answers it
+    (its create use case raises a 400 ApiException): Novu's SDKs retry a 409 for up to an hour."""
+    try:
+        yield
+    except PrefCenterError as exc:
+        if exc.status_code != HTTPStatus.CONFLICT:
+            raise
+        raise PrefCenterError(exc.message, code=exc.code, status=HTTPStatus.BAD_REQUEST, errors=exc.errors) from exc
+
+
 WORKFLOW_LIST_PARAMETERS = [
     *FILTER_PARAMETERS,
     OpenApiParameter("limit", OpenApiTypes.INT, description="Page size, 1 to 100 (default 10)."),
@@ -157,7 +171,8 @@ class WorkflowViewSet(RetrieveMixin, PrefCenterViewSet):
     def create(self, request, *args: Any, **kwargs: Any) -> Response:
         serializer = WorkflowWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        workflow = workflow_create(tenant=self.tenant, actor=self.actor, **serializer.to_service_kwargs())
+        with novu_conflict_as_bad_request():
+            workflow = workflow_create(tenant=self.tenant, actor=self.actor, **serializer.to_service_kwargs())
         return self.respond(workflow, HTTPStatus.CREATED)
 
     @extend_schema(request=WorkflowWriteSerializer, responses={200: WorkflowSerializer},
@@ -182,7 +197,9 @@ class WorkflowViewSet(RetrieveMixin, PrefCenterViewSet):
                 "workflowId cannot be changed: preferences and the consent ledger refer to it.",
                 errors={"workflowId": ["Cannot be changed once set."]},
             )
-        return self.respond(workflow_update(workflow=workflow, actor=self.actor, **changes))
+        with novu_conflict_as_bad_request():
+            workflow = workflow_update(workflow=workflow, actor=self.actor, **changes)
+        return self.respond(workflow)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, *args: Any, **kwargs: Any) -> Response:

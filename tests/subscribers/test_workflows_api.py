@@ -63,11 +63,13 @@ def test_create_answers_400_naming_the_field_when_input_bad(api, tenant, unchang
     assert field in response.json()["errors"], response.json()
 
 
-def test_create_answers_409_when_identifier_exists(api, tenant, unchanged):
+def test_create_answers_400_when_identifier_exists(api, tenant, unchanged):
+    # Issue 13: Novu answers a taken workflowId with 400; its SDK would retry a 409 for up to an hour.
     make_workflow(tenant, "dup")
     with unchanged():
         response = api.post("/v2/workflows", {"workflowId": "dup", "name": "Dup"}, format="json")
-    assert response.status_code == HTTPStatus.CONFLICT
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["code"] == "conflict" and "workflowId" in response.json()["errors"]
 
 
 def test_create_answers_403_when_key_lacks_catalog_write(client_for, tenant, unchanged):
