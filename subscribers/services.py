@@ -31,7 +31,7 @@ from subscribers.models import SubscriberProfile, Workflow, WorkflowPreference
 
 BULK_LIMIT = 100
 WORKFLOW_FIELDS = (
-    "name", "slug", "description", "category", "critical", "channels", "defaults", "tags",
+    "name", "slug", "description", "category", "critical", "channels", "defaults", "tags", "translations",
     "steps", "active", "severity", "options",
 )
 PREFERENCE_FIELDS = ("enabled", *CHANNELS)
@@ -75,6 +75,7 @@ def workflow_create(
     channels: Sequence[str] = (),
     defaults: Mapping[str, bool] | None = None,
     tags: Sequence[str] = (),
+    translations: Mapping[str, Mapping[str, str]] | None = None,
     steps: Sequence[Mapping[str, Any]] = (),
     active: bool = True,
     severity: str = "none",
@@ -99,6 +100,7 @@ def workflow_create(
         channels=list(channels),
         defaults=dict(defaults or {}),
         tags=list(tags),
+        translations=dict(translations or {}),
         steps=[dict(step) for step in steps],
         active=active,
         severity=severity,

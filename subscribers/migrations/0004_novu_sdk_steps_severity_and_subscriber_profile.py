@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0002_customer_evaluation_index'),
-        ('subscribers', '0002_workflowpreference_tenant_customer_index'),
+        ('subscribers', '0003_workflow_translations'),
     ]
 
     operations = [
