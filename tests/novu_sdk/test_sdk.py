@@ -280,5 +280,5 @@ def test_reused_idempotency_key_raises_the_typed_422_when_body_differs(novu, ada
         novu.subscribers.patch(subscriber_id="ada", patch_subscriber_request_dto={"first_name": "B"},
                                idempotency_key="key-1")
     assert error.value.data.status_code == 422
-    assert error.value.data.errors["idempotency-key"].messages == ["Already used with a different request body."]
+    assert error.value.data.errors["idempotency-key"].messages[0].startswith("Already used with a different request")
     assert Customer.objects.get().first_name == "A"
