@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 
-from prefcenter.exceptions import describe_suspicious, error_body, reach_error_body
+from prefcenter.exceptions import describe_suspicious, error_body, is_novu_path, novu_error_body, reach_error_body
 
 REACH_PREFIX = "/api/resources/"
 
@@ -25,10 +25,13 @@ def api_error_response(
     request: HttpRequest, status: int, message: str, code: str, *, reach_errors: list[str] | None = None
 ) -> JsonResponse:
     """An error answered outside DRF (middleware, Django handlers), in the route's envelope:
-    Reach's on Reach routes, the project's everywhere else."""
+    Reach's on Reach routes, Novu's on /v2 routes, the project's everywhere else."""
     if request.path.startswith(REACH_PREFIX):
         errors = {"non_field_errors": reach_errors} if reach_errors else None
         return JsonResponse(reach_error_body(status=status, message=message, errors=errors), status=status)
+    if is_novu_path(request.path):
+        body = novu_error_body(status=status, message=message, path=request.path, code=code)
+        return JsonResponse(body, status=status)
     body = error_body(status=status, code=code, detail=message)
     body["request_id"] = getattr(request, "request_id", "")
     return JsonResponse(body, status=status)

@@ -7,6 +7,10 @@ Non-Reach routes answer with the project's error shape:
 Reach routes (views with `error_style = "reach"`) answer with Reach's envelopes
 exactly: 404 `{success:false, message, data:{error}}`, every other error
 `{success:false, message, errors:[…]}`.
+
+Novu routes (every path under `/v2/`) answer with Novu's envelope, so Novu's SDKs raise their
+typed errors: `{statusCode, timestamp, path, message}`, and for 400/422 Novu's validation
+shape `errors: {"field.path": {messages: […]}}` as well (and on any error that names fields).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooMa
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -93,6 +98,30 @@ def reach_error_body(*, status: int, message: str, errors: dict[str, list[str]] 
     return {"success": False, "message": message, "errors": flat}
 
 
+NOVU_PREFIX = "/v2/"
+
+
+def is_novu_path(path: str) -> bool:
+    return path.startswith(NOVU_PREFIX)
+
+
+def novu_error_body(
+    *, status: int, message: str, path: str, code: str = "error", errors: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """Novu's ErrorDto (ValidationErrorDto for 400/422): the status, when, where and what, plus our
+    stable `code` (Novu's SDKs ignore keys they do not know)."""
+    body: dict[str, Any] = {
+        "statusCode": status,
+        "timestamp": timezone.now().isoformat().replace("+00:00", "Z"),
+        "path": path,
+        "message": message,
+        "code": code,
+    }
+    if errors or status in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNPROCESSABLE_ENTITY):
+        body["errors"] = {field: {"messages": list(messages)} for field, messages in (errors or {}).items()}
+    return body
+
+
 def _describe(exc: Exception) -> tuple[int, str, str, dict[str, list[str]], dict[str, str]]:
     """status, code, message, field errors, headers for any exception we answer."""
     headers: dict[str, str] = {}
@@ -158,6 +187,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     request = context.get("request")
     if getattr(view, "error_style", "default") == "reach":
         body = reach_error_body(status=status, message=message, errors=errors)
+    elif request is not None and is_novu_path(request.path):
+        body = novu_error_body(status=status, message=message, path=request.path, code=code, errors=errors)
     else:
         body = error_body(status=status, code=code, detail=message, errors=errors)
         body["request_id"] = getattr(request, "request_id", "") if request is not None else ""

@@ -82,6 +82,24 @@ class ReachNotFoundSerializer(serializers.Serializer):
     data = ReachNotFoundDataSerializer()
 
 
+class NovuConstraintSerializer(serializers.Serializer):
+    messages = serializers.ListField(child=serializers.CharField(), help_text="List of validation error messages")
+
+
+class NovuErrorSerializer(serializers.Serializer):
+    """Novu's ErrorDto / ValidationErrorDto: the envelope of every error on /v2 routes."""
+
+    statusCode = serializers.IntegerField(help_text="HTTP status code of the error response.")
+    timestamp = serializers.CharField(help_text="Timestamp of when the error occurred.")
+    path = serializers.CharField(help_text="The path where the error occurred.")
+    message = serializers.CharField(help_text="What went wrong, for humans.")
+    code = serializers.CharField(help_text="prefcenter's stable machine-readable code (not in Novu's DTO).")
+    errors = serializers.DictField(
+        child=NovuConstraintSerializer(), required=False,
+        help_text="Field path → {messages}: on 400/422, and on any error about fields.",
+    )
+
+
 ERROR_DESCRIPTIONS = {
     "400": "Bad request: invalid input, field by field.",
     "401": "Missing, invalid, revoked or expired credentials.",
@@ -107,6 +125,13 @@ class PrefCenterAutoSchema(AutoSchema):
         if self.method in ("POST", "PUT", "PATCH"):
             params.append(IDEMPOTENCY_HEADER)
         return params
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        # Views whose list answers an envelope object (Novu's {data, next, …}) set `list_envelope`:
+        # their list response is documented as that object, not wrapped in an array.
+        if serializer is not None and getattr(self.view, "list_envelope", False):
+            return False
+        return super()._is_list_view(serializer)
 
     def get_operation_id(self) -> str:
         # Reach resources and TeamUp profiles share path stems once SCHEMA_PATH_PREFIX is
@@ -138,6 +163,8 @@ class PrefCenterAutoSchema(AutoSchema):
                 continue
             if reach:
                 serializer = ReachNotFoundSerializer if code == "404" else ReachErrorSerializer
+            elif self.path.startswith("/v2/"):
+                serializer = NovuErrorSerializer
             else:
                 serializer = ErrorSerializer
             component = self.resolve_serializer(serializer, "response")

@@ -44,7 +44,8 @@ class WorkflowAdmin(TenantScopedAdmin):
     list_filter = ["critical", "category"]
     search_fields = ["identifier", "slug", "name", "description"]
     list_select_related = ["tenant", "category"]
-    readonly_fields = ["created_at", "updated_at"]
+    # The Novu-only fields are set through the API (steps, active, severity, options).
+    readonly_fields = ["created_at", "updated_at", "steps", "active", "severity", "options"]
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
