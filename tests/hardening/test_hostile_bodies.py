@@ -59,6 +59,16 @@ def assert_refused(response, path: str, message: str, code: str = "parse_error",
     if path.startswith("/api/resources/"):
         assert body == {"success": False, "message": message, "errors": body["errors"]}, body
         assert all(isinstance(item, str) for item in body["errors"])
+    elif path.startswith("/v2/"):  # Novu's ErrorDto (ValidationErrorDto for 400/422)
+        assert body == {
+            "statusCode": status,
+            "timestamp": body["timestamp"],
+            "path": body["path"],
+            "message": message,
+            "code": code,
+            "errors": {},
+        }
+        assert body["path"].startswith("/v2/")
     else:
         assert body == {
             "detail": message,
