@@ -202,7 +202,7 @@ def page_context(state, form: PreferencesForm | None = None, *, saved=None, bad_
     lock = markup.lock_icon()
     for section in state.sections:
         section.digest_bound = fields.get(section.digest_name)
-        section.chips_html = markup.chips(section.controls, lock=lock, described=False)
+        section.chips_html = markup.chips(section.controls, lock=lock, described=True)
         section.workflows_html = markup.workflow_rows(section.workflows, lock=lock)
     return {
         "state": state,

@@ -77,7 +77,9 @@ def test_page_shows_the_tenant_channels_topics_and_notifications_when_opened(cli
     assert form["fields"][f"c{catalog.news.pk}_digest"] == "daily"
     # Critical workflows and mandatory categories are shown locked, not posted.
     assert f"w{catalog.password_reset.pk}_email" in form["disabled"]
-    assert f"c{catalog.account.pk}_email" in form["disabled"]
+    # A mandatory topic's email is always sent: only its frequency is a choice, with no "Off".
+    assert form["fields"][f"c{catalog.account.pk}_digest"] == "instant"
+    assert 'value="off"' not in html.split(f'name="c{catalog.account.pk}_digest"')[1].split("</select>")[0]
     assert "Always sent: essential for your account." in html
     assert "Always sent: required for your account." in html
 
@@ -229,16 +231,22 @@ def test_save_keeps_a_choice_made_elsewhere_when_the_page_was_stale(client, cata
     assert CategoryPreference.objects.get(customer=person, category=catalog.orders).digest == "hourly"
 
 
-def test_save_stores_the_whole_category_row_when_a_topic_switch_and_digest_change(client, catalog, person, page_path):
-    save(client, page_path, **{f"c{catalog.news.pk}_email": False, f"c{catalog.news.pk}_digest": "hourly"})
+def test_save_stores_the_whole_category_row_when_a_topic_switch_and_the_email_choice_change(
+    client, catalog, person, page_path
+):
+    # Issue 14 item 4: a topic's email is one choice (a frequency or Off), no longer a switch beside a frequency.
+    save(client, page_path, **{f"c{catalog.news.pk}_in_app": False, f"c{catalog.news.pk}_digest": "off"})
     row = CategoryPreference.objects.get(customer=person, category=catalog.news)
-    assert (row.in_app_enabled, row.email_enabled, row.push_enabled, row.digest) == (True, False, False, "hourly")
+    assert (row.in_app_enabled, row.email_enabled, row.push_enabled, row.digest) == (False, False, False, "daily")
     assert events(person) == [
-        ("category:news", "in_app_enabled", None, True),
+        ("category:news", "in_app_enabled", None, False),
         ("category:news", "email_enabled", None, False),
         ("category:news", "push_enabled", None, False),
-        ("category:news", "digest", None, "hourly"),
+        ("category:news", "digest", None, "daily"),
     ]
+    save(client, page_path, **{f"c{catalog.news.pk}_digest": "hourly"})
+    row.refresh_from_db()
+    assert (row.in_app_enabled, row.email_enabled, row.push_enabled, row.digest) == (False, True, False, "hourly")
 
 
 def test_master_switch_turns_a_channel_off_and_back_to_inherit_when_toggled_twice(client, catalog, person, page_path):
