@@ -1,7 +1,8 @@
 """Signed self-service links: the only credential the preference page and one-click unsubscribe accept.
 
 A link carries a token made with `django.core.signing` (HMAC with SECRET_KEY, a salt per
-purpose, a timestamp checked against PREFCENTER_LINK_MAX_AGE). The payload names the
+purpose, a timestamp checked against PREFCENTER_LINK_MAX_AGE for preference links; unsubscribe
+links do not expire by age). The payload names the
 tenant and the customer by their integer ids, the customer's `link_version` at issue time
 and, for unsubscribe links, an optional scope. It holds no personal data: no email, no
 external id, no name. Raising `Customer.link_version` (customers.services.customer_revoke_links)
@@ -92,7 +93,7 @@ class InvalidLink(Exception):
 
 
 class ExpiredLink(InvalidLink):
-    """The token is genuine but older than PREFCENTER_LINK_MAX_AGE."""
+    """The preferences token is genuine but older than PREFCENTER_LINK_MAX_AGE (unsubscribe tokens never expire)."""
 
 
 class RevokedLink(InvalidLink):
@@ -128,12 +129,16 @@ def links_issue(*, customer: Customer, scope: LinkScope | None = None) -> Issued
 
 
 def link_verify(token: str, *, purpose: str) -> LinkGrant:
-    """Check signature, age and link version; answer the customer it acts for, or raise.
+    """Check signature, age (preference links only) and link version; answer the customer it acts for, or raise.
 
     One query (the customer with its tenant).
     """
+    # Unsubscribe links never expire by age: a mail client's RFC 8058 POST, or a click on an old message,
+    # must keep working (CAN-SPAM: at least 30 days after sending; mailbox providers expect it longer).
+    # They stop only when the customer's links are revoked (the link version). Preference links keep their age.
+    age = max_age() if purpose == PURPOSE_PREFERENCES else None
     try:
-        payload = signing.loads(token, salt=SALTS[purpose], max_age=max_age())
+        payload = signing.loads(token, salt=SALTS[purpose], max_age=age)
     except signing.SignatureExpired as exc:
         raise ExpiredLink(str(exc)) from exc
     except (signing.BadSignature, ValueError, UnicodeDecodeError) as exc:

@@ -281,8 +281,9 @@ class PreferenceLinksView(PrefCenterAPIView):
             "A signed link to the customer's preference page and an RFC 8058 one-click unsubscribe link, with the "
             "List-Unsubscribe headers to put on the message. Without a body the unsubscribe link opts the customer "
             "out of non-essential email; `category` or `workflow` (with `channel`, default email) narrow it; "
-            "`channel` alone turns that channel off everywhere. Links expire after PREFCENTER_LINK_MAX_AGE seconds "
-            "and are revoked by raising the customer's link version."
+            "`channel` alone turns that channel off everywhere. The preferences link expires after "
+            "PREFCENTER_LINK_MAX_AGE seconds (`expires_at`); the unsubscribe link does not expire by age. Both are "
+            "revoked by raising the customer's link version."
         ),
     )
     def post(self, request, external_id: str) -> Response:

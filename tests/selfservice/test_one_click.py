@@ -184,10 +184,34 @@ def test_one_click_is_refused_and_nothing_written_when_the_link_is_tampered_with
     assert "How to get a new link" in response.content.decode()
 
 
-def test_one_click_is_gone_and_nothing_written_when_the_link_has_expired(mail_client, person, settings, unchanged):
+# Issue 14 item 2: unsubscribe links do not expire by age (they used to answer 410 after
+# PREFCENTER_LINK_MAX_AGE); only revocation through the link version stops them.
+def test_one_click_still_works_when_the_link_is_older_than_the_preference_links_max_age(mail_client, person, settings):
+    token = token_issued_ago(settings.PREFCENTER_LINK_MAX_AGE * 12 + 1, customer=person, purpose=PURPOSE_UNSUBSCRIBE)
+    assert one_click(mail_client, f"/u/{token}/").status_code == HTTPStatus.OK
+    assert fresh(person).email_opt_out is True
+
+
+def test_unsubscribe_page_still_opens_when_the_link_is_a_year_old(person, settings):
+    token = token_issued_ago(366 * 24 * 3600, customer=person, purpose=PURPOSE_UNSUBSCRIBE)
+    response = Client().get(f"/u/{token}/")
+    assert response.status_code == HTTPStatus.OK
+    assert "Unsubscribe?" in response.content.decode()
+
+
+def test_old_one_click_link_is_gone_and_nothing_written_when_the_links_were_revoked(
+    mail_client, person, settings, unchanged
+):
     token = token_issued_ago(settings.PREFCENTER_LINK_MAX_AGE + 1, customer=person, purpose=PURPOSE_UNSUBSCRIBE)
+    customer_revoke_links(customer=person, actor=SYSTEM)
     with unchanged():
         assert one_click(mail_client, f"/u/{token}/").status_code == HTTPStatus.GONE
+        assert Client().get(f"/u/{token}/").status_code == HTTPStatus.GONE
+
+
+def test_preferences_link_still_expires_when_older_than_the_max_age(client, person, settings):
+    token = token_issued_ago(settings.PREFCENTER_LINK_MAX_AGE + 1, customer=person, purpose=PURPOSE_PREFERENCES)
+    assert client.get(f"/p/{token}/").status_code == HTTPStatus.GONE
 
 
 def test_one_click_is_gone_and_nothing_written_when_the_links_were_revoked(
