@@ -152,3 +152,32 @@ def link_verify(token: str, *, purpose: str) -> LinkGrant:
     if customer is None or customer.link_version != payload["v"]:
         raise RevokedLink("revoked")
     return LinkGrant(customer=customer, purpose=purpose, scope=scope)
+
+
+# -- Undo after a one-click unsubscribe ---------------------------------------------------------------
+UNDO_SALT = "prefcenter.selfservice.unsubscribe-undo"
+_UNDO_VALUES = (True, False, None)
+
+
+def undo_token(*, grant: LinkGrant, previous: bool | None) -> str:
+    """The value an unsubscribe replaced, signed for the confirmation page's Undo button.
+
+    Bound to the customer and the link's scope, so it cannot be replayed on another link.
+    """
+    return signing.dumps([previous], salt=f"{UNDO_SALT}:{_undo_binding(grant)}", compress=False)
+
+
+def undo_verify(raw: str, *, grant: LinkGrant) -> bool | None:
+    """The value to put back, or InvalidLink when the Undo form was tampered with."""
+    try:
+        value = signing.loads(raw or "", salt=f"{UNDO_SALT}:{_undo_binding(grant)}")
+    except (signing.BadSignature, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidLink(str(exc)) from exc
+    if not (isinstance(value, list) and len(value) == 1 and any(value[0] is v for v in _UNDO_VALUES)):
+        raise InvalidLink("malformed undo")
+    return value[0]
+
+
+def _undo_binding(grant: LinkGrant) -> str:
+    scope = grant.scope.encode() if grant.scope is not None else None
+    return f"{grant.customer.pk}:{grant.customer.link_version}:{scope}"

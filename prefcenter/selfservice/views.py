@@ -35,6 +35,7 @@ from prefcenter.selfservice.forms import PreferencesForm, unbound_fields
 from prefcenter.selfservice.serializers import PreferenceLinkRequestSerializer, PreferenceLinksSerializer
 from prefcenter.selfservice.services import (
     everything_set,
+    one_click_undo,
     one_click_unsubscribe,
     preferences_save,
     unsubscribe_describe,
@@ -244,16 +245,35 @@ def unsubscribe_page(request: HttpRequest, grant: links.LinkGrant) -> HttpRespon
     context = {"tenant": grant.customer.tenant, "outcome": outcome}
     if request.method != "POST":
         return render_page(request, "unsubscribe.html", context)
+    actor = page_actor(request, grant, ConsentEvent.SOURCE_ONE_CLICK)
+    if request.POST.get("action") == "undo":
+        return unsubscribe_undo(request, grant, context, actor)
     if request.POST.get("List-Unsubscribe") != "One-Click":
         return render_page(request, "unsubscribe.html", {**context, "bad_request": True}, status=HTTPStatus.BAD_REQUEST)
     try:
-        one_click_unsubscribe(grant=grant, actor=page_actor(request, grant, ConsentEvent.SOURCE_ONE_CLICK))
+        done = one_click_unsubscribe(grant=grant, actor=actor)
     except links.InvalidLink as exc:
         return link_error(request, exc)
     except PrefCenterError as exc:
         return render_page(request, "unsubscribe.html", {**context, "refused": exc.message}, status=HTTPStatus.CONFLICT)
     preferences_url = links.links_issue(customer=grant.customer).preferences_url
-    return render_page(request, "unsubscribed.html", {**context, "preferences_url": preferences_url})
+    undo = links.undo_token(grant=grant, previous=done.previous)
+    return render_page(request, "unsubscribed.html", {**context, "preferences_url": preferences_url, "undo": undo})
+
+
+def unsubscribe_undo(request: HttpRequest, grant: links.LinkGrant, context: dict[str, Any], actor: Actor):
+    """Undo on "You're unsubscribed": put back what the click replaced (one click, in the ledger as one_click)."""
+    try:
+        previous = links.undo_verify(request.POST.get("undo", ""), grant=grant)
+    except links.InvalidLink:
+        return render_page(request, "unsubscribe.html", {**context, "bad_request": True}, status=HTTPStatus.BAD_REQUEST)
+    try:
+        one_click_undo(grant=grant, previous=previous, actor=actor)
+    except links.InvalidLink as exc:
+        return link_error(request, exc)
+    except PrefCenterError as exc:
+        return render_page(request, "unsubscribe.html", {**context, "refused": exc.message}, status=HTTPStatus.CONFLICT)
+    return render_page(request, "unsubscribe.html", {**context, "undone": True})
 
 
 # ---------------------------------------------------------------------- the link-issuing API

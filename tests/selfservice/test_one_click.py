@@ -226,3 +226,59 @@ def test_one_click_refuses_a_preferences_token_when_given_one(mail_client, perso
     token = link_token(customer=person, purpose=PURPOSE_PREFERENCES)
     with unchanged():
         assert one_click(mail_client, f"/u/{token}/").status_code == HTTPStatus.BAD_REQUEST
+
+
+# -- Undo on "You're unsubscribed" (issue 14 item 7) --------------------------------------------------
+
+
+def undo_form(html: str) -> dict:
+    from tests.selfservice.helpers import read_form
+
+    return read_form(html)["fields"]
+
+
+def test_undo_puts_the_email_back_and_records_it_as_one_click_when_pressed(mail_client, person, unsubscribe_path):
+    response = one_click(mail_client, unsubscribe_path)
+    fields = undo_form(response.content.decode())
+    assert fields["action"] == "undo"
+    undone = mail_client.post(unsubscribe_path, fields, **MAIL_CLIENT)  # one click, no cookie, no CSRF token
+    assert undone.status_code == HTTPStatus.OK
+    assert "You're subscribed again" in undone.content.decode()
+    assert fresh(person).email_opt_out is False
+    assert list(
+        ConsentEvent.objects.filter(customer_id=person.pk)
+        .order_by("pk")
+        .values_list("field", "old_value", "new_value", "source")
+    ) == [("email_opt_out", False, True, "one_click"), ("email_opt_out", True, False, "one_click")]
+
+
+def test_undo_restores_inherit_when_the_channel_switch_was_unset_before(mail_client, person, catalog):
+    path = scoped_path(person, LinkScope(kind="workflow", target_id=catalog.order_shipped.pk, channel="push"))
+    fields = undo_form(one_click(mail_client, path).content.decode())
+    assert WorkflowPreference.objects.get(customer=person, workflow=catalog.order_shipped).push is False
+    assert mail_client.post(path, fields).status_code == HTTPStatus.OK
+    row = WorkflowPreference.objects.filter(customer=person, workflow=catalog.order_shipped).first()
+    assert row is None or row.push is None  # back to inherit (a row left with nothing in it is removed)
+
+
+def test_undo_keeps_an_earlier_opt_out_when_the_customer_had_already_unsubscribed(mail_client, person, unsubscribe_path):
+    one_click(mail_client, unsubscribe_path)
+    fields = undo_form(one_click(mail_client, unsubscribe_path).content.decode())  # the second click replaced True
+    mail_client.post(unsubscribe_path, fields)
+    assert fresh(person).email_opt_out is True
+
+
+def test_undo_is_refused_and_nothing_written_when_its_value_was_tampered_with(
+    mail_client, person, unsubscribe_path, unchanged
+):
+    fields = undo_form(one_click(mail_client, unsubscribe_path).content.decode())
+    with unchanged():
+        response = mail_client.post(unsubscribe_path, {**fields, "undo": tampered(fields["undo"])})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_undo_is_refused_when_its_value_comes_from_another_link(mail_client, person, catalog, unsubscribe_path, unchanged):
+    other = scoped_path(person, LinkScope(kind="workflow", target_id=catalog.order_shipped.pk, channel="push"))
+    fields = undo_form(one_click(mail_client, other).content.decode())
+    with unchanged():
+        assert mail_client.post(unsubscribe_path, fields).status_code == HTTPStatus.BAD_REQUEST
