@@ -20,7 +20,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.utils import translation
-from django.utils.decorators import decorator_from_middleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import extend_schema
@@ -92,7 +91,21 @@ class LinkCsrfViewMiddleware(CsrfViewMiddleware):
             super()._check_referer(request)
 
 
-link_csrf_protect = decorator_from_middleware(LinkCsrfViewMiddleware)
+_link_csrf = LinkCsrfViewMiddleware(lambda request: HttpResponse())
+
+
+def csrf_refused(request: HttpRequest) -> bool:
+    """Django's CSRF check (as above) for one of the page's POSTs: True when it refuses the request.
+
+    The page runs the check itself rather than through a decorator, so that a refusal (cookies
+    cleared, a tab left open past a cookie rotation) answers the page again in its own design,
+    with what the customer chose and a fresh token, instead of Django's bare 403.
+    """
+    return _link_csrf.process_view(request, _checked_view, (), {}) is not None
+
+
+def _checked_view(request: HttpRequest) -> HttpResponse:  # what the CSRF check is told it protects
+    raise NotImplementedError
 
 
 def render_page(
@@ -154,15 +167,21 @@ def with_grant(purpose: str):
 
 
 @private_page
-@csrf_exempt  # the link-aware CSRF check below replaces the global one
-@link_csrf_protect
+@csrf_exempt  # the link-aware CSRF check in the view replaces the global one (csrf_refused)
 @require_http_methods(["GET", "HEAD", "POST"])
 @with_grant(links.PURPOSE_PREFERENCES)
 def preferences_page(request: HttpRequest, grant: links.LinkGrant) -> HttpResponse:
     state = page_state(customer=grant.customer)
     if request.method == "POST":
-        actor = page_actor(request, grant, ConsentEvent.SOURCE_PAGE)
         action = request.POST.get("action", "save")
+        if csrf_refused(request):
+            # Nothing is written. The page again, with what they chose (a save's values) and a fresh token.
+            form = PreferencesForm(state, request.POST) if action == "save" else None
+            if form is not None:
+                form.is_valid()
+            context = page_context(state, form, csrf_failed=True)
+            return render_page(request, "preferences.html", context, status=HTTPStatus.FORBIDDEN)
+        actor = page_actor(request, grant, ConsentEvent.SOURCE_PAGE)
         if action in ("unsubscribe_all", "resubscribe_all"):
             everything_set(customer=grant.customer, enabled=action == "resubscribe_all", actor=actor)
             return HttpResponseRedirect(f"{request.path}?saved={request.request_id}", status=HTTPStatus.SEE_OTHER)
@@ -186,7 +205,9 @@ def preferences_page(request: HttpRequest, grant: links.LinkGrant) -> HttpRespon
     return render_page(request, "preferences.html", page_context(state, saved=saved))
 
 
-def page_context(state, form: PreferencesForm | None = None, *, saved=None, bad_action: bool = False) -> dict[str, Any]:
+def page_context(
+    state, form: PreferencesForm | None = None, *, saved=None, bad_action: bool = False, csrf_failed: bool = False
+) -> dict[str, Any]:
     """The template's context. `form` is the bound form of a refused save, whose values and errors are shown;
     without one the fields show what the customer has, as an unbound form would (`unbound_fields`)."""
     if form is None:
@@ -213,6 +234,7 @@ def page_context(state, form: PreferencesForm | None = None, *, saved=None, bad_
         "field_errors": field_errors,
         "saved": saved,
         "bad_action": bad_action,
+        "csrf_failed": csrf_failed,
         "masked_email": mask_email(state.customer.email),
         "masked_phone": mask_phone(state.customer.phone),
     }

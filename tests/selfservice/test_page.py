@@ -386,6 +386,42 @@ def test_save_is_forbidden_when_the_csrf_token_is_missing(catalog, person, page_
         assert client.post(page_path, data).status_code == HTTPStatus.FORBIDDEN
 
 
+def test_csrf_failure_shows_the_page_again_with_the_choices_and_a_fresh_token_when_cookies_were_cleared(
+    catalog, person, page_path, unchanged
+):
+    # Issue 14 item 6: not Django's bare 403, and the customer's changes are not lost.
+    client = Client(enforce_csrf_checks=True)
+    form = get_form(client, page_path)
+    client.cookies.clear()
+    with unchanged():
+        response = client.post(page_path, submission(form, master_push=False, **{f"c{catalog.news.pk}_digest": "off"}))
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response["Cache-Control"] == "no-store"
+    html = response.content.decode()
+    assert "Nothing was saved yet" in html and "save again" in html
+    assert "CSRF verification failed" not in html
+    shown = read_form(html, index=0)
+    assert shown["checkboxes"]["master_push"] is False  # what they chose, not what is stored
+    assert shown["fields"][f"c{catalog.news.pk}_digest"] == "off"
+    assert shown["fields"]["initial-master_push"] == "True"  # what the page showed before
+    assert "csrftoken" in response.cookies  # a fresh token, with its cookie
+    again = client.post(page_path, {k: v for k, v in submission(shown).items()})
+    assert again.status_code == HTTPStatus.SEE_OTHER
+    assert WorkflowPreference.objects.get(customer=person, workflow=None).push is False
+    assert CategoryPreference.objects.get(customer=person, category=catalog.news).email_enabled is False
+
+
+def test_csrf_failure_asks_to_press_again_and_writes_nothing_when_unsubscribing_from_everything(
+    catalog, person, page_path, unchanged
+):
+    client = Client(enforce_csrf_checks=True)
+    client.get(page_path)
+    with unchanged():
+        response = client.post(page_path, {"action": "unsubscribe_all", "csrfmiddlewaretoken": "x" * 64})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert "Nothing was saved yet" in response.content.decode()
+
+
 def test_save_is_accepted_when_the_browser_sends_origin_null_under_no_referrer(catalog, person, page_path):
     client = Client(enforce_csrf_checks=True)
     form = get_form(client, page_path)
