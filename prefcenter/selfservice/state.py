@@ -322,6 +322,16 @@ def page_state(*, customer: Customer) -> PageState:
             has_phone or on,
             note="" if has_phone else str(_("We have no phone number for you, so we cannot send text messages.")),
         )
+        if unsubscribed_all:
+            essential_sms = any(
+                SMS in item.facts.channels and (item.facts.critical or item.facts.category_mandatory)
+                for item in resolved.workflows
+            )
+            if not essential_sms:
+                # Nothing at all goes by text message now: the box shows that (Resubscribe brings the consent back).
+                sms = Control("sms_opt_in", SMS, labels[SMS], False, False, note=unsubscribed_note)
+            elif on:
+                sms.note = str(_("Only text messages we must send, such as security alerts. Untick to stop them too."))
     master_on = {control.channel: control.checked for control in masters}
     if sms is not None:
         master_on[SMS] = sms.checked

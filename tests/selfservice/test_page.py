@@ -340,6 +340,32 @@ def test_unsubscribe_from_everything_sets_the_global_switch_when_asked_and_resub
     assert not WorkflowPreference.objects.filter(customer=person, workflow=None).exists()  # back to inherit
 
 
+def test_page_shows_everything_off_but_what_must_be_sent_when_unsubscribed_from_everything(
+    client, catalog, person, page_path
+):
+    # Issue 14 item 3: switches used to stay On, the SMS box ticked, notes said "Turn it on above".
+    customer_update(customer=person, actor=SYSTEM, sms_opt_out=False)
+    form = read_form(client.get(page_path).content.decode(), index=1)
+    client.post(page_path, {**form["fields"], "action": "unsubscribe_all"})
+    html = client.get(page_path).content.decode()
+    prefs = read_form(html, index=1)
+    # Nothing non-essential is on or editable: only the SMS consent (essential texts still go) and
+    # the required topic's email frequency remain choices.
+    assert prefs["checkboxes"] == {"sms_opt_in": True}
+    assert set(prefs["fields"]) - {"csrfmiddlewaretoken"} == {
+        "initial-sms_opt_in", f"c{catalog.account.pk}_digest", f"initial-c{catalog.account.pk}_digest",
+    }
+    for name in ("master_email", "master_push", f"c{catalog.news.pk}_push", f"w{catalog.order_shipped.pk}_email"):
+        assert name in prefs["disabled"]
+    assert re.search(rf'id="w{catalog.order_shipped.pk}_email" disabled(?! checked)', html)
+    assert re.search(rf'id="c{catalog.news.pk}_digest" disabled[^>]*><option value="off" selected>', html)
+    assert "Only text messages we must send" in html
+    assert "Turn it on above" not in html and "Turn email back on above" not in html
+    assert html.count(">Resubscribe</button>") == 1
+    assert "Unsubscribe from all non-essential messages" not in html
+    assert re.search(rf'id="w{catalog.password_reset.pk}_email" disabled checked', html)  # still sent, locked
+
+
 # ------------------------------------------------------------------------------- bad input
 
 
