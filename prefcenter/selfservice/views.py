@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import extend_schema
@@ -241,14 +243,25 @@ def page_context(
 
 
 def mask_email(email: str) -> str:
+    """The address with all but its first letter hidden: dots on screen, words for a screen reader
+    (which would otherwise read "bullet bullet bullet", or nothing at all)."""
     local, _sep, domain = (email or "").partition("@")
     if not domain:
         return ""
-    return f"{local[:1]}•••@{domain}"
+    spoken = gettext("%(start)s (rest hidden) at %(domain)s") % {"start": local[:1], "domain": domain}
+    return format_html(
+        '<span aria-hidden="true">{}</span><span class="visually-hidden">{}</span>', f"{local[:1]}•••@{domain}", spoken
+    )
 
 
 def mask_phone(phone: str) -> str:
-    return f"••• {phone[-4:]}" if phone else ""
+    """The number's last four digits, read by a screen reader as "the number ending in 0123"."""
+    if not phone:
+        return ""
+    spoken = gettext("the number ending in %(digits)s") % {"digits": phone[-4:]}
+    return format_html(
+        '<span aria-hidden="true">{}</span><span class="visually-hidden">{}</span>', f"••• {phone[-4:]}", spoken
+    )
 
 
 # ---------------------------------------------------------------------- one-click unsubscribe

@@ -261,7 +261,9 @@ def test_undo_restores_inherit_when_the_channel_switch_was_unset_before(mail_cli
     assert row is None or row.push is None  # back to inherit (a row left with nothing in it is removed)
 
 
-def test_undo_keeps_an_earlier_opt_out_when_the_customer_had_already_unsubscribed(mail_client, person, unsubscribe_path):
+def test_undo_keeps_an_earlier_opt_out_when_the_customer_had_already_unsubscribed(
+    mail_client, person, unsubscribe_path
+):
     one_click(mail_client, unsubscribe_path)
     fields = undo_form(one_click(mail_client, unsubscribe_path).content.decode())  # the second click replaced True
     mail_client.post(unsubscribe_path, fields)
@@ -277,7 +279,9 @@ def test_undo_is_refused_and_nothing_written_when_its_value_was_tampered_with(
     assert response.status_code == HTTPStatus.BAD_REQUEST
 
 
-def test_undo_is_refused_when_its_value_comes_from_another_link(mail_client, person, catalog, unsubscribe_path, unchanged):
+def test_undo_is_refused_when_its_value_comes_from_another_link(
+    mail_client, person, catalog, unsubscribe_path, unchanged
+):
     other = scoped_path(person, LinkScope(kind="workflow", target_id=catalog.order_shipped.pk, channel="push"))
     fields = undo_form(one_click(mail_client, other).content.decode())
     with unchanged():

@@ -62,8 +62,11 @@ def test_page_shows_the_tenant_channels_topics_and_notifications_when_opened(cli
         "Product tips",
         "Mentions",
         "Other notifications",
-        "Yes, send me text messages at ••• 0123",
-        "g•••@example.com",
+        "Yes, send me text messages at",
+        # Masked on screen, and read as words by a screen reader (issue 14 item 10), never in full.
+        '<span aria-hidden="true">••• 0123</span><span class="visually-hidden">the number ending in 0123</span>',
+        '<span aria-hidden="true">g•••@example.com</span>'
+        '<span class="visually-hidden">g (rest hidden) at example.com</span>',
         "Unsubscribe from everything that isn't essential",
     ):
         assert text in html
@@ -194,7 +197,7 @@ def test_save_writes_only_the_changed_switch_with_page_consent_events_when_a_wor
     # The page then shows what was saved, read back from the ledger.
     html = client.get(response["Location"]).content.decode()
     assert "Your preferences are saved" in html
-    assert "Monthly newsletter · Email: Default → Off" in html
+    assert "Monthly newsletter · Email: Default (On) → Off" in html
     assert read_form(html)["checkboxes"][f"w{catalog.newsletter.pk}_email"] is False
 
 
@@ -332,7 +335,7 @@ def test_unsubscribe_from_everything_sets_the_global_switch_when_asked_and_resub
     assert WorkflowPreference.objects.get(customer=person, workflow=None).enabled is False
     html = client.get(response["Location"]).content.decode()
     assert "You're unsubscribed from everything that isn't essential" in html
-    assert "All notifications: Default → Off" in html
+    assert "All notifications: Default (On) → Off" in html  # issue 14 item 10: what "Default" meant
     assert f"w{catalog.newsletter.pk}_email" in read_form(html, index=1)["disabled"]  # form 0: the banner's
     assert "Always sent" in html  # critical still shown as sent
     banner = read_form(html, index=0)
@@ -509,3 +512,22 @@ def test_page_refuses_an_unsubscribe_token_when_given_one(client, catalog, perso
 def test_page_is_not_found_when_the_token_has_characters_a_token_never_has(client, unchanged):
     with unchanged():
         assert client.get("/p/abc%20def/").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_saved_summary_says_what_default_meant_when_a_switch_leaves_its_default(client, catalog, person, page_path):
+    # Issue 14 item 10: "Push: Default → On" did not say that Default was Off.
+    response = save(client, page_path, **{f"w{catalog.product_tips.pk}_push": True})
+    html = client.get(response["Location"]).content.decode()
+    assert "Product tips · Push: Default (Off) → On" in html
+
+
+def test_switch_names_are_unique_when_several_topics_and_notifications_share_a_channel(client, catalog, page_path):
+    html = client.get(page_path).content.decode()
+    for name in (
+        f'aria-label="Email for {catalog.newsletter.name}"',
+        f'aria-label="In-app for {catalog.orders.name}"',
+        f'aria-label="In-app for {catalog.news.name}"',
+        f'aria-label="Email for {catalog.orders.name}"',
+        f'aria-label="Push for {catalog.order_shipped.name}"',
+    ):
+        assert html.count(name) == 1, name

@@ -176,11 +176,18 @@ def state_topic_choices(customer, catalog):
 def state_workflow_choices_and_email_opt_out(customer, catalog):
     customer_update(customer=customer, actor=SYSTEM, email_opt_out=True, sms_opt_out=False)
     workflow_preference_update(
-        tenant=customer.tenant, customer=customer, workflow=catalog.order_shipped, enabled=False, channels={},
+        tenant=customer.tenant,
+        customer=customer,
+        workflow=catalog.order_shipped,
+        enabled=False,
+        channels={},
         actor=SYSTEM,
     )
     workflow_preference_update(
-        tenant=customer.tenant, customer=customer, workflow=catalog.newsletter, channels={"email": True},
+        tenant=customer.tenant,
+        customer=customer,
+        workflow=catalog.newsletter,
+        channels={"email": True},
         actor=SYSTEM,
     )
     return customer
@@ -231,7 +238,10 @@ def test_every_switch_agrees_with_the_engine_when_the_customer_is_in_this_state(
             locked = not toggles[channel].toggleable
             assert (cid in reader.locked) == locked, (item.workflow.identifier, channel)
             if locked:  # the lock promises "always sent": only a text-message opt-out (STOP) may stop it
-                assert decision.allowed or decision.reason == resolution.SMS_OPT_OUT, (item.workflow.identifier, channel)
+                assert decision.allowed or decision.reason == resolution.SMS_OPT_OUT, (
+                    item.workflow.identifier,
+                    channel,
+                )
             assert shown.disabled == (locked or (not decision.allowed and decision.reason in DECIDED_ABOVE))
             if shown.disabled:
                 assert_explained(reader, cid)
