@@ -531,3 +531,23 @@ def test_switch_names_are_unique_when_several_topics_and_notifications_share_a_c
         f'aria-label="Push for {catalog.order_shipped.name}"',
     ):
         assert html.count(name) == 1, name
+
+
+def test_topic_shows_only_the_channels_its_notifications_use_when_rendered(client, tenant, person, page_path):
+    # Issue 14 item 4: Marketing showed In-app and Push though its workflow uses Email, SMS and Chat;
+    # Billing showed a locked Push that nothing uses.
+    marketing = make_category(tenant, "marketing", name="Marketing")
+    billing = make_category(tenant, "billing", name="Billing", mandatory=True)
+    make_workflow(tenant, "promo", category=marketing, channels=["email", "sms", "chat"])
+    make_workflow(tenant, "invoice-ready", category=billing, channels=["email"])
+    html = client.get(page_path).content.decode()
+    for name in ("in_app", "push"):
+        assert f'id="c{marketing.pk}_{name}"' not in html and f'id="id_c{marketing.pk}_{name}"' not in html
+        assert f'id="c{billing.pk}_{name}"' not in html
+    assert 'aria-label="Email for Marketing"' in html and 'aria-label="Email for Billing"' in html
+    billing_email = html.split(f'name="c{billing.pk}_digest"')[1].split("</select>")[0]
+    assert 'value="off"' not in billing_email  # required mail: how often, never whether
+    assert 'aria-describedby="topic-billing-notes"' in html.split(f'name="c{billing.pk}_digest"')[0][-200:] + (
+        billing_email
+    )
+    assert 'id="topic-billing-notes">Always sent: required for your account.</p>' in html
