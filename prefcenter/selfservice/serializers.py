@@ -81,7 +81,9 @@ class PreferenceLinksSerializer(PrefCenterSerializer):
     unsubscribe_url = serializers.URLField(
         help_text="RFC 8058 one-click unsubscribe: POST `List-Unsubscribe=One-Click` to it; GET shows a confirmation."
     )
-    expires_at = serializers.DateTimeField(help_text="When both links stop working.")
+    expires_at = serializers.DateTimeField(
+        help_text="When the preferences link stops working (the unsubscribe link does not expire by age)."
+    )
     headers = serializers.DictField(
         child=serializers.CharField(),
         help_text="The List-Unsubscribe and List-Unsubscribe-Post headers to put on the message as they are.",

@@ -17,7 +17,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.utils import translation
-from django.utils.decorators import decorator_from_middleware
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import extend_schema
@@ -38,6 +39,7 @@ from prefcenter.selfservice.serializers import (
 )
 from prefcenter.selfservice.services import (
     everything_set,
+    one_click_undo,
     one_click_unsubscribe,
     preferences_save,
     unsubscribe_describe,
@@ -88,7 +90,21 @@ class LinkCsrfViewMiddleware(CsrfViewMiddleware):
             super()._check_referer(request)
 
 
-link_csrf_protect = decorator_from_middleware(LinkCsrfViewMiddleware)
+_link_csrf = LinkCsrfViewMiddleware(lambda request: HttpResponse())
+
+
+def csrf_refused(request: HttpRequest) -> bool:
+    """Django's CSRF check (as above) for one of the page's POSTs: True when it refuses the request.
+
+    The page runs the check itself rather than through a decorator, so that a refusal (cookies
+    cleared, a tab left open past a cookie rotation) answers the page again in its own design,
+    with what the customer chose and a fresh token, instead of Django's bare 403.
+    """
+    return _link_csrf.process_view(request, _checked_view, (), {}) is not None
+
+
+def _checked_view(request: HttpRequest) -> HttpResponse:  # what the CSRF check is told it protects
+    raise NotImplementedError
 
 
 def render_page(
@@ -153,15 +169,21 @@ def with_grant(purpose: str):
 
 @private_page
 @throttle_by_address("self-service")
-@csrf_exempt  # the link-aware CSRF check below replaces the global one
-@link_csrf_protect
+@csrf_exempt  # the link-aware CSRF check in the view replaces the global one (csrf_refused)
 @require_http_methods(["GET", "HEAD", "POST"])
 @with_grant(links.PURPOSE_PREFERENCES)
 def preferences_page(request: HttpRequest, grant: links.LinkGrant) -> HttpResponse:
     state = page_state(customer=grant.customer)
     if request.method == "POST":
-        actor = page_actor(request, grant, ConsentEvent.SOURCE_PAGE)
         action = request.POST.get("action", "save")
+        if csrf_refused(request):
+            # Nothing is written. The page again, with what they chose (a save's values) and a fresh token.
+            form = PreferencesForm(state, request.POST) if action == "save" else None
+            if form is not None:
+                form.is_valid()
+            context = page_context(state, form, csrf_failed=True)
+            return render_page(request, "preferences.html", context, status=HTTPStatus.FORBIDDEN)
+        actor = page_actor(request, grant, ConsentEvent.SOURCE_PAGE)
         if action in ("unsubscribe_all", "resubscribe_all"):
             everything_set(customer=grant.customer, enabled=action == "resubscribe_all", actor=actor)
             return HttpResponseRedirect(f"{request.path}?saved={request.request_id}", status=HTTPStatus.SEE_OTHER)
@@ -185,7 +207,9 @@ def preferences_page(request: HttpRequest, grant: links.LinkGrant) -> HttpRespon
     return render_page(request, "preferences.html", page_context(state, saved=saved))
 
 
-def page_context(state, form: PreferencesForm | None = None, *, saved=None, bad_action: bool = False) -> dict[str, Any]:
+def page_context(
+    state, form: PreferencesForm | None = None, *, saved=None, bad_action: bool = False, csrf_failed: bool = False
+) -> dict[str, Any]:
     """The template's context. `form` is the bound form of a refused save, whose values and errors are shown;
     without one the fields show what the customer has, as an unbound form would (`unbound_fields`)."""
     if form is None:
@@ -202,7 +226,7 @@ def page_context(state, form: PreferencesForm | None = None, *, saved=None, bad_
     lock = markup.lock_icon()
     for section in state.sections:
         section.digest_bound = fields.get(section.digest_name)
-        section.chips_html = markup.chips(section.controls, lock=lock, described=False)
+        section.chips_html = markup.chips(section.controls, lock=lock, described=True)
         section.workflows_html = markup.workflow_rows(section.workflows, lock=lock)
     return {
         "state": state,
@@ -212,20 +236,32 @@ def page_context(state, form: PreferencesForm | None = None, *, saved=None, bad_
         "field_errors": field_errors,
         "saved": saved,
         "bad_action": bad_action,
+        "csrf_failed": csrf_failed,
         "masked_email": mask_email(state.customer.email),
         "masked_phone": mask_phone(state.customer.phone),
     }
 
 
 def mask_email(email: str) -> str:
+    """The address with all but its first letter hidden: dots on screen, words for a screen reader
+    (which would otherwise read "bullet bullet bullet", or nothing at all)."""
     local, _sep, domain = (email or "").partition("@")
     if not domain:
         return ""
-    return f"{local[:1]}•••@{domain}"
+    spoken = gettext("%(start)s (rest hidden) at %(domain)s") % {"start": local[:1], "domain": domain}
+    return format_html(
+        '<span aria-hidden="true">{}</span><span class="visually-hidden">{}</span>', f"{local[:1]}•••@{domain}", spoken
+    )
 
 
 def mask_phone(phone: str) -> str:
-    return f"••• {phone[-4:]}" if phone else ""
+    """The number's last four digits, read by a screen reader as "the number ending in 0123"."""
+    if not phone:
+        return ""
+    spoken = gettext("the number ending in %(digits)s") % {"digits": phone[-4:]}
+    return format_html(
+        '<span aria-hidden="true">{}</span><span class="visually-hidden">{}</span>', f"••• {phone[-4:]}", spoken
+    )
 
 
 # ---------------------------------------------------------------------- one-click unsubscribe
@@ -245,16 +281,35 @@ def unsubscribe_page(request: HttpRequest, grant: links.LinkGrant) -> HttpRespon
     context = {"tenant": grant.customer.tenant, "outcome": outcome}
     if request.method != "POST":
         return render_page(request, "unsubscribe.html", context)
+    actor = page_actor(request, grant, ConsentEvent.SOURCE_ONE_CLICK)
+    if request.POST.get("action") == "undo":
+        return unsubscribe_undo(request, grant, context, actor)
     if request.POST.get("List-Unsubscribe") != "One-Click":
         return render_page(request, "unsubscribe.html", {**context, "bad_request": True}, status=HTTPStatus.BAD_REQUEST)
     try:
-        one_click_unsubscribe(grant=grant, actor=page_actor(request, grant, ConsentEvent.SOURCE_ONE_CLICK))
+        done = one_click_unsubscribe(grant=grant, actor=actor)
     except links.InvalidLink as exc:
         return link_error(request, exc)
     except PrefCenterError as exc:
         return render_page(request, "unsubscribe.html", {**context, "refused": exc.message}, status=HTTPStatus.CONFLICT)
     preferences_url = links.links_issue(customer=grant.customer).preferences_url
-    return render_page(request, "unsubscribed.html", {**context, "preferences_url": preferences_url})
+    undo = links.undo_token(grant=grant, previous=done.previous)
+    return render_page(request, "unsubscribed.html", {**context, "preferences_url": preferences_url, "undo": undo})
+
+
+def unsubscribe_undo(request: HttpRequest, grant: links.LinkGrant, context: dict[str, Any], actor: Actor):
+    """Undo on "You're unsubscribed": put back what the click replaced (one click, in the ledger as one_click)."""
+    try:
+        previous = links.undo_verify(request.POST.get("undo", ""), grant=grant)
+    except links.InvalidLink:
+        return render_page(request, "unsubscribe.html", {**context, "bad_request": True}, status=HTTPStatus.BAD_REQUEST)
+    try:
+        one_click_undo(grant=grant, previous=previous, actor=actor)
+    except links.InvalidLink as exc:
+        return link_error(request, exc)
+    except PrefCenterError as exc:
+        return render_page(request, "unsubscribe.html", {**context, "refused": exc.message}, status=HTTPStatus.CONFLICT)
+    return render_page(request, "unsubscribe.html", {**context, "undone": True})
 
 
 # ---------------------------------------------------------------------- the link-issuing API
@@ -282,8 +337,9 @@ class PreferenceLinksView(PrefCenterAPIView):
             "A signed link to the customer's preference page and an RFC 8058 one-click unsubscribe link, with the "
             "List-Unsubscribe headers to put on the message. Without a body the unsubscribe link opts the customer "
             "out of non-essential email; `category` or `workflow` (with `channel`, default email) narrow it; "
-            "`channel` alone turns that channel off everywhere. Links expire after PREFCENTER_LINK_MAX_AGE seconds "
-            "and are revoked by raising the customer's link version."
+            "`channel` alone turns that channel off everywhere. The preferences link expires after "
+            "PREFCENTER_LINK_MAX_AGE seconds (`expires_at`); the unsubscribe link does not expire by age. Both are "
+            "revoked by raising the customer's link version."
         ),
     )
     def post(self, request, external_id: str) -> Response:
