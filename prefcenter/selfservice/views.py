@@ -2,7 +2,7 @@
 
 The page and the unsubscribe endpoint are plain Django views with no API authentication:
 the signed token in the URL is the credential (prefcenter/selfservice/links.py). Every
-response of theirs is private and uncacheable, sends no referrer (the URL is a secret)
+response of theirs is private and uncacheable, sends no referrer to other sites (the URL is a secret)
 and may not be framed.
 """
 
@@ -17,10 +17,8 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.utils import translation
-from django.utils.decorators import decorator_from_middleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import extend_schema
@@ -62,7 +60,9 @@ def private_page(view):
         response = view(request, *args, **kwargs)
         response["Cache-Control"] = "no-store"
         response["Pragma"] = "no-cache"
-        response["Referrer-Policy"] = "no-referrer"
+        # The URL is a secret: never sent to another site. Same-origin requests keep their Origin and
+        # Referer, which the page's own form posts need for Django's CSRF check.
+        response["Referrer-Policy"] = "same-origin"
         response["X-Frame-Options"] = "DENY"
         response["X-Robots-Tag"] = "noindex, nofollow"
         response["Content-Security-Policy"] = (
@@ -72,26 +72,6 @@ def private_page(view):
         return response
 
     return wrapped
-
-
-class LinkCsrfViewMiddleware(CsrfViewMiddleware):
-    """Django's CSRF check (cookie + form token), fitted to a page that sends no referrer.
-
-    With `Referrer-Policy: no-referrer` browsers send `Origin: null` and no Referer on the
-    page's own form posts, which Django's origin and referer checks would refuse. Those two
-    checks are relaxed for exactly that case; the token check stays, and the URL itself carries
-    an unguessable signed token, so a forged request would need the secret it is meant to protect.
-    """
-
-    def _origin_verified(self, request: HttpRequest) -> bool:
-        return request.META.get("HTTP_ORIGIN") == "null" or super()._origin_verified(request)
-
-    def _check_referer(self, request: HttpRequest) -> None:
-        if request.META.get("HTTP_REFERER"):
-            super()._check_referer(request)
-
-
-link_csrf_protect = decorator_from_middleware(LinkCsrfViewMiddleware)
 
 
 def render_page(
@@ -153,8 +133,6 @@ def with_grant(purpose: str):
 
 
 @private_page
-@csrf_exempt  # the link-aware CSRF check below replaces the global one
-@link_csrf_protect
 @require_http_methods(["GET", "HEAD", "POST"])
 @with_grant(links.PURPOSE_PREFERENCES)
 def preferences_page(request: HttpRequest, grant: links.LinkGrant) -> HttpResponse:
