@@ -14,11 +14,11 @@ from django.db import models
 
 from customers.models import Customer
 from customers.services import TRACKED_FIELDS, customer_create, customer_delete, customer_update
-from prefcenter.admin import TenantScopedAdmin, admin_actor
+from prefcenter.admin import ServiceAdmin, admin_actor, refusals_as_form_errors
 
 
 @admin.register(Customer)
-class CustomerAdmin(TenantScopedAdmin):
+class CustomerAdmin(ServiceAdmin):
     list_display = [
         "external_id",
         "email",
@@ -38,26 +38,16 @@ class CustomerAdmin(TenantScopedAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     # Inline model → function(request, formset, actor) that saves its rows through a service.
     formset_savers: dict[type, Callable[..., None]] = {}
+    service_fields = TRACKED_FIELDS
 
-    def save_model(self, request, obj: Customer, form, change: bool) -> None:
-        actor = admin_actor(request)
-        self.assign_tenant(request, obj)
-        if change:
-            changes = {field: form.cleaned_data[field] for field in form.changed_data if field in TRACKED_FIELDS}
-            saved = customer_update(customer=obj, actor=actor, **changes)
-        else:
-            fields = {field: getattr(obj, field) for field in TRACKED_FIELDS}
-            saved = customer_create(tenant=obj.tenant, actor=actor, external_id=obj.external_id, **fields)
-        obj.pk = saved.pk
-        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if not k.startswith("_")})
+    def service_create(self, *, request, obj: Customer, fields: dict[str, Any], actor) -> Customer:
+        return customer_create(tenant=obj.tenant, actor=actor, external_id=obj.external_id, **fields)
 
-    def delete_model(self, request, obj: Customer) -> None:
-        customer_delete(customer=obj, actor=admin_actor(request))
+    def service_update(self, *, request, obj: Customer, changes: dict[str, Any], actor) -> Customer:
+        return customer_update(customer=obj, actor=actor, **changes)
 
-    def delete_queryset(self, request, queryset) -> None:
-        actor = admin_actor(request)
-        for customer in queryset.select_related("tenant"):
-            customer_delete(customer=customer, actor=actor)
+    def service_delete(self, *, request, obj: Customer, actor) -> None:
+        customer_delete(customer=obj, actor=actor)
 
     def save_formset(self, request, form, formset, change: Any) -> None:
         saver = self.formset_savers.get(formset.model)
@@ -66,4 +56,5 @@ class CustomerAdmin(TenantScopedAdmin):
         # The admin's change message reads these (formset.save() would set them); a saver appends
         # what it saved, and one that saves nothing must not break the page.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        saver(request, formset, admin_actor(request))
+        with refusals_as_form_errors(formset.model):
+            saver(request, formset, admin_actor(request))

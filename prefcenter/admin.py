@@ -6,12 +6,18 @@ see all. Edits go through services with the staff user as actor (source "admin")
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.http import HttpResponseRedirect
 
+from prefcenter.exceptions import PrefCenterError
 from prefcenter.ledger import Actor
 from prefcenter.models import SCOPES, ApiKey, ConsentEvent, Tenant, TenantMembership
 
@@ -62,6 +68,158 @@ class TenantScopedAdmin(admin.ModelAdmin):
     def assign_tenant(self, request, obj: Any) -> None:
         if not request.user.is_superuser and self.tenant_field == "tenant" and not getattr(obj, "tenant_id", None):
             obj.tenant = staff_tenant(request)
+
+
+class ServiceRefused(Exception):
+    """A service refused what an admin form asked: its messages, by form field, for the re-rendered form.
+
+    `model` is None for the page's own form, else the model of the inline formset whose save was refused.
+    """
+
+    def __init__(self, message: str, errors: dict[str, list[str]], model: type[Model] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+        self.model = model
+
+    @classmethod
+    def of(cls, exc: PrefCenterError | ValidationError, model: type[Model] | None = None) -> ServiceRefused:
+        if isinstance(exc, PrefCenterError):
+            return cls(exc.message, {key: [str(m) for m in value] for key, value in exc.errors.items()}, model)
+        if hasattr(exc, "error_dict"):
+            return cls("; ".join(exc.messages), dict(exc.message_dict), model)
+        return cls("; ".join(exc.messages), {}, model)
+
+    def field_errors(self, fields, aliases: dict[str, str]) -> list[tuple[str | None, list[str]]]:
+        """(form field or None for the form as a whole, messages); the service's message when no field is named."""
+        placed: list[tuple[str | None, list[str]]] = []
+        for key, messages_ in self.errors.items():
+            name = aliases.get(key, key)
+            if name not in fields:
+                name = aliases.get(key.rsplit(".", 1)[-1], key.rsplit(".", 1)[-1])
+            placed.append((name if name in fields else None, messages_))
+        if not any(name in fields for name, _ in placed):
+            placed.insert(0, (None, [self.message]))
+        return placed
+
+
+@contextmanager
+def refusals_as_form_errors(model: type[Model] | None = None) -> Iterator[None]:
+    """Turn a service's refusal into `ServiceRefused` (which ServiceAdmin shows as form errors, never a 500)."""
+    try:
+        yield
+    except (PrefCenterError, ValidationError) as exc:
+        raise ServiceRefused.of(exc, model) from exc
+
+
+def _refusing_form(form_class: type, refused: ServiceRefused, aliases: dict[str, str]) -> type:
+    class RefusedForm(form_class):
+        def clean(self):
+            cleaned = super().clean()
+            for name, messages_ in refused.field_errors(self.fields, aliases):
+                self.add_error(name, messages_)
+            return cleaned
+
+    RefusedForm.__name__ = form_class.__name__
+    return RefusedForm
+
+
+def _refusing_formset(formset_class: type, refused: ServiceRefused) -> type:
+    class RefusedFormSet(formset_class):
+        def clean(self) -> None:
+            super().clean()
+            raise forms.ValidationError([refused.message, *(m for ms in refused.errors.values() for m in ms)])
+
+    RefusedFormSet.__name__ = formset_class.__name__
+    return RefusedFormSet
+
+
+class ServiceAdmin(TenantScopedAdmin):
+    """The one way an admin saves through services (issue 12): add, change, inline and delete.
+
+    Subclasses name the fields the services take (`service_fields`) and implement `service_create`
+    and `service_update`. A refusal raised by a service (`PrefCenterError`, or Django's
+    `ValidationError` from a `full_clean()`) aborts the save — the page's transaction rolls back, so
+    nothing is written — and the page is shown again with the refusal as errors on the fields it
+    names (`error_fields` maps a service's field names to the form's), or on the form as a whole.
+    A refused deletion comes back as an error message. Never a 500.
+    """
+
+    service_fields: tuple[str, ...] = ()
+    error_fields: dict[str, str] = {}
+
+    def service_create(self, *, request, obj: Any, fields: dict[str, Any], actor: Actor) -> Any:
+        raise NotImplementedError
+
+    def service_update(self, *, request, obj: Any, changes: dict[str, Any], actor: Actor) -> Any:
+        raise NotImplementedError
+
+    def service_delete(self, *, request, obj: Any, actor: Actor) -> None:
+        raise NotImplementedError
+
+    # -- saving through the services
+
+    def save_model(self, request, obj: Any, form, change: bool) -> None:
+        actor = admin_actor(request)
+        self.assign_tenant(request, obj)
+        with refusals_as_form_errors():
+            if change:
+                changes = {name: form.cleaned_data[name] for name in form.changed_data if name in self.service_fields}
+                saved = self.service_update(request=request, obj=obj, changes=changes, actor=actor)
+            else:
+                fields = {name: getattr(obj, name) for name in self.service_fields}
+                saved = self.service_create(request=request, obj=obj, fields=fields, actor=actor)
+        obj.pk = saved.pk
+        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if not k.startswith("_")})
+
+    def delete_model(self, request, obj: Any) -> None:
+        with refusals_as_form_errors():
+            self.service_delete(request=request, obj=obj, actor=admin_actor(request))
+
+    def delete_queryset(self, request, queryset: QuerySet) -> None:
+        actor = admin_actor(request)
+        with refusals_as_form_errors(), transaction.atomic():
+            for obj in queryset:
+                self.service_delete(request=request, obj=obj, actor=actor)
+
+    # -- showing a refusal
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            # The first pass rolled back. The second validates the same POST with the refusal added to
+            # the form (or formset) it belongs to, so Django renders the page with the errors and saves nothing.
+            request.service_refused = refused
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refused = getattr(request, "service_refused", None)
+        if refused is None or refused.model is not None:
+            return form
+        return _refusing_form(form, refused, self.error_fields)
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        refused = getattr(request, "service_refused", None)
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            if refused is not None and refused.model is formset.model:
+                formset = _refusing_formset(formset, refused)
+            yield formset, inline
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ServiceRefused as refused:
+            self.message_user(request, f"Not deleted: {refused.message}", messages.ERROR)
+            return HttpResponseRedirect(request.path.removesuffix("delete/") + "change/")
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except ServiceRefused as refused:
+            self.message_user(request, f"Nothing deleted: {refused.message}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 @admin.register(Tenant)

@@ -14,9 +14,8 @@ from django import forms
 from django.contrib import admin
 
 from customers.admin import CustomerAdmin
-from prefcenter.admin import TenantScopedAdmin, admin_actor, staff_tenant
+from prefcenter.admin import ServiceAdmin, staff_tenant
 from prefcenter.channels import CHANNELS
-from prefcenter.exceptions import PrefCenterError
 from subscribers.models import Workflow, WorkflowPreference
 from subscribers.services import (
     PREFERENCE_FIELDS,
@@ -30,7 +29,9 @@ from subscribers.services import (
 
 
 @admin.register(Workflow)
-class WorkflowAdmin(TenantScopedAdmin):
+class WorkflowAdmin(ServiceAdmin):
+    service_fields = WORKFLOW_FIELDS
+    error_fields = {"workflowId": "identifier"}
     list_display = ["identifier", "slug", "name", "category", "critical", "channels", "updated_at"]
     list_filter = ["critical", "category"]
     search_fields = ["identifier", "slug", "name", "description"]
@@ -43,34 +44,37 @@ class WorkflowAdmin(TenantScopedAdmin):
             fields.append("identifier")  # ledger subjects name it
         return fields
 
-    def save_model(self, request, obj: Workflow, form, change: bool) -> None:
-        actor = admin_actor(request)
-        self.assign_tenant(request, obj)
-        if change:
-            changes = {name: form.cleaned_data[name] for name in form.changed_data if name in WORKFLOW_FIELDS}
-            saved = workflow_update(workflow=Workflow.objects.get(pk=obj.pk), actor=actor, **changes)
-        else:
-            fields = {name: getattr(obj, name) for name in WORKFLOW_FIELDS}
-            saved = workflow_create(tenant=obj.tenant, actor=actor, identifier=obj.identifier, **fields)
-        obj.pk = saved.pk
-        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if not k.startswith("_")})
+    def service_create(self, *, request, obj: Workflow, fields: dict[str, Any], actor) -> Workflow:
+        return workflow_create(tenant=obj.tenant, actor=actor, identifier=obj.identifier, **fields)
 
-    def delete_model(self, request, obj: Workflow) -> None:
-        workflow_delete(workflow=obj, actor=admin_actor(request))
+    def service_update(self, *, request, obj: Workflow, changes: dict[str, Any], actor) -> Workflow:
+        return workflow_update(workflow=Workflow.objects.get(pk=obj.pk), actor=actor, **changes)
 
-    def delete_queryset(self, request, queryset) -> None:
-        actor = admin_actor(request)
-        for workflow in queryset.select_related("tenant"):
-            workflow_delete(workflow=workflow, actor=actor)
+    def service_delete(self, *, request, obj: Workflow, actor) -> None:
+        workflow_delete(workflow=obj, actor=actor)
 
 
 class WorkflowPreferenceFormSet(forms.BaseInlineFormSet):
+    """Refuses locked workflows, and a second row for a workflow (or a second global row): the new row
+    would silently overwrite the customer's existing choice (issue 12), so it is refused as categories are."""
+
     def clean(self) -> None:
         super().clean()
+        seen: set[int | None] = set()
         for form in self.forms:
-            if not getattr(form, "cleaned_data", None) or not form.has_changed():
+            if not getattr(form, "cleaned_data", None) or (not form.has_changed() and not form.instance.pk):
+                continue
+            if self.can_delete and self._should_delete_form(form):
                 continue
             workflow = form.cleaned_data.get("workflow")
+            key = workflow.pk if workflow is not None else None
+            if key in seen:
+                label = f"workflow '{workflow.identifier}'" if workflow is not None else "the global switch"
+                form.add_error("workflow", f"This customer already has a row for {label}: change that row instead.")
+                raise forms.ValidationError(f"Only one row per workflow: {label} appears twice.")
+            seen.add(key)
+            if not form.has_changed():
+                continue
             if workflow is not None and (workflow.critical or (workflow.category_id and workflow.category.mandatory)):
                 form.add_error("workflow", "Critical workflows and mandatory categories cannot be changed.")
 
@@ -95,10 +99,15 @@ class WorkflowPreferenceInline(admin.TabularInline):
 
 
 def save_workflow_preferences(request, formset, actor) -> None:
-    """Turn the inline's added, changed and deleted rows into one all-or-nothing bulk update."""
+    """Turn the inline's added, changed and deleted rows into one all-or-nothing bulk update.
+
+    Fills `new_objects`/`changed_objects`/`deleted_objects` as `formset.save()` would, so the admin's
+    History says what changed.
+    """
     customer = formset.instance
     changes: list[PreferenceChange] = []
     cleared = dict.fromkeys(PREFERENCE_FIELDS)
+    added, changed, deleted = [], [], []
     for form in formset.forms:
         if not getattr(form, "cleaned_data", None):
             continue
@@ -106,6 +115,7 @@ def save_workflow_preferences(request, formset, actor) -> None:
         if form in formset.deleted_forms:
             if old is not None:
                 changes.append(PreferenceChange(workflow=old.workflow, values=cleared))
+                deleted.append(old)
             continue
         if not form.has_changed():
             continue
@@ -114,12 +124,15 @@ def save_workflow_preferences(request, formset, actor) -> None:
             changes.append(PreferenceChange(workflow=old.workflow, values=cleared))
         values: dict[str, Any] = {name: form.cleaned_data.get(name) for name in PREFERENCE_FIELDS}
         changes.append(PreferenceChange(workflow=workflow, values=values))
+        shown = WorkflowPreference(customer=customer, workflow=workflow, **values)
+        if old is None:
+            added.append(shown)
+        else:
+            changed.append((shown, form.changed_data))
     if not changes:
         return
-    try:
-        workflow_preferences_bulk_update(tenant=customer.tenant, customer=customer, changes=changes, actor=actor)
-    except PrefCenterError as exc:
-        raise forms.ValidationError(exc.message) from exc
+    workflow_preferences_bulk_update(tenant=customer.tenant, customer=customer, changes=changes, actor=actor)
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = added, changed, deleted
 
 
 CustomerAdmin.inlines = [*CustomerAdmin.inlines, WorkflowPreferenceInline]

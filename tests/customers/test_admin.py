@@ -177,3 +177,15 @@ def test_changelist_runs_a_fixed_number_of_queries_when_customers_grow(
 
     assert len(response.context["cl"].result_list) == 50
     assert few <= 12
+
+
+def test_admin_add_shows_a_field_error_when_the_external_id_exists(client, staff_user, customer, form_data, unchanged):
+    """Issue 12: the staff form has no tenant field, so only the service sees the clash; it was a 500."""
+    client.force_login(staff_user)
+    data = form_data(client.get("/admin/customers/customer/add/"), external_id=customer.external_id)
+
+    with unchanged():
+        response = client.post("/admin/customers/customer/add/", data)
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.context["adminform"].form.errors["external_id"] == ["Already exists in this tenant."]

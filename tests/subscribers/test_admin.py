@@ -8,6 +8,7 @@ import pytest
 
 from prefcenter.models import ConsentEvent
 from subscribers.models import Workflow, WorkflowPreference
+from tests.prefcenter.conftest import staff_user  # noqa: F401
 from tests.subscribers.conftest import make_preference
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +76,60 @@ def test_workflow_admin_creates_through_the_service_when_staff_adds_one(admin_cl
     })
     assert response.status_code == HTTPStatus.FOUND, response.context["adminform"].form.errors
     assert Workflow.objects.get().identifier == "Welcome Mail"
+
+
+def test_workflow_admin_shows_a_field_error_when_the_identifier_exists(client, staff_user, workflow, unchanged):
+    """Issue 12: a duplicate identifier escaped save_model as a 500 (the staff form has no tenant field)."""
+    client.force_login(staff_user)
+    with unchanged():
+        response = client.post("/admin/subscribers/workflow/add/", {
+            "identifier": workflow.identifier, "slug": "another-slug", "name": "Again", "description": "",
+            "channels": '["email"]', "defaults": "{}", "tags": "[]",
+        })
+    assert response.status_code == HTTPStatus.OK
+    errors = response.context["adminform"].form.errors
+    assert errors["identifier"] == ["The identifier and the slug must be unique in this tenant."]
+
+
+def test_inline_refuses_a_second_row_when_the_workflow_already_has_one(admin_client, customer, workflow, unchanged):
+    """Issue 12: the new row (SMS unset) silently overwrote the existing SMS True, and History said nothing."""
+    row = make_preference(customer, workflow, sms=True)
+    url, data, prefix = change_form_data(admin_client, customer)
+    data.update({f"{prefix}-0-id": row.pk, f"{prefix}-TOTAL_FORMS": 2, f"{prefix}-1-workflow": workflow.pk, f"{prefix}-1-email": "false",
+                 f"{prefix}-1-customer": customer.pk})
+    with unchanged():
+        response = admin_client.post(url, data)
+    assert response.status_code == HTTPStatus.OK
+    assert "Only one row per workflow: workflow &#x27;order-shipped&#x27; appears twice." in response.content.decode()
+    assert WorkflowPreference.objects.get().sms is True
+
+
+def test_inline_refuses_a_second_global_row_when_one_exists(admin_client, customer, unchanged):
+    row = make_preference(customer, None, push=False)
+    url, data, prefix = change_form_data(admin_client, customer)
+    data.update({f"{prefix}-0-id": row.pk, f"{prefix}-TOTAL_FORMS": 2, f"{prefix}-1-email": "false", f"{prefix}-1-customer": customer.pk})
+    with unchanged():
+        response = admin_client.post(url, data)
+    assert response.status_code == HTTPStatus.OK
+    assert "the global switch appears twice" in response.content.decode()
+
+
+def test_history_says_what_changed_when_an_inline_row_is_added_changed_and_deleted(admin_client, customer, workflow):
+    from django.contrib.admin.models import LogEntry
+
+    other = Workflow.objects.create(tenant=customer.tenant, identifier="welcome", slug="welcome", name="Welcome",
+                                    channels=["email", "sms"])
+    kept = make_preference(customer, workflow, sms=True)
+    gone = make_preference(customer, other, email=False)
+    url, data, prefix = change_form_data(admin_client, customer)
+    data.update({f"{prefix}-0-id": kept.pk, f"{prefix}-1-id": gone.pk})
+    data[f"{prefix}-0-sms"] = "false"
+    data[f"{prefix}-1-DELETE"] = "on"
+    data.update({f"{prefix}-TOTAL_FORMS": 3, f"{prefix}-2-email": "false", f"{prefix}-2-customer": customer.pk})
+    response = admin_client.post(url, data)
+    assert response.status_code == HTTPStatus.FOUND
+    message = LogEntry.objects.get(object_id=str(customer.pk)).get_change_message()
+    assert "No fields changed" not in message
+    assert "Added workflow preference" in message and "(global)" in message
+    assert "Changed Sms for workflow preference" in message and "order-shipped" in message
+    assert "Deleted workflow preference" in message and "welcome" in message
