@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpResponseRedirect
 
+from prefcenter.channels import CHANNEL_CHOICES, CHANNELS
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.ledger import Actor
 from prefcenter.models import SCOPES, ApiKey, ConsentEvent, Tenant, TenantMembership
@@ -68,6 +69,139 @@ class TenantScopedAdmin(admin.ModelAdmin):
     def assign_tenant(self, request, obj: Any) -> None:
         if not request.user.is_superuser and self.tenant_field == "tenant" and not getattr(obj, "tenant_id", None):
             obj.tenant = staff_tenant(request)
+
+
+# ----------------------------------------------------------------------------- one way to show and edit values
+
+admin.site.site_header = "prefcenter administration"
+admin.site.site_title = "prefcenter"
+# "View site" leads to the API documentation (the service has no public home page).
+admin.site.site_url = "/api/docs/"
+
+YES, NO, INHERIT = "Yes", "No", "Inherit"
+CHANNEL_LABELS = {"email": "Email", "sms": "SMS", "in_app": "In-app", "chat": "Chat", "push": "Push"}
+
+
+def yes_no(value: Any, *, unset: str = INHERIT) -> str:
+    """Booleans read one way everywhere in the admin: Yes / No, and `unset` (Inherit) for no value."""
+    if value is True:
+        return YES
+    if value is False:
+        return NO
+    if value is None or value == "":
+        return unset
+    return str(value)
+
+
+class InheritYesNoSelect(forms.NullBooleanSelect):
+    """A nullable switch: Inherit (no choice stored) / Yes / No; posts Django's "unknown"/"true"/"false"."""
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs)
+        self.choices = (("unknown", INHERIT), ("true", YES), ("false", NO))
+
+
+def nullable_switch_field(db_field, **kwargs) -> forms.Field:
+    return forms.NullBooleanField(
+        required=False, widget=InheritYesNoSelect, label=kwargs.get("label", db_field.verbose_name.capitalize()),
+        help_text=db_field.help_text,
+    )
+
+
+class ChannelListField(forms.TypedMultipleChoiceField):
+    """A list of channels as checkboxes (stored as a JSON list, in the vocabulary's order)."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.pop("max_length", None)
+        kwargs.pop("encoder", None)
+        kwargs.pop("decoder", None)
+        kwargs.setdefault("required", False)
+        super().__init__(choices=[(c, CHANNEL_LABELS.get(c, c)) for c, _ in CHANNEL_CHOICES], **kwargs)
+
+    def clean(self, value: Any) -> list[str]:
+        chosen = set(super().clean(value) or [])
+        return [channel for channel in CHANNELS if channel in chosen]
+
+
+class ChannelSwitchesField(ChannelListField):
+    """Every channel on or off, as checkboxes (stored as a JSON object channel → true/false)."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return [channel for channel, on in value.items() if on]
+        return value
+
+    def clean(self, value: Any) -> dict[str, bool]:
+        chosen = set(super().clean(value))
+        return {channel: channel in chosen for channel in CHANNELS}
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        before = initial if isinstance(initial, dict) else {}
+        return {c: bool(before.get(c)) for c in CHANNELS} != {c: c in set(data or []) for c in CHANNELS}
+
+
+class ChannelDefaultsWidget(forms.MultiWidget):
+    """One Inherit / Yes / No choice per channel, each labelled."""
+
+    template_name = "prefcenter/widgets/channel_map.html"  # an app template: widgets render with the app loaders
+
+    def __init__(self, attrs=None) -> None:
+        choices = (("", INHERIT), ("true", YES), ("false", NO))
+        super().__init__({channel: forms.Select(choices=choices) for channel in CHANNELS}, attrs)
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        for subwidget, channel in zip(context["widget"]["subwidgets"], CHANNELS, strict=True):
+            subwidget["label"] = CHANNEL_LABELS[channel]
+        return context
+
+    def decompress(self, value: Any) -> list[str]:
+        value = value if isinstance(value, dict) else {}
+        return ["" if value.get(c) is None else ("true" if value[c] else "false") for c in CHANNELS]
+
+
+class ChannelDefaultsField(forms.MultiValueField):
+    """Per-channel defaults, absent = inherit (stored as a JSON object of the channels that have one)."""
+
+    widget = ChannelDefaultsWidget
+
+    def __init__(self, **kwargs: Any) -> None:
+        for name in ("max_length", "encoder", "decoder", "empty_value"):
+            kwargs.pop(name, None)
+        kwargs["required"] = False
+        super().__init__(
+            fields=[forms.NullBooleanField(required=False) for _ in CHANNELS], require_all_fields=False, **kwargs
+        )
+
+    def compress(self, data_list: list[Any]) -> dict[str, bool]:
+        return {channel: value for channel, value in zip(CHANNELS, data_list or [], strict=False) if value is not None}
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        values = data if isinstance(data, list) else self.widget.decompress(data)
+        after = self.compress([forms.NullBooleanField().to_python(v) for v in values])
+        return after != (initial if isinstance(initial, dict) else {})
+
+
+class TagsField(forms.CharField):
+    """Tags typed as words separated by commas; shown as chips on the change list (stored as a JSON list)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        for name in ("encoder", "decoder"):
+            kwargs.pop(name, None)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", "Separate tags with commas, e.g. onboarding, weekly.")
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:
+        if isinstance(value, list):
+            return value
+        tags = [tag.strip() for tag in (value or "").split(",")]
+        return list(dict.fromkeys(tag for tag in tags if tag))
 
 
 class ServiceRefused(Exception):
@@ -222,8 +356,19 @@ class ServiceAdmin(TenantScopedAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
 
+class TenantAdminForm(forms.ModelForm):
+    channel_defaults = ChannelSwitchesField(
+        label="Channels on by default", help_text="The last layer of resolution: what a channel does when nobody chose."
+    )
+
+    class Meta:
+        model = Tenant
+        fields = ["slug", "name", "channel_defaults", "default_phone_region"]
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
+    form = TenantAdminForm
     list_display = ["slug", "name", "uuid", "created_at"]
     search_fields = ["slug", "name"]
     readonly_fields = ["uuid", "created_at"]

@@ -12,9 +12,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 
 from customers.admin import CustomerAdmin
-from prefcenter.admin import ServiceAdmin, staff_tenant
+from prefcenter.admin import (
+    ChannelDefaultsField,
+    ChannelListField,
+    ServiceAdmin,
+    TagsField,
+    nullable_switch_field,
+    staff_tenant,
+)
 from prefcenter.channels import CHANNELS
 from subscribers.models import Workflow, WorkflowPreference
 from subscribers.services import (
@@ -28,8 +36,22 @@ from subscribers.services import (
 )
 
 
+class WorkflowAdminForm(forms.ModelForm):
+    """Channels as checkboxes, per-channel defaults as Inherit/Yes/No, tags as words: no raw JSON."""
+
+    channels = ChannelListField(help_text="The channels this workflow sends on.")
+    defaults = ChannelDefaultsField(help_text=Workflow._meta.get_field("defaults").help_text)
+    tags = TagsField()
+
+    class Meta:
+        model = Workflow
+        fields = ["tenant", "identifier", "slug", "name", "description", "category", "critical", "channels", "defaults",
+                  "tags"]
+
+
 @admin.register(Workflow)
 class WorkflowAdmin(ServiceAdmin):
+    form = WorkflowAdminForm
     service_fields = WORKFLOW_FIELDS
     error_fields = {"workflowId": "identifier"}
     list_display = ["identifier", "slug", "name", "category", "critical", "channels", "updated_at"]
@@ -89,6 +111,11 @@ class WorkflowPreferenceInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("workflow", "workflow__category")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.BooleanField) and db_field.null:
+            return nullable_switch_field(db_field, **kwargs)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "workflow":

@@ -72,19 +72,24 @@ def test_inline_refuses_critical_workflow_when_staff_adds_one(admin_client, cust
 def test_workflow_admin_creates_through_the_service_when_staff_adds_one(admin_client, tenant):
     response = admin_client.post("/admin/subscribers/workflow/add/", {
         "tenant": tenant.pk, "identifier": "Welcome Mail", "slug": "welcome-mail", "name": "Welcome",
-        "channels": '["email"]', "defaults": "{}", "tags": "[]", "description": "",
+        "channels": ["email"], "defaults_sms": "false", "tags": "welcome, onboarding, welcome", "description": "",
     })
     assert response.status_code == HTTPStatus.FOUND, response.context["adminform"].form.errors
-    assert Workflow.objects.get().identifier == "Welcome Mail"
+    saved = Workflow.objects.get()
+    assert saved.identifier == "Welcome Mail"
+    # Issue 12: checkboxes, Inherit/Yes/No per channel and comma-separated tags, stored as the JSON the API serves.
+    assert (saved.channels, saved.defaults, saved.tags) == (["email"], {"sms": False}, ["welcome", "onboarding"])
 
 
-def test_workflow_admin_shows_a_field_error_when_the_identifier_exists(client, staff_user, workflow, unchanged):
+def test_workflow_admin_shows_a_field_error_when_the_identifier_exists(
+    client, staff_user, workflow, unchanged  # noqa: F811
+):
     """Issue 12: a duplicate identifier escaped save_model as a 500 (the staff form has no tenant field)."""
     client.force_login(staff_user)
     with unchanged():
         response = client.post("/admin/subscribers/workflow/add/", {
             "identifier": workflow.identifier, "slug": "another-slug", "name": "Again", "description": "",
-            "channels": '["email"]', "defaults": "{}", "tags": "[]",
+            "channels": ["email"], "tags": "",
         })
     assert response.status_code == HTTPStatus.OK
     errors = response.context["adminform"].form.errors
@@ -95,7 +100,8 @@ def test_inline_refuses_a_second_row_when_the_workflow_already_has_one(admin_cli
     """Issue 12: the new row (SMS unset) silently overwrote the existing SMS True, and History said nothing."""
     row = make_preference(customer, workflow, sms=True)
     url, data, prefix = change_form_data(admin_client, customer)
-    data.update({f"{prefix}-0-id": row.pk, f"{prefix}-TOTAL_FORMS": 2, f"{prefix}-1-workflow": workflow.pk, f"{prefix}-1-email": "false",
+    data.update({f"{prefix}-0-id": row.pk, f"{prefix}-TOTAL_FORMS": 2, f"{prefix}-1-workflow": workflow.pk,
+                 f"{prefix}-1-email": "false",
                  f"{prefix}-1-customer": customer.pk})
     with unchanged():
         response = admin_client.post(url, data)
@@ -107,7 +113,8 @@ def test_inline_refuses_a_second_row_when_the_workflow_already_has_one(admin_cli
 def test_inline_refuses_a_second_global_row_when_one_exists(admin_client, customer, unchanged):
     row = make_preference(customer, None, push=False)
     url, data, prefix = change_form_data(admin_client, customer)
-    data.update({f"{prefix}-0-id": row.pk, f"{prefix}-TOTAL_FORMS": 2, f"{prefix}-1-email": "false", f"{prefix}-1-customer": customer.pk})
+    data.update({f"{prefix}-0-id": row.pk, f"{prefix}-TOTAL_FORMS": 2, f"{prefix}-1-email": "false",
+                 f"{prefix}-1-customer": customer.pk})
     with unchanged():
         response = admin_client.post(url, data)
     assert response.status_code == HTTPStatus.OK
