@@ -452,20 +452,16 @@ class ApiKeyAdmin(TenantScopedAdmin):
 class ConsentEventAdmin(TenantScopedAdmin):
     """The ledger, read-only: no add, change or delete path."""
 
-    list_display = [
-        "created_at",
-        "customer_external_id",
-        "subject",
-        "field",
-        "old_value",
-        "new_value",
-        "actor",
-        "source",
-    ]
+    list_display = ["created_at", "customer_external_id", "subject", "field", "change", "actor", "source"]
     list_filter = ["source", "subject"]
     search_fields = ["customer_external_id", "actor", "request_id"]
     list_select_related = ["tenant"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="Old → new")
+    def change(self, event: ConsentEvent) -> str:
+        unset = INHERIT if event.subject.startswith(("workflow:", "category:")) else "—"
+        return f"{yes_no(event.old_value, unset=unset)} → {yes_no(event.new_value, unset=unset)}"
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -13,18 +13,25 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.template.loader import render_to_string
 
-from customers.admin import CustomerAdmin
+from customers.admin import CustomerAdmin, CustomerPanel
+from customers.models import Customer
 from prefcenter.admin import (
+    CHANNEL_LABELS,
     ChannelDefaultsField,
     ChannelListField,
     ServiceAdmin,
     TagsField,
     nullable_switch_field,
     staff_tenant,
+    yes_no,
 )
-from prefcenter.channels import CHANNELS
+from prefcenter.channels import CHANNELS, EMAIL
+from prefcenter.evaluation import explain
+from subscribers import resolution as resolution_rules
 from subscribers.models import Workflow, WorkflowPreference
+from subscribers.selectors import customer_resolutions
 from subscribers.services import (
     PREFERENCE_FIELDS,
     WORKFLOW_FIELDS,
@@ -162,5 +169,38 @@ def save_workflow_preferences(request, formset, actor) -> None:
     formset.new_objects, formset.changed_objects, formset.deleted_objects = added, changed, deleted
 
 
+def receive_panel(request, customer: Customer) -> str:
+    """Every workflow x channel for this customer: allowed or not, the deciding layer and the email digest.
+
+    The answers are the resolution engine's (`customer_resolutions`, the same 3 queries the Novu face
+    uses) put through the explain API's own `explain()`; nothing is decided here.
+    """
+    resolution = customer_resolutions(tenant=customer.tenant, customer=customer)
+    rows = []
+    for resolved in resolution.workflows:
+        explained = explain(resolved)
+        cells = []
+        for channel in CHANNELS:
+            decision = explained["channels"][channel]
+            applicable = decision["reason"] != resolution_rules.NOT_APPLICABLE
+            cells.append({
+                "applicable": applicable,
+                "allowed": decision["allowed"],
+                "shown": yes_no(decision["allowed"]) if applicable else "not used",
+                "layer": decision["deciding_layer"].replace("_", " "),
+                "digest": decision["digest"] if channel == EMAIL and decision["allowed"] else None,
+            })
+        rows.append({"workflow": resolved.workflow, "category": explained["workflow"]["category"], "cells": cells})
+    return render_to_string(
+        "admin/subscribers/receive_panel.html",
+        {"rows": rows, "channels": [CHANNEL_LABELS[c] for c in CHANNELS]},
+        request=request,
+    )
+
+
+CustomerAdmin.customer_panels = [
+    *CustomerAdmin.customer_panels,
+    CustomerPanel(order=10, title="What this customer will receive", render=receive_panel),
+]
 CustomerAdmin.inlines = [*CustomerAdmin.inlines, WorkflowPreferenceInline]
 CustomerAdmin.formset_savers[WorkflowPreference] = save_workflow_preferences
