@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpResponseRedirect
 
-from prefcenter.channels import CHANNEL_CHOICES, CHANNELS
+from prefcenter.channels import CHANNEL_CHOICES, CHANNELS, default_channel_map
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.ledger import Actor
 from prefcenter.models import SCOPES, ApiKey, ConsentEvent, Tenant, TenantMembership
@@ -358,7 +358,8 @@ class ServiceAdmin(TenantScopedAdmin):
 
 class TenantAdminForm(forms.ModelForm):
     channel_defaults = ChannelSwitchesField(
-        label="Channels on by default", help_text="The last layer of resolution: what a channel does when nobody chose."
+        label="Channels on by default", initial=default_channel_map,
+        help_text="The last layer of resolution: what a channel does when nobody chose.",
     )
 
     class Meta:
