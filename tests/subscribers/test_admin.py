@@ -6,6 +6,7 @@ from http import HTTPStatus
 
 import pytest
 
+from prefcenter.channels import CHANNELS
 from prefcenter.models import ConsentEvent
 from subscribers.models import Workflow, WorkflowPreference
 from tests.prefcenter.conftest import staff_user  # noqa: F401
@@ -140,3 +141,45 @@ def test_history_says_what_changed_when_an_inline_row_is_added_changed_and_delet
     assert "Added workflow preference" in message and "(global)" in message
     assert "Changed Sms for workflow preference" in message and "order-shipped" in message
     assert "Deleted workflow preference" in message and "welcome" in message
+
+
+def test_receive_panel_is_the_evaluation_engines_answer_when_the_customer_page_opens(
+    client, staff_user, api, tenant, other_tenant, customer, workflow  # noqa: F811
+):
+    """Issue 12: every workflow x channel with the deciding layer and digest, as POST /v1/deliveries/evaluate says."""
+    from customers.admin import CustomerAdmin
+    from subscribers.admin import receive_panel
+
+    news = Workflow.objects.create(tenant=tenant, identifier="weekly-news", slug="weekly-news", name="Weekly news",
+                                   channels=["email", "push"])
+    Workflow.objects.create(tenant=other_tenant, identifier="globex-only", slug="globex-only", name="Globex only",
+                            channels=["email"])
+    make_preference(customer, workflow, email=False)
+    make_preference(customer, None, push=False)
+    client.force_login(staff_user)
+
+    response = client.get(f"/admin/customers/customer/{customer.pk}/change/")
+
+    assert response.status_code == HTTPStatus.OK
+    panels = {panel["title"]: panel["html"] for panel in response.context["customer_panels"]}
+    assert list(panels) == ["What this customer will receive", "Consent history"]
+    html = panels["What this customer will receive"]
+    assert "Globex only" not in html and "globex-only" not in html
+    assert any(panel.render is receive_panel for panel in CustomerAdmin.customer_panels)
+    for flow in (workflow, news):
+        body = {"workflow": flow.identifier, "recipients": [customer.external_id], "channels": list(CHANNELS)}
+        answer = api.post("/v1/deliveries/evaluate", body, format="json").json()["results"][0]["channels"]
+        cells = html.split(f"{flow.identifier}", 1)[1].split("</tr>", 1)[0].split("<td>")[1:]
+        assert len(cells) == len(CHANNELS)
+        for channel, cell in zip(CHANNELS, cells, strict=True):
+            decision = answer[channel]
+            if decision["reason"] == "not_applicable":
+                assert "not used" in cell
+                continue
+            assert ("Yes" if decision["allowed"] else "No") in cell, (channel, cell)
+            assert decision["reason"].replace("_", " ") in cell, (channel, cell)
+            assert (f"digest {decision['digest']}" in cell) is (channel == "email" and decision["allowed"])
+    shipped_row = html.split("order-shipped", 1)[1].split("</tr>", 1)[0]
+    assert "workflow preference" in shipped_row  # email off by the workflow row
+    news_row = html.split("weekly-news", 1)[1].split("</tr>", 1)[0]
+    assert "global preference" in news_row and "digest instant" in news_row
