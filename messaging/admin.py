@@ -24,7 +24,7 @@ from messaging.services import (
     category_preference_set,
     category_update,
 )
-from prefcenter.admin import ServiceAdmin, staff_tenant
+from prefcenter.admin import ServiceAdmin, staff_tenant, yes_no
 from prefcenter.ledger import Actor
 
 # ----------------------------------------------------------------------------- the catalog
@@ -58,13 +58,29 @@ class CategoryAdmin(ServiceAdmin):
     form = CategoryAdminForm
     service_fields = CATEGORY_FIELDS
     list_display = [
-        "key", "name", "tenant", "mandatory", "default_in_app", "default_email", "default_push", "default_digest",
+        "key", "name", "tenant", "is_mandatory", "in_app_default", "email_default", "push_default", "default_digest",
         "updated_at",
     ]
     list_filter = ["mandatory", "default_digest"]
     search_fields = ["key", "name", "description"]
     list_select_related = ["tenant"]
     readonly_fields = ["created_at", "updated_at"]
+
+    @admin.display(description="Mandatory", ordering="mandatory")
+    def is_mandatory(self, obj: Category) -> str:
+        return yes_no(obj.mandatory)
+
+    @admin.display(description="In-app default", ordering="default_in_app")
+    def in_app_default(self, obj: Category) -> str:
+        return yes_no(obj.default_in_app)
+
+    @admin.display(description="Email default", ordering="default_email")
+    def email_default(self, obj: Category) -> str:
+        return yes_no(obj.default_email)
+
+    @admin.display(description="Push default", ordering="default_push")
+    def push_default(self, obj: Category) -> str:
+        return yes_no(obj.default_push)
 
     def get_readonly_fields(self, request, obj: Category | None = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))

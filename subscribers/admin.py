@@ -14,6 +14,7 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 from django.template.loader import render_to_string
+from django.utils.html import format_html_join
 
 from customers.admin import CustomerAdmin, CustomerPanel
 from customers.models import Customer
@@ -61,7 +62,7 @@ class WorkflowAdmin(ServiceAdmin):
     form = WorkflowAdminForm
     service_fields = WORKFLOW_FIELDS
     error_fields = {"workflowId": "identifier"}
-    list_display = ["identifier", "slug", "name", "category", "critical", "channels", "updated_at"]
+    list_display = ["identifier", "slug", "name", "category", "is_critical", "channel_list", "tag_chips", "updated_at"]
     list_filter = ["critical", "category"]
     search_fields = ["identifier", "slug", "name", "description"]
     list_select_related = ["tenant", "category"]
@@ -72,6 +73,18 @@ class WorkflowAdmin(ServiceAdmin):
         if obj is not None:
             fields.append("identifier")  # ledger subjects name it
         return fields
+
+    @admin.display(description="Critical", ordering="critical")
+    def is_critical(self, obj: Workflow) -> str:
+        return yes_no(obj.critical)
+
+    @admin.display(description="Channels")
+    def channel_list(self, obj: Workflow) -> str:
+        return ", ".join(CHANNEL_LABELS.get(channel, channel) for channel in obj.channels)
+
+    @admin.display(description="Tags")
+    def tag_chips(self, obj: Workflow) -> str:
+        return format_html_join("", '<span class="pc-chip">{}</span>', ((tag,) for tag in obj.tags))
 
     def service_create(self, *, request, obj: Workflow, fields: dict[str, Any], actor) -> Workflow:
         return workflow_create(tenant=obj.tenant, actor=actor, identifier=obj.identifier, **fields)

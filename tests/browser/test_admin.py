@@ -140,6 +140,7 @@ def test_staff_and_superuser_edit_a_customer_when_working_in_chromium(admin_page
     history.get_by_role("link").click()
     ledger = page.locator("#result_list").inner_text()
     assert "Yes → No" in ledger and "Ada → Augusta" in ledger and "globex" not in ledger
+    assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]  # fits 1280 px
     # The API sees the same choice.
     body = api_preferences(ada.tenant, "cust-ada")
     shipped = next(w for w in body["workflows"] if w["workflow"]["identifier"] == "order-shipped")
