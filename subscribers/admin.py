@@ -152,8 +152,11 @@ def save_workflow_preferences(request, formset, actor) -> None:
     History says what changed.
     """
     customer = formset.instance
-    changes: list[PreferenceChange] = []
     cleared = dict.fromkeys(PREFERENCE_FIELDS)
+    # Keyed by workflow id (None = global). A row that is set replaces every value, so it wins over a
+    # clear of the same workflow (a row deleted or moved away while another row takes that workflow).
+    clears: dict[int | None, PreferenceChange] = {}
+    sets: dict[int | None, PreferenceChange] = {}
     added, changed, deleted = [], [], []
     for form in formset.forms:
         if not getattr(form, "cleaned_data", None):
@@ -161,21 +164,23 @@ def save_workflow_preferences(request, formset, actor) -> None:
         old = form.instance if form.instance.pk else None
         if form in formset.deleted_forms:
             if old is not None:
-                changes.append(PreferenceChange(workflow=old.workflow, values=cleared))
+                clears[old.workflow_id] = PreferenceChange(workflow=old.workflow, values=cleared)
                 deleted.append(old)
             continue
         if not form.has_changed():
             continue
         workflow = form.cleaned_data.get("workflow")
-        if old is not None and old.workflow_id != (workflow.pk if workflow else None):
-            changes.append(PreferenceChange(workflow=old.workflow, values=cleared))
+        key = workflow.pk if workflow else None
+        if old is not None and old.workflow_id != key:
+            clears[old.workflow_id] = PreferenceChange(workflow=old.workflow, values=cleared)
         values: dict[str, Any] = {name: form.cleaned_data.get(name) for name in PREFERENCE_FIELDS}
-        changes.append(PreferenceChange(workflow=workflow, values=values))
+        sets[key] = PreferenceChange(workflow=workflow, values=values)
         shown = WorkflowPreference(customer=customer, workflow=workflow, **values)
         if old is None:
             added.append(shown)
         else:
             changed.append((shown, form.changed_data))
+    changes = [*(change for key, change in clears.items() if key not in sets), *sets.values()]
     if not changes:
         return
     workflow_preferences_bulk_update(tenant=customer.tenant, customer=customer, changes=changes, actor=actor)

@@ -183,3 +183,41 @@ def test_receive_panel_is_the_evaluation_engines_answer_when_the_customer_page_o
     assert "workflow preference" in shipped_row  # email off by the workflow row
     news_row = html.split("weekly-news", 1)[1].split("</tr>", 1)[0]
     assert "global preference" in news_row and "digest instant" in news_row
+
+
+def test_inline_saves_when_a_row_moves_to_another_workflow_and_a_new_row_takes_its_old_one(
+    admin_client, customer, workflow
+):
+    """Clear(A) + set(B) + set(A) was one bulk update naming A twice: the service refused it and the admin
+    answered 500. The set of A replaces every value, so the clear of A is dropped."""
+    other = Workflow.objects.create(tenant=customer.tenant, identifier="welcome", slug="welcome", name="Welcome",
+                                    channels=["email", "sms"])
+    row = make_preference(customer, workflow, sms=True)
+    url, data, prefix = change_form_data(admin_client, customer)
+    data.update({f"{prefix}-0-id": row.pk, f"{prefix}-0-workflow": other.pk, f"{prefix}-TOTAL_FORMS": 2,
+                 f"{prefix}-1-workflow": workflow.pk, f"{prefix}-1-push": "false", f"{prefix}-1-customer": customer.pk})
+    response = admin_client.post(url, data)
+    assert response.status_code == HTTPStatus.FOUND
+    rows = {r.workflow.identifier: (r.sms, r.push) for r in WorkflowPreference.objects.filter(customer=customer)}
+    assert rows == {"welcome": (True, None), "order-shipped": (None, False)}
+
+
+def test_inline_service_refusal_is_shown_on_the_inline_when_the_saver_is_refused(
+    admin_client, customer, workflow, unchanged, monkeypatch
+):
+    """Whatever a saver's service refuses comes back as the inline's error, with nothing written (never a 500)."""
+    from customers.admin import CustomerAdmin
+    from prefcenter.exceptions import PrefCenterError
+
+    def refused(request, formset, actor):
+        raise PrefCenterError("Refused by the service.", errors={"preferences.0.workflowId": ["Nope."]})
+
+    monkeypatch.setitem(CustomerAdmin.formset_savers, WorkflowPreference, refused)
+    url, data, prefix = change_form_data(admin_client, customer)
+    data.update({f"{prefix}-TOTAL_FORMS": 1, f"{prefix}-0-workflow": workflow.pk, f"{prefix}-0-email": "false",
+                 f"{prefix}-0-customer": customer.pk, "first_name": "Changed too"})
+    with unchanged():
+        response = admin_client.post(url, data)
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    assert "Refused by the service." in html and "Nope." in html
