@@ -313,7 +313,7 @@ class ServiceAdmin(TenantScopedAdmin):
     def delete_queryset(self, request, queryset: QuerySet) -> None:
         actor = admin_actor(request)
         with refusals_as_form_errors(), transaction.atomic():
-            for obj in queryset:
+            for obj in queryset.select_related(self.tenant_field):
                 self.service_delete(request=request, obj=obj, actor=actor)
 
     # -- showing a refusal

@@ -136,6 +136,8 @@ def test_staff_and_superuser_edit_a_customer_when_working_in_chromium(admin_page
     rows = history.locator("tbody tr").all_inner_texts()
     assert any("workflow:order-shipped" in row and "Yes → No" in row and label in row for row in rows), rows
     assert any("first_name" in row and "Ada → Augusta" in row for row in rows), rows
+    assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]  # fits 1280 px
+    screenshot(page, f"admin-customer-history-{who}")
     # The whole ledger, filtered to this customer.
     history.get_by_role("link").click()
     ledger = page.locator("#result_list").inner_text()
