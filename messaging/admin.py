@@ -24,20 +24,20 @@ from messaging.services import (
     category_preference_set,
     category_update,
 )
-from prefcenter.admin import ServiceAdmin, staff_tenant, yes_no
+from prefcenter.admin import ServiceAdmin, TranslatedTextForm, staff_tenant, yes_no
 from prefcenter.ledger import Actor
 
 # ----------------------------------------------------------------------------- the catalog
 
 
-class CategoryAdminForm(forms.ModelForm):
+class CategoryAdminForm(TranslatedTextForm):
     """Checks the catalog's rules (mandatory defaults, reserved and duplicate keys) before the service runs."""
 
     request_tenant_id: int | None = None  # set per request by CategoryAdmin.get_form
 
     class Meta:
         model = Category
-        fields = ["tenant", "key", *CATEGORY_FIELDS]
+        fields = ["tenant", "key", *(name for name in CATEGORY_FIELDS if name != "translations")]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -24,6 +24,7 @@ from prefcenter.admin import (
     ChannelListField,
     ServiceAdmin,
     TagsField,
+    TranslatedTextForm,
     nullable_switch_field,
     staff_tenant,
     yes_no,
@@ -44,8 +45,9 @@ from subscribers.services import (
 )
 
 
-class WorkflowAdminForm(forms.ModelForm):
-    """Channels as checkboxes, per-channel defaults as Inherit/Yes/No, tags as words: no raw JSON."""
+class WorkflowAdminForm(TranslatedTextForm):
+    """The workflow's catalog fields, with its name and description per language. Channels as checkboxes,
+    per-channel defaults as Inherit/Yes/No, tags as words: no raw JSON."""
 
     channels = ChannelListField(help_text="The channels this workflow sends on.")
     defaults = ChannelDefaultsField(help_text=Workflow._meta.get_field("defaults").help_text)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('prefcenter', '0002_tenant_catalog_revision'),
+        ('prefcenter', '0003_tenant_branding'),
     ]
 
     operations = [
