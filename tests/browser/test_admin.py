@@ -214,10 +214,10 @@ def test_every_add_and_change_page_saves_when_a_staff_member_uses_it(admin_page,
     # Category add and change.
     page.goto(base + "messaging/category/add/")
     page.get_by_label("Key").fill("billing")
-    page.get_by_label("Name").fill("Billing")
+    page.locator("#id_name").fill("Billing")
     assert "was added successfully" in save(page)
     page.get_by_role("link", name="billing", exact=True).click()
-    page.get_by_label("Description").fill("Invoices and receipts")
+    page.locator("#id_description").fill("Invoices and receipts")
     assert "was changed successfully" in save(page)
     assert Category.objects.get(tenant=acme, key="billing").description == "Invoices and receipts"
 
@@ -225,7 +225,7 @@ def test_every_add_and_change_page_saves_when_a_staff_member_uses_it(admin_page,
     page.goto(base + "subscribers/workflow/add/")
     page.get_by_label("Identifier").fill("welcome")
     page.get_by_label("Slug").fill("welcome")
-    page.get_by_label("Name").fill("Welcome")
+    page.locator("#id_name").fill("Welcome")
     page.locator("#id_channels").get_by_label("Email").check()
     page.locator("#id_channels").get_by_label("SMS").check()
     page.locator(".channel-map").get_by_label("SMS").select_option(label="No")
@@ -243,14 +243,14 @@ def test_every_add_and_change_page_saves_when_a_staff_member_uses_it(admin_page,
     page.goto(base + "subscribers/workflow/add/")
     page.get_by_label("Identifier").fill("welcome")
     page.get_by_label("Slug").fill("welcome-2")
-    page.get_by_label("Name").fill("Welcome again")
+    page.locator("#id_name").fill("Welcome again")
     page.locator('input[type=submit][value="Save"]').click()
     page.locator(".errorlist").first.wait_for()
     assert "must be unique" in page.locator(".errorlist").first.inner_text()
 
     # API key add (bound to the staff tenant) and change.
     page.goto(base + "prefcenter/apikey/add/")
-    page.get_by_label("Name").fill("crm")
+    page.locator("#id_name").fill("crm")
     page.get_by_label("customers:read").check()
     page.locator('input[type=submit][value="Save"]').click()
     page.locator(".messagelist").wait_for()
@@ -283,7 +283,7 @@ def test_every_superuser_only_page_saves_when_a_superuser_uses_it(admin_page, ro
 
     page.goto(base + "prefcenter/tenant/add/")
     page.get_by_label("Slug").fill("initech")
-    page.get_by_label("Name").fill("Initech")
+    page.locator("#id_name").fill("Initech")
     assert "was added successfully" in save(page)
     initech = Tenant.objects.get(slug="initech")
     assert initech.channel_defaults == dict.fromkeys(initech.channel_defaults, True)
