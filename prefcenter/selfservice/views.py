@@ -2,7 +2,7 @@
 
 The page and the unsubscribe endpoint are plain Django views with no API authentication:
 the signed token in the URL is the credential (prefcenter/selfservice/links.py). Every
-response of theirs is private and uncacheable, sends no referrer (the URL is a secret)
+response of theirs is private and uncacheable, sends no referrer to other sites (the URL is a secret)
 and may not be framed.
 """
 
@@ -64,7 +64,9 @@ def private_page(view):
         response = view(request, *args, **kwargs)
         response["Cache-Control"] = "no-store"
         response["Pragma"] = "no-cache"
-        response["Referrer-Policy"] = "no-referrer"
+        # The URL is a secret: never sent to another site. Same-origin requests keep their Origin and
+        # Referer, which the page's own form posts need for Django's CSRF check.
+        response["Referrer-Policy"] = "same-origin"
         response["X-Frame-Options"] = "DENY"
         response["X-Robots-Tag"] = "noindex, nofollow"
         response["Content-Security-Policy"] = shell.content_security_policy(getattr(response, "style_hash", None))
@@ -73,34 +75,17 @@ def private_page(view):
     return wrapped
 
 
-class LinkCsrfViewMiddleware(CsrfViewMiddleware):
-    """Django's CSRF check (cookie + form token), fitted to a page that sends no referrer.
-
-    With `Referrer-Policy: no-referrer` browsers send `Origin: null` and no Referer on the
-    page's own form posts, which Django's origin and referer checks would refuse. Those two
-    checks are relaxed for exactly that case; the token check stays, and the URL itself carries
-    an unguessable signed token, so a forged request would need the secret it is meant to protect.
-    """
-
-    def _origin_verified(self, request: HttpRequest) -> bool:
-        return request.META.get("HTTP_ORIGIN") == "null" or super()._origin_verified(request)
-
-    def _check_referer(self, request: HttpRequest) -> None:
-        if request.META.get("HTTP_REFERER"):
-            super()._check_referer(request)
-
-
-_link_csrf = LinkCsrfViewMiddleware(lambda request: HttpResponse())
+_csrf = CsrfViewMiddleware(lambda request: HttpResponse())
 
 
 def csrf_refused(request: HttpRequest) -> bool:
-    """Django's CSRF check (as above) for one of the page's POSTs: True when it refuses the request.
+    """Django's own CSRF check (token, cookie, Origin) for one of the page's POSTs: True when it refuses.
 
-    The page runs the check itself rather than through a decorator, so that a refusal (cookies
+    The page runs the check itself rather than through the middleware, so that a refusal (cookies
     cleared, a tab left open past a cookie rotation) answers the page again in its own design,
     with what the customer chose and a fresh token, instead of Django's bare 403.
     """
-    return _link_csrf.process_view(request, _checked_view, (), {}) is not None
+    return _csrf.process_view(request, _checked_view, (), {}) is not None
 
 
 def _checked_view(request: HttpRequest) -> HttpResponse:  # what the CSRF check is told it protects
@@ -169,7 +154,7 @@ def with_grant(purpose: str):
 
 @private_page
 @throttle_by_address("self-service")
-@csrf_exempt  # the link-aware CSRF check in the view replaces the global one (csrf_refused)
+@csrf_exempt  # the view runs Django's CSRF check itself (csrf_refused), to answer a refusal in its own page
 @require_http_methods(["GET", "HEAD", "POST"])
 @with_grant(links.PURPOSE_PREFERENCES)
 def preferences_page(request: HttpRequest, grant: links.LinkGrant) -> HttpResponse:

@@ -81,7 +81,7 @@ def test_get_shows_a_confirmation_and_changes_nothing_when_a_scanner_prefetches(
     html = response.content.decode()
     assert "Unsubscribe?" in html and "Acme Inc. will stop sending you non-essential email." in html
     assert 'name="List-Unsubscribe" value="One-Click"' in html
-    assert response["Referrer-Policy"] == "no-referrer" and response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin" and response["X-Frame-Options"] == "DENY"
 
 
 def test_confirmation_button_unsubscribes_when_pressed(person, unsubscribe_path):

@@ -91,7 +91,7 @@ def test_page_shows_the_tenant_channels_topics_and_notifications_when_opened(cli
 def test_page_sends_private_headers_when_rendered(client, catalog, person, page_path):
     response = client.get(page_path)
     assert response["Cache-Control"] == "no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert "default-src 'none'" in response["Content-Security-Policy"]
@@ -455,11 +455,23 @@ def test_csrf_failure_asks_to_press_again_and_writes_nothing_when_unsubscribing_
     assert "Nothing was saved yet" in response.content.decode()
 
 
-def test_save_is_accepted_when_the_browser_sends_origin_null_under_no_referrer(catalog, person, page_path):
+def test_save_is_accepted_when_the_browser_sends_its_own_origin_under_same_origin(catalog, person, page_path):
     client = Client(enforce_csrf_checks=True)
     form = get_form(client, page_path)
-    response = client.post(page_path, submission(form, master_push=False), HTTP_ORIGIN="null", secure=True)
+    response = client.post(
+        page_path, submission(form, master_push=False), HTTP_ORIGIN="https://testserver", secure=True
+    )
     assert response.status_code == HTTPStatus.SEE_OTHER
+
+
+def test_save_is_forbidden_when_the_origin_is_null(catalog, person, page_path, unchanged):
+    """Issue 12: the page sends `Referrer-Policy: same-origin`, so browsers send its real Origin; an opaque
+    `Origin: null` (a sandboxed frame, a data: URL) is no longer accepted."""
+    client = Client(enforce_csrf_checks=True)
+    form = get_form(client, page_path)
+    with unchanged():
+        response = client.post(page_path, submission(form, master_push=False), HTTP_ORIGIN="null", secure=True)
+    assert response.status_code == HTTPStatus.FORBIDDEN
 
 
 def test_save_is_forbidden_when_another_origin_posts(catalog, person, page_path, unchanged):
