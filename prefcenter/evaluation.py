@@ -40,7 +40,14 @@ EXTERNAL_ID_MAX_LENGTH = 255
 # ---------------------------------------------------------------------- input and output
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_RECIPIENTS})
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1, "maxLength": EXTERNAL_ID_MAX_LENGTH},
+        "minItems": 1,
+        "maxItems": MAX_RECIPIENTS,
+    }
+)
 class RecipientListField(serializers.Field):
     """A list of 1 to 10,000 external ids (non-empty strings). Checked in one pass: it must stay fast at 10,000."""
 

@@ -9,9 +9,12 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.plumbing import is_list_serializer
 from rest_framework import serializers
+
+from prefcenter.idempotency import MAX_KEY_LENGTH
+from prefcenter.serializers import RejectUnknownFieldsMixin
 
 TENANT_HEADERS = [
     OpenApiParameter(
@@ -34,25 +37,52 @@ TENANT_HEADERS = [
         description="Which mode the request runs in. Required if the credential allows both modes.",
     ),
 ]
-SELECTION_PARAMETERS = [
-    OpenApiParameter(
-        "fields",
-        OpenApiTypes.STR,
-        many=True,
-        explode=False,
-        description="A comma-separated list of fields to include. Dot-notation can be used to select nested fields.",
-    ),
-    OpenApiParameter(
-        "expand", OpenApiTypes.STR, many=True, explode=False, description="A comma-separated list of fields to expand."
-    ),
-    OpenApiParameter("format", str, enum=["json", "xml"], description="Response format (or use Accept)."),
-]
+FORMAT_PARAMETER = OpenApiParameter("format", str, enum=["json", "xml"], description="Response format (or use Accept).")
+FIELDS_DESCRIPTION = (
+    "A comma-separated list of fields to include. Dot-notation can be used to select nested fields. "
+    "A field of an expanded relation may be selected too, together with its `expand` (`fields=category.name"
+    "&expand=category`). Any other name is a 400."
+)
+EXPAND_DESCRIPTION = "A comma-separated list of fields to expand. Any other name is a 400."
+# A header value, after HTTP's optional whitespace is trimmed, must not be empty.
+NON_BLANK = {"type": "string", "minLength": 1, "pattern": r"\S"}
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "idempotency-key",
-    str,
+    {**NON_BLANK, "maxLength": MAX_KEY_LENGTH},
     OpenApiParameter.HEADER,
-    description="A header for idempotency purposes: the same key and body within 24 hours replays the first answer.",
+    description="A header for idempotency purposes: the same key and body within 24 hours replays the first answer. "
+    f"1 to {MAX_KEY_LENGTH} characters, not only whitespace.",
 )
+
+
+def selection_parameters(view: Any) -> list[OpenApiParameter]:
+    """`fields` and `expand` as the view checks them: each an enum of the names its output serializer
+    accepts (prefcenter/serializers.py walks the same tree to refuse the others). `expand` is absent
+    where nothing can be expanded."""
+    get_class = getattr(view, "get_output_serializer_class", None)
+    serializer_class = get_class() if get_class else None
+    if serializer_class is None or not hasattr(serializer_class, "selection_paths"):
+        return [FORMAT_PARAMETER]
+    fields, expand = serializer_class.selection_paths(**view.get_output_serializer_kwargs())
+    params = [
+        OpenApiParameter(
+            "fields",
+            {"type": "array", "items": {"type": "string", "enum": fields}},
+            explode=False,
+            description=FIELDS_DESCRIPTION,
+        ),
+        FORMAT_PARAMETER,
+    ]
+    if expand:
+        params.append(
+            OpenApiParameter(
+                "expand",
+                {"type": "array", "items": {"type": "string", "enum": expand}},
+                explode=False,
+                description=EXPAND_DESCRIPTION,
+            )
+        )
+    return params
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -103,7 +133,7 @@ class PrefCenterAutoSchema(AutoSchema):
     """Adds the shared headers, selection parameters and error responses to every operation."""
 
     def get_override_parameters(self) -> list[Any]:
-        params = [*super().get_override_parameters(), *TENANT_HEADERS, *SELECTION_PARAMETERS]
+        params = [*super().get_override_parameters(), *TENANT_HEADERS, *selection_parameters(self.view)]
         if self.method in ("POST", "PUT", "PATCH"):
             params.append(IDEMPOTENCY_HEADER)
         return params
@@ -127,14 +157,40 @@ class PrefCenterAutoSchema(AutoSchema):
                 parameter.setdefault("description", TEAMUP_ID_DESCRIPTION)
         return parameters
 
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+        """A request body whose serializer refuses unknown fields says so: `additionalProperties: false`."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and isinstance(serializer, RejectUnknownFieldsMixin):
+            schema["additionalProperties"] = False
+        return schema
+
+    def _map_serializer_field(self, field: Any, direction: str, bypass_extensions: bool = False) -> dict[str, Any]:
+        """A list refuses what DRF refuses: `allow_empty=False` is `minItems: 1`, and a nested list
+        serializer's `min_length`/`max_length` are `minItems`/`maxItems` (spectacular maps them for
+        ListField only)."""
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if not isinstance(schema, dict) or schema.get("type") != "array":
+            return schema
+        if getattr(field, "allow_empty", True) is False:
+            schema["minItems"] = max(schema.get("minItems", 0), 1)
+        if is_list_serializer(field):
+            if field.min_length is not None:
+                schema["minItems"] = max(schema.get("minItems", 0), field.min_length)
+            if field.max_length is not None:
+                schema["maxItems"] = field.max_length
+        return schema
+
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         reach = getattr(self.view, "error_style", "default") == "reach"
         codes = ["400", "401", "403", "404", "413", "415", "429", "503"]
         if self.method in ("POST", "PUT", "PATCH"):
             codes += ["409", "422"]
-        for code in codes:
-            if code in responses:
+        # An operation declares its own extra errors as `OpenApiResponse(description=…)` (e.g. 409 on a
+        # delete); the envelope is added here, like for the codes every operation may answer.
+        declared = [code for code, response in responses.items() if code >= "400" and "content" not in response]
+        for code in [*codes, *declared]:
+            if code in responses and "content" in responses[code]:
                 continue
             if reach:
                 serializer = ReachNotFoundSerializer if code == "404" else ReachErrorSerializer
@@ -142,7 +198,7 @@ class PrefCenterAutoSchema(AutoSchema):
                 serializer = ErrorSerializer
             component = self.resolve_serializer(serializer, "response")
             responses[code] = {
-                "description": ERROR_DESCRIPTIONS[code],
+                "description": responses.get(code, {}).get("description") or ERROR_DESCRIPTIONS[code],
                 "content": {
                     "application/json": {"schema": component.ref},
                     "application/xml": {"schema": component.ref},

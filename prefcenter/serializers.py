@@ -168,6 +168,40 @@ class SelectableMixin:
                 errors.setdefault("fields", []).append(f"Field '{prefix}{name}' has no nested fields to select.")
         return errors
 
+    # -- what may be selected, for the schema (the same walk as _selection_errors) -----
+    @classmethod
+    def selection_paths(cls, **kwargs: Any) -> tuple[list[str], list[str]]:
+        """(every path `fields` accepts on its own, every path `expand` accepts), in declaration order.
+
+        A field of an expanded relation (`fields=category.name&expand=category`) is valid only
+        together with its `expand`, which a per-parameter schema cannot say: those paths are
+        left out of the `fields` list, so the list is what any client may send alone.
+        """
+        probe = cls(**kwargs)
+        return probe._fields_paths(""), probe._expand_paths("")
+
+    def _fields_paths(self, prefix: str) -> list[str]:
+        declared = super().get_fields()
+        paths: list[str] = []
+        for name in dict.fromkeys([*declared, *self.expandable_fields]):
+            paths.append(f"{prefix}{name}")
+            field = declared.get(name)
+            target = field.child if isinstance(field, serializers.ListSerializer) else field
+            if isinstance(target, SelectableMixin):
+                paths.extend(target._fields_paths(f"{prefix}{name}."))
+        return paths
+
+    def _expand_paths(self, prefix: str) -> list[str]:
+        paths: list[str] = []
+        for name, factory in self.expandable_fields.items():
+            paths.append(f"{prefix}{name}")
+            serializer_class, kwargs = factory()
+            child = serializer_class(**kwargs)
+            child = child.child if isinstance(child, serializers.ListSerializer) else child
+            if isinstance(child, SelectableMixin):
+                paths.extend(child._expand_paths(f"{prefix}{name}."))
+        return paths
+
 
 class PrefCenterSerializer(SelectableMixin, serializers.Serializer):
     """Base for plain serializers."""

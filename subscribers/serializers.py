@@ -223,7 +223,9 @@ class BulkPreferenceItemSerializer(RejectUnknownFieldsMixin, serializers.Seriali
 
 
 class BulkPreferencesSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    preferences = BulkPreferenceItemSerializer(many=True, help_text=f"1 to {BULK_LIMIT} workflow preferences.")
+    preferences = BulkPreferenceItemSerializer(
+        many=True, min_length=1, max_length=BULK_LIMIT, help_text=f"1 to {BULK_LIMIT} workflow preferences."
+    )
 
     def to_internal_value(self, data: Any) -> Any:
         items = data.get("preferences") if isinstance(data, dict) else None
