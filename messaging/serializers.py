@@ -44,6 +44,9 @@ class CategoryKeyField(StrictCharField):
     def __init__(self, **kwargs: Any):
         super().__init__(max_length=100, min_length=1, **kwargs)
 
+    def openapi_schema(self) -> dict[str, Any]:
+        return {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[-a-zA-Z0-9_]+$"}
+
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
         try:

@@ -42,7 +42,10 @@ class SafeXMLParser(XMLParser):
             raise ParseError(f"XML refused: {type(exc).__name__} (DTDs and entities are not allowed).") from exc
         except (SafeElementTree.ParseError, ValueError) as exc:
             raise ParseError(f"XML parse error: {exc}") from exc
-        return self._xml_convert(tree.getroot())
+        root = tree.getroot()
+        if len(root) == 0 and not (root.text or "").strip():
+            return {}  # `<root/>` is an empty object, as `{}` is in JSON (not an empty string)
+        return self._xml_convert(root)
 
     def _type_convert(self, value: Any) -> Any:
         return XMLEmpty() if value is None else value

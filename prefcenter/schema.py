@@ -10,11 +10,11 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
-from drf_spectacular.plumbing import is_list_serializer
+from drf_spectacular.plumbing import append_meta, is_list_serializer
 from rest_framework import serializers
 
 from prefcenter.idempotency import MAX_KEY_LENGTH
-from prefcenter.serializers import RejectUnknownFieldsMixin
+from prefcenter.serializers import SelectableMixin
 
 TENANT_HEADERS = [
     OpenApiParameter(
@@ -126,6 +126,24 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+NESTED_FIELDS = (serializers.ListField, serializers.DictField, serializers.JSONField, serializers.BaseSerializer)
+
+
+def _is_flat(serializer: Any) -> bool:
+    """Whether every field of a request serializer (class or instance) is a scalar a form can carry."""
+    if isinstance(serializer, type):
+        serializer = serializer()
+    if is_list_serializer(serializer):
+        return False
+    return not any(isinstance(field, NESTED_FIELDS) or _annotated_nested(field) for field in serializer.fields.values())
+
+
+def _annotated_nested(field: Any) -> bool:
+    annotation = getattr(type(field), "_spectacular_annotation", {}).get("field")
+    return isinstance(annotation, dict) and annotation.get("type") in ("array", "object")
+
+
 TEAMUP_ID_DESCRIPTION = "A unique integer value identifying this provider customer profile."
 
 
@@ -158,16 +176,23 @@ class PrefCenterAutoSchema(AutoSchema):
         return parameters
 
     def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
-        """A request body whose serializer refuses unknown fields says so: `additionalProperties: false`."""
+        """A request body whose serializer refuses unknown fields says so: `additionalProperties: false`.
+        An answer whose serializer takes `fields` may leave out any property the caller did not select,
+        so none is listed as required."""
         schema = super()._map_basic_serializer(serializer, direction)
-        if direction == "request" and isinstance(serializer, RejectUnknownFieldsMixin):
+        if direction == "request" and getattr(serializer, "refuses_unknown_fields", False):
             schema["additionalProperties"] = False
+        if direction == "response" and isinstance(serializer, SelectableMixin):
+            schema.pop("required", None)
         return schema
 
     def _map_serializer_field(self, field: Any, direction: str, bypass_extensions: bool = False) -> dict[str, Any]:
         """A list refuses what DRF refuses: `allow_empty=False` is `minItems: 1`, and a nested list
         serializer's `min_length`/`max_length` are `minItems`/`maxItems` (spectacular maps them for
         ListField only)."""
+        describe = getattr(field, "openapi_schema", None)
+        if describe is not None:  # a field whose rule JSON Schema cannot infer states it itself
+            return append_meta(describe(), self._get_serializer_field_meta(field, direction))
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if not isinstance(schema, dict) or schema.get("type") != "array":
             return schema
@@ -179,6 +204,17 @@ class PrefCenterAutoSchema(AutoSchema):
             if field.max_length is not None:
                 schema["maxItems"] = field.max_length
         return schema
+
+    def map_parsers(self) -> list[Any]:
+        """A form body carries flat fields only: a body with lists or objects is JSON or XML."""
+        media_types = super().map_parsers()
+        serializer = self.get_request_serializer()
+        is_serializer = isinstance(serializer, serializers.BaseSerializer) or (
+            isinstance(serializer, type) and issubclass(serializer, serializers.BaseSerializer)
+        )
+        if is_serializer and not _is_flat(serializer):
+            media_types = [m for m in media_types if m not in FORM_MEDIA_TYPES]
+        return media_types
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)

@@ -33,12 +33,19 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+def known_time_zones() -> set[str]:
+    return zoneinfo.available_timezones()
+
+
 class TimeZoneField(StrictCharField):
     """An IANA time zone name (`Europe/Paris`), or blank when the field allows it."""
 
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("max_length", 64)
         super().__init__(**kwargs)
+
+    def openapi_schema(self) -> dict[str, Any]:
+        return {"type": "string", "enum": [*([""] if self.allow_blank else []), *sorted(known_time_zones())]}
 
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
@@ -213,6 +220,9 @@ class PrefCenterModelSerializer(SelectableMixin, serializers.ModelSerializer):
 
 class RejectUnknownFieldsMixin:
     """Unknown input fields are a 400 naming them, not silently dropped."""
+
+    # The schema says `additionalProperties: false` for every serializer with this flag (prefcenter/schema.py).
+    refuses_unknown_fields = True
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
