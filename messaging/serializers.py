@@ -82,6 +82,21 @@ class CategorySerializer(PrefCenterModelSerializer):
 class CategoryWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Input for creating (key and name required) and patching (key unchangeable) a category."""
 
+    # messaging/services.py: a mandatory category's defaults cannot opt anyone out (the schema's copy of that rule).
+    openapi_constraints = {
+        "anyOf": [
+            {"properties": {"mandatory": {"enum": [False]}}},
+            {
+                "properties": {
+                    "default_in_app": {"enum": [True]},
+                    "default_email": {"enum": [True]},
+                    "default_push": {"enum": [True]},
+                    "default_digest": {"not": {"enum": ["off"]}},
+                }
+            },
+        ]
+    }
+
     key = CategoryKeyField(help_text="Unique within the tenant; cannot be changed.")
     name = StrictCharField(max_length=200, min_length=1)
     description = StrictCharField(allow_blank=True, required=False)

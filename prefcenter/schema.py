@@ -127,21 +127,24 @@ ERROR_DESCRIPTIONS = {
 
 
 FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-NESTED_FIELDS = (serializers.ListField, serializers.DictField, serializers.JSONField, serializers.BaseSerializer)
+XML_MEDIA_TYPES = ("application/xml", "text/xml")
 
 
-def _is_flat(serializer: Any) -> bool:
-    """Whether every field of a request serializer (class or instance) is a scalar a form can carry."""
+def _has_lists(serializer: Any) -> bool:
+    """Whether a request serializer (class or instance) has a list anywhere in it."""
     if isinstance(serializer, type):
         serializer = serializer()
     if is_list_serializer(serializer):
-        return False
-    return not any(isinstance(field, NESTED_FIELDS) or _annotated_nested(field) for field in serializer.fields.values())
-
-
-def _annotated_nested(field: Any) -> bool:
-    annotation = getattr(type(field), "_spectacular_annotation", {}).get("field")
-    return isinstance(annotation, dict) and annotation.get("type") in ("array", "object")
+        return True
+    for field in serializer.fields.values():
+        annotation = getattr(type(field), "_spectacular_annotation", {}).get("field")
+        if isinstance(field, (serializers.ListField, serializers.ListSerializer)) or (
+            isinstance(annotation, dict) and annotation.get("type") == "array"
+        ):
+            return True
+        if isinstance(field, serializers.BaseSerializer) and _has_lists(field):
+            return True
+    return False
 
 
 TEAMUP_ID_DESCRIPTION = "A unique integer value identifying this provider customer profile."
@@ -182,6 +185,9 @@ class PrefCenterAutoSchema(AutoSchema):
         schema = super()._map_basic_serializer(serializer, direction)
         if direction == "request" and getattr(serializer, "refuses_unknown_fields", False):
             schema["additionalProperties"] = False
+        if direction == "request":
+            # A rule across fields that no single field's schema can say (`openapi_constraints` on the serializer).
+            schema.update(getattr(serializer, "openapi_constraints", {}))
         if direction == "response" and isinstance(serializer, SelectableMixin):
             schema.pop("required", None)
         return schema
@@ -206,14 +212,18 @@ class PrefCenterAutoSchema(AutoSchema):
         return schema
 
     def map_parsers(self) -> list[Any]:
-        """A form body carries flat fields only: a body with lists or objects is JSON or XML."""
-        media_types = super().map_parsers()
+        """The request bodies the schema promises: JSON, and XML where the body has no list.
+
+        Form bodies are accepted for flat input but not documented: a form cannot tell an absent
+        value from an empty one nor carry a list or an object. An XML list needs `<list-item>`
+        children, which a generic XML client does not write, so those bodies are JSON only."""
+        media_types = [m for m in super().map_parsers() if m not in FORM_MEDIA_TYPES]
         serializer = self.get_request_serializer()
         is_serializer = isinstance(serializer, serializers.BaseSerializer) or (
             isinstance(serializer, type) and issubclass(serializer, serializers.BaseSerializer)
         )
-        if is_serializer and not _is_flat(serializer):
-            media_types = [m for m in media_types if m not in FORM_MEDIA_TYPES]
+        if is_serializer and _has_lists(serializer):
+            media_types = [m for m in media_types if m not in XML_MEDIA_TYPES]
         return media_types
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
