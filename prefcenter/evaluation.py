@@ -27,7 +27,7 @@ from customers.views import CustomerNamedMixin
 from prefcenter.channels import CHANNELS
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.fields import Tree, prune
-from prefcenter.serializers import PrefCenterSerializer, RejectUnknownFieldsMixin, StrictCharField
+from prefcenter.serializers import PrefCenterSerializer, RejectUnknownFieldsMixin, StrictCharField, UniqueListField
 from prefcenter.views import PrefCenterAPIView
 from subscribers import resolution
 from subscribers.resolution import Decision
@@ -90,18 +90,14 @@ class ChannelChoiceField(serializers.ChoiceField):
 class DeliveryEvaluationRequestSerializer(RejectUnknownFieldsMixin, PrefCenterSerializer):
     workflow = StrictCharField(max_length=200, help_text="Workflow identifier or slug.")
     recipients = RecipientListField(help_text=f"Customer external ids, 1 to {MAX_RECIPIENTS:,}.")
-    channels = serializers.ListField(
+    channels = UniqueListField(
         child=ChannelChoiceField(choices=CHANNELS),
         required=False,
         allow_empty=False,
         max_length=len(CHANNELS),
         help_text="Only these channels (default: the channels the workflow uses).",
+        error_messages={"not_unique": "Channels must not repeat."},
     )
-
-    def validate_channels(self, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise serializers.ValidationError("Channels must not repeat.")
-        return value
 
 
 class ChannelDecisionSerializer(serializers.Serializer):

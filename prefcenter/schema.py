@@ -9,12 +9,12 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiParameter
 from drf_spectacular.plumbing import append_meta, is_list_serializer
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from prefcenter.idempotency import MAX_KEY_LENGTH
-from prefcenter.serializers import SelectableMixin
+from prefcenter.serializers import SelectableMixin, UniqueListField
 
 TENANT_HEADERS = [
     OpenApiParameter(
@@ -57,8 +57,8 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 def selection_parameters(view: Any) -> list[OpenApiParameter]:
     """`fields` and `expand` as the view checks them: each an enum of the names its output serializer
-    accepts (prefcenter/serializers.py walks the same tree to refuse the others). `expand` is absent
-    where nothing can be expanded."""
+    accepts (prefcenter/serializers.py walks the same tree to refuse the others); where nothing can be
+    expanded, `expand` takes no name (`maxItems: 0`)."""
     get_class = getattr(view, "get_output_serializer_class", None)
     serializer_class = get_class() if get_class else None
     if serializer_class is None or not hasattr(serializer_class, "selection_paths"):
@@ -73,15 +73,15 @@ def selection_parameters(view: Any) -> list[OpenApiParameter]:
         ),
         FORMAT_PARAMETER,
     ]
-    if expand:
-        params.append(
-            OpenApiParameter(
-                "expand",
-                {"type": "array", "items": {"type": "string", "enum": expand}},
-                explode=False,
-                description=EXPAND_DESCRIPTION,
-            )
+    items = {"type": "string", "enum": expand} if expand else {"type": "string"}
+    params.append(
+        OpenApiParameter(
+            "expand",
+            {"type": "array", "items": items, **({} if expand else {"maxItems": 0})},
+            explode=False,
+            description=EXPAND_DESCRIPTION if expand else "Nothing can be expanded here: any name is a 400.",
         )
+    )
     return params
 
 
@@ -185,9 +185,6 @@ class PrefCenterAutoSchema(AutoSchema):
         schema = super()._map_basic_serializer(serializer, direction)
         if direction == "request" and getattr(serializer, "refuses_unknown_fields", False):
             schema["additionalProperties"] = False
-        if direction == "request":
-            # A rule across fields that no single field's schema can say (`openapi_constraints` on the serializer).
-            schema.update(getattr(serializer, "openapi_constraints", {}))
         if direction == "response" and isinstance(serializer, SelectableMixin):
             schema.pop("required", None)
         return schema
@@ -202,6 +199,8 @@ class PrefCenterAutoSchema(AutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if not isinstance(schema, dict) or schema.get("type") != "array":
             return schema
+        if isinstance(field, UniqueListField):
+            schema["uniqueItems"] = True
         if getattr(field, "allow_empty", True) is False:
             schema["minItems"] = max(schema.get("minItems", 0), 1)
         if is_list_serializer(field):
@@ -296,4 +295,16 @@ def keep_canonical_paths(endpoints: list[tuple[str, str, str, Any]]) -> list[tup
             continue
         seen.add((canonical, method))
         result.append((canonical, path_regex, method, callback))
+    return result
+
+
+def add_cross_field_rules(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook: a request serializer's `openapi_constraints` (a rule across fields that no
+    single field's schema can say, e.g. `anyOf`) joins its component. It runs after spectacular's enum
+    hook, which would otherwise lift the constraint's `enum`s into components of their own."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for component in generator.registry._components.values():
+        constraints = getattr(component.object, "openapi_constraints", None)
+        if constraints and component.name in schemas and component.name.endswith("Request"):
+            schemas[component.name].update(constraints)
     return result

@@ -83,6 +83,18 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class UniqueListField(serializers.ListField):
+    """A list whose items must not repeat (the schema says `uniqueItems: true`)."""
+
+    default_error_messages = {"not_unique": "Items must not repeat."}
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        value = super().to_internal_value(data)
+        if len(set(map(repr, value))) != len(value):
+            self.fail("not_unique")
+        return value
+
+
 class SelectableMixin:
     """Applies a `fields` tree and an `expand` tree to a serializer and its nested serializers.
 

@@ -16,6 +16,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from prefcenter.models import IdempotencyRecord
 from tests.factories import make_customer
@@ -25,6 +26,7 @@ DEEP = "PREFCENTER_FUZZ_EXAMPLES" in os.environ
 STATEFUL_STEPS = int(os.environ.get("PREFCENTER_FUZZ_STEPS", "10"))
 # The test's credential is tenant-bound and provider-only: naming a tenant or a mode is optional for it, and a
 # generated one is (rightly) a 404/403. Fuzzing them is the business of tests/prefcenter; here they stay out.
+XML_MEDIA_TYPES = ("application/xml", "text/xml")
 TENANT_HEADERS = {"teamup-provider-id", "reach-tenant-id", "teamup-request-mode"}
 
 
@@ -85,7 +87,12 @@ def test_operation_conforms_to_schema_when_fuzzed(case, provider_key, fuzz_data)
     _without_tenant_headers(case)
     # Each example stands alone: a key an earlier example used with another body would rightly be a 422.
     IdempotencyRecord.objects.all().delete()
-    case.call_and_validate(headers={"Authorization": f"Token {provider_key}"})
+    excluded = []
+    if case.media_type in XML_MEDIA_TYPES and case.meta.generation.mode.is_negative:
+        # Schemathesis drops characters XML cannot carry when it serializes a body, so a negative
+        # (too long, wrong type) value can arrive valid; XML bodies are checked with positive data.
+        excluded.append(negative_data_rejection)
+    case.call_and_validate(headers={"Authorization": f"Token {provider_key}"}, excluded_checks=excluded)
 
 
 @pytest.mark.slow
