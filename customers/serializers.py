@@ -53,7 +53,8 @@ class PhoneField(StrictCharField):
 
     def openapi_schema(self) -> dict[str, Any]:
         # `e164`: a number the phonenumbers library deems valid, written +<country><number>.
-        return {"type": "string", "maxLength": 20, "anyOf": [{"maxLength": 0}, {"format": "e164"}]}
+        e164 = {"format": "e164", "pattern": r"^\+[1-9]\d{6,14}$"}
+        return {"type": "string", "maxLength": 20, "anyOf": [{"maxLength": 0}, e164]}
 
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data).strip()
@@ -70,7 +71,8 @@ class HttpUrlField(StrictCharField):
         super().__init__(max_length=2048, allow_blank=True, **kwargs)
 
     def openapi_schema(self) -> dict[str, Any]:
-        return {"type": "string", "maxLength": 2048, "anyOf": [{"maxLength": 0}, {"format": "uri", "pattern": "^https?://"}]}
+        url = {"format": "uri", "pattern": "^https?://"}
+        return {"type": "string", "maxLength": 2048, "anyOf": [{"maxLength": 0}, url]}
 
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data).strip()

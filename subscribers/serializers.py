@@ -68,7 +68,7 @@ class ChannelMapField(serializers.Field):
         return value
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string", "enum": list(CHANNELS)}})
+@extend_schema_field({"type": "array", "items": {"type": "string", "enum": list(CHANNELS)}, "uniqueItems": True})
 class ChannelListField(serializers.ListField):
     def __init__(self, **kwargs: Any):
         super().__init__(child=serializers.ChoiceField(choices=CHANNELS), **kwargs)
