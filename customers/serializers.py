@@ -269,6 +269,9 @@ class CustomerSerializer(PrefCenterModelSerializer):
 class CustomerWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Input for creating (external_id optional: generated when absent) and patching customers."""
 
+    # A PATCH may repeat the current external_id but never change it, so the schema leaves it out of PATCH.
+    openapi_partial_constraints = {"not": {"required": ["external_id"]}}
+
     external_id = ExternalIdField(required=False)
     email = EmailField(required=False)
     phone = PhoneField(required=False)

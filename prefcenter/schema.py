@@ -304,7 +304,9 @@ def add_cross_field_rules(result: dict[str, Any], generator: Any, **kwargs: Any)
     hook, which would otherwise lift the constraint's `enum`s into components of their own."""
     schemas = result.get("components", {}).get("schemas", {})
     for component in generator.registry._components.values():
-        constraints = getattr(component.object, "openapi_constraints", None)
-        if constraints and component.name in schemas and component.name.endswith("Request"):
-            schemas[component.name].update(constraints)
+        if component.name not in schemas or not component.name.endswith("Request"):
+            continue
+        schemas[component.name].update(getattr(component.object, "openapi_constraints", {}))
+        if component.name.startswith("Patched"):
+            schemas[component.name].update(getattr(component.object, "openapi_partial_constraints", {}))
     return result

