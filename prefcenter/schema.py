@@ -233,7 +233,11 @@ class PrefCenterAutoSchema(AutoSchema):
             codes += ["409", "422"]
         # An operation declares its own extra errors as `OpenApiResponse(description=…)` (e.g. 409 on a
         # delete); the envelope is added here, like for the codes every operation may answer.
-        declared = [code for code, response in responses.items() if code >= "400" and "content" not in response]
+        declared = [
+            code
+            for code, response in responses.items()
+            if code.isdigit() and int(code) >= 400 and "content" not in response
+        ]
         for code in [*codes, *declared]:
             if code in responses and "content" in responses[code]:
                 continue
