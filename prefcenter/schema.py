@@ -37,7 +37,10 @@ TENANT_HEADERS = [
         description="Which mode the request runs in. Required if the credential allows both modes.",
     ),
 ]
-FORMAT_PARAMETER = OpenApiParameter("format", str, enum=["json", "xml"], description="Response format (or use Accept).")
+# An empty value is read as absent (`format=`, `fields=a,,b`), so the enums say "" too.
+FORMAT_PARAMETER = OpenApiParameter(
+    "format", str, enum=["json", "xml", ""], description="Response format (or use Accept); empty = as if absent."
+)
 FIELDS_DESCRIPTION = (
     "A comma-separated list of fields to include. Dot-notation can be used to select nested fields. "
     "A field of an expanded relation may be selected too, together with its `expand` (`fields=category.name"
@@ -58,7 +61,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 def selection_parameters(view: Any) -> list[OpenApiParameter]:
     """`fields` and `expand` as the view checks them: each an enum of the names its output serializer
     accepts (prefcenter/serializers.py walks the same tree to refuse the others); where nothing can be
-    expanded, `expand` takes no name (`maxItems: 0`)."""
+    expanded, `expand` takes only empty names (which are skipped)."""
     get_class = getattr(view, "get_output_serializer_class", None)
     serializer_class = get_class() if get_class else None
     if serializer_class is None or not hasattr(serializer_class, "selection_paths"):
@@ -67,17 +70,16 @@ def selection_parameters(view: Any) -> list[OpenApiParameter]:
     params = [
         OpenApiParameter(
             "fields",
-            {"type": "array", "items": {"type": "string", "enum": fields}},
+            {"type": "array", "items": {"type": "string", "enum": [*fields, ""]}},
             explode=False,
             description=FIELDS_DESCRIPTION,
         ),
         FORMAT_PARAMETER,
     ]
-    items = {"type": "string", "enum": expand} if expand else {"type": "string"}
     params.append(
         OpenApiParameter(
             "expand",
-            {"type": "array", "items": items, **({} if expand else {"maxItems": 0})},
+            {"type": "array", "items": {"type": "string", "enum": [*expand, ""]}},
             explode=False,
             description=EXPAND_DESCRIPTION if expand else "Nothing can be expanded here: any name is a 400.",
         )

