@@ -5,7 +5,7 @@ rejected, status codes / content types / headers / response bodies as documented
 missing required headers refused, ...), over positive and negative data, then the stateful
 phase walks the schema's links (create → read → update → delete). See docs/foundation-tests.md.
 
-Examples per operation: PREFCENTER_FUZZ_EXAMPLES (default 10; CI's PostgreSQL leg runs more).
+Examples per operation: PREFCENTER_FUZZ_EXAMPLES (default 10); PREFCENTER_FUZZ_COVERAGE=1 adds the coverage phase.
 """
 
 from __future__ import annotations
