@@ -230,6 +230,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/(api/(v2/|resources/)?|v1/|v2/)",
     "PREPROCESSING_HOOKS": ["prefcenter.schema.keep_canonical_paths"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "prefcenter.schema.add_cross_field_rules",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "DigestEnum": "prefcenter.channels.DIGEST_CHOICES",
         "ChannelEnum": "prefcenter.channels.CHANNEL_CHOICES",

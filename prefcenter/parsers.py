@@ -122,6 +122,8 @@ class SafeXMLParser(XMLParser):
             raise ParseError(f"XML parse error: {exc}") from exc
         root = tree.getroot()
         self._check_element_depth(root)
+        if len(root) == 0 and not (root.text or "").strip():
+            return {}  # `<root/>` is an empty object, as `{}` is in JSON (not an empty string)
         return self._xml_convert(root)
 
     @staticmethod

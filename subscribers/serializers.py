@@ -72,7 +72,7 @@ class ChannelMapField(serializers.Field):
         return value
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string", "enum": list(CHANNELS)}})
+@extend_schema_field({"type": "array", "items": {"type": "string", "enum": list(CHANNELS)}, "uniqueItems": True})
 class ChannelListField(serializers.ListField):
     def __init__(self, **kwargs: Any):
         super().__init__(child=serializers.ChoiceField(choices=CHANNELS), **kwargs)
@@ -678,7 +678,9 @@ class BulkPreferenceItemSerializer(RejectUnknownFieldsMixin, serializers.Seriali
 
 
 class BulkPreferencesSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    preferences = BulkPreferenceItemSerializer(many=True, help_text=f"1 to {BULK_LIMIT} workflow preferences.")
+    preferences = BulkPreferenceItemSerializer(
+        many=True, min_length=1, max_length=BULK_LIMIT, help_text=f"1 to {BULK_LIMIT} workflow preferences."
+    )
 
     def to_internal_value(self, data: Any) -> Any:
         items = data.get("preferences") if isinstance(data, dict) else None
