@@ -146,10 +146,8 @@ def csv_lines(rows: Iterable[list[str]], *, batch: int = 200) -> Iterator[str]:
     """CSV text for `rows`, `batch` rows per string (a streaming response sends each as it comes)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    count = 0
-    for row in rows:
+    for count, row in enumerate(rows, start=1):
         writer.writerow(row)
-        count += 1
         if count % batch == 0:
             yield buffer.getvalue()
             buffer.seek(0)

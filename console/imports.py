@@ -51,7 +51,12 @@ CREATE, UPDATE, UNCHANGED, ERROR = "create", "update", "unchanged", "error"
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be imported (no header, unknown columns, not UTF-8): nothing is written."""
+    """The file cannot be read: a bad header (raised before anything is written) or an unreadable line.
+
+    For an unreadable line, `report` tells what the batches before it did (they stay applied).
+    """
+
+    report: ImportReport | None = None
 
 
 @dataclass
@@ -144,7 +149,8 @@ def _lines(reader, header: list[str]) -> Iterator[_Line]:
         except StopIteration:
             return
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise ImportFileError(f"Line {reader.line_num} cannot be read: {exc}. Nothing was imported from it on.")
+            message = f"Line {reader.line_num + 1} cannot be read: {exc}. The import stopped there."
+            raise ImportFileError(message) from None
         number = reader.line_num
         if not cells or (len(cells) == 1 and not cells[0].strip()):
             continue
@@ -224,7 +230,16 @@ def customer_import(
         raise ValueError("An import's actor must have source 'import'.")
     ignored, lines = read_lines(text)
     report = ImportReport(dry_run=dry_run, batch_size=batch_size, ignored_columns=ignored)
-    for batch in _batches(lines, batch_size):
+    try:
+        _run(tenant, actor, lines, report, dry_run=dry_run, progress=progress, keep_changes=keep_changes)
+    except ImportFileError as exc:
+        exc.report = report  # what the batches before the unreadable line did
+        raise
+    return report
+
+
+def _run(tenant, actor, lines, report: ImportReport, *, dry_run, progress, keep_changes) -> None:
+    for batch in _batches(lines, report.batch_size):
         outcomes = _run_batch(tenant, actor, batch, dry_run=dry_run)
         report.lines += len(batch)
         failed = [o for o in outcomes if o.action == ERROR]
@@ -243,7 +258,6 @@ def customer_import(
                     report.changes.append(outcome)
         if progress is not None:
             progress(len(batch))
-    return report
 
 
 def _run_batch(tenant: Tenant, actor: Actor, batch: list[_Line], *, dry_run: bool) -> list[LineOutcome]:

@@ -553,7 +553,9 @@ def layer_counts(*, tenant: Tenant, category_ids: Iterable[int]) -> LayerCounts:
     def columns(alias: str, names: tuple[str, ...]) -> list[str]:
         return [f"{alias}.id IS NOT NULL", *(f"{alias}.{quote(name)}" for name in names)]
 
-    base = ["c.email_opt_out", "c.sms_opt_out", *columns("g", _WORKFLOW_PREF_VALUES), *columns("m", _CATEGORY_PREF_VALUES)]
+    base = [
+        "c.email_opt_out", "c.sms_opt_out", *columns("g", _WORKFLOW_PREF_VALUES), *columns("m", _CATEGORY_PREF_VALUES)
+    ]
     joins = (
         f"LEFT JOIN {workflow_prefs} g ON g.customer_id = c.id AND g.workflow_id IS NULL "
         f"LEFT JOIN {category_prefs} m ON m.customer_id = c.id AND m.category_id IS NULL "

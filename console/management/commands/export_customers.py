@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from django.core.management.base import BaseCommand, CommandError
 
 from console.exports import csv_lines, export_rows
@@ -21,14 +19,14 @@ class Command(BaseCommand):
         found = Tenant.objects.filter(slug=tenant).first()
         if found is None:
             raise CommandError(f"No tenant with slug '{tenant}'.")
-        target = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout  # noqa: SIM115
         count = -1  # the header
-        try:
+        if out:
+            with open(out, "w", encoding="utf-8", newline="") as target:
+                for text in csv_lines(export_rows(tenant=found)):
+                    target.write(text)
+                    count += text.count("\r\n")
+        else:
             for text in csv_lines(export_rows(tenant=found)):
-                target.write(text)
-                count += text.count("\r\n")
-        finally:
-            if out:
-                target.close()
+                self.stdout.write(text, ending="")
         if out:
             self.stderr.write(f"Exported {count:,} customers of '{found.slug}' to {out}.")

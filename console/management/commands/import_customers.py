@@ -48,7 +48,13 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror or exc}.") from None
         except ImportFileError as exc:
-            raise CommandError(f"{exc} Nothing was imported.") from None
+            done = exc.report
+            if done is None or not done.lines:
+                raise CommandError(f"{exc} Nothing was imported.") from None
+            raise CommandError(
+                f"{exc} The {done.lines:,} lines before it were {'checked' if dry_run else 'processed'}: "
+                f"created {done.created:,}, updated {done.updated:,}, {len(done.errors):,} bad lines."
+            ) from None
         verb = "Would" if dry_run else "Did"
         self.stdout.write(
             f"{verb} create {report.created:,}, update {report.updated:,}, leave {report.unchanged:,} unchanged "

@@ -1,4 +1,7 @@
-"""`manage.py refresh_consent_rollup [--tenant SLUG] [--days 90]`: the dashboard's daily counts (console/dashboard.py)."""
+"""`manage.py refresh_consent_rollup [--tenant SLUG] [--days 90]`: the dashboard's daily counts.
+
+See console/dashboard.py.
+"""
 
 from __future__ import annotations
 
