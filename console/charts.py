@@ -76,7 +76,9 @@ def daily_columns(days: Sequence[DayCount], *, label: str, width: int = 900, hei
                 f"<title>{escape(title)}</title></rect>"
             )
         if index % 15 == 0 or index == len(days) - 1:
+            anchor = "end" if index == len(days) - 1 else "start"
             body.append(
-                f'<text x="{x}" y="{height - 6}">{escape(day.day.strftime("%b %d"))}</text>'
+                f'<text x="{round(x + bar, 2) if anchor == "end" else x}" y="{height - 6}" text-anchor="{anchor}">'
+                f'{escape(day.day.strftime("%b %d"))}</text>'
             )
     return _svg(width, height, label, body)

@@ -69,6 +69,19 @@ class LineOutcome:
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     error: str = ""
 
+    @property
+    def readable_changes(self) -> list[tuple[str, str, str]]:
+        """(field, old, new) as staff read them: booleans Yes/No, nothing as an em dash."""
+        return [(name, _readable(old), _readable(new)) for name, (old, new) in self.changes.items()]
+
+
+def _readable(value: Any) -> str:
+    if value is None or value == "":
+        return "\u2014"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)
+
 
 @dataclass
 class ImportReport:
