@@ -71,9 +71,15 @@ def _command_output(slug: str) -> list[str]:
 
 
 def test_export_command_writes_a_file_when_given_out(tenant, acme_world, tmp_path):
-    target = tmp_path / "customers.csv"
+    import io
 
-    call_command("export_customers", "--tenant", tenant.slug, "--out", str(target))
+    target, err = tmp_path / "customers.csv", io.StringIO()
+    acme_world["ada"].first_name = "Ada\nLovelace"  # a quoted line break is still one customer
+    acme_world["ada"].save()
+
+    call_command("export_customers", "--tenant", tenant.slug, "--out", str(target), stderr=err)
+
+    assert err.getvalue() == f"Exported 3 customers of 'acme' to {target}.\n"
 
     rows = parse_csv(target.read_text(encoding="utf-8"))
     assert [row["external_id"] for row in rows] == ["ada", "bob", "cy"]

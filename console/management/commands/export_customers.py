@@ -19,14 +19,19 @@ class Command(BaseCommand):
         found = Tenant.objects.filter(slug=tenant).first()
         if found is None:
             raise CommandError(f"No tenant with slug '{tenant}'.")
-        count = -1  # the header
+        counted = {"rows": -1}  # the header is not a customer
+
+        def rows():
+            for row in export_rows(tenant=found):
+                counted["rows"] += 1
+                yield row
+
         if out:
             with open(out, "w", encoding="utf-8", newline="") as target:
-                for text in csv_lines(export_rows(tenant=found)):
+                for text in csv_lines(rows()):
                     target.write(text)
-                    count += text.count("\r\n")
         else:
-            for text in csv_lines(export_rows(tenant=found)):
+            for text in csv_lines(rows()):
                 self.stdout.write(text, ending="")
         if out:
-            self.stderr.write(f"Exported {count:,} customers of '{found.slug}' to {out}.")
+            self.stderr.write(f"Exported {counted['rows']:,} customers of '{found.slug}' to {out}.")
