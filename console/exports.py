@@ -90,22 +90,34 @@ def _allowed(decisions: dict) -> str:
 
 
 class _Cells:
-    """The workflow cells of a decisions tuple, memoized by identity (shared tuples repeat across customers)."""
+    """The workflow cells of a decisions tuple, memoized by identity: shared tuples repeat across customers,
+    and so do the decision dicts inside the tuples of customers with their own rows (the loader's memo)."""
 
-    LIMIT = 256
+    LIMIT = 20_000
 
     def __init__(self) -> None:
-        self._memo: dict[int, tuple[tuple, list[str]]] = {}
+        self._rows: dict[int, tuple[tuple, list[str]]] = {}
+        self._cells: dict[int, tuple[dict, str]] = {}
 
     def __call__(self, decisions: tuple[dict, ...]) -> list[str]:
-        hit = self._memo.get(id(decisions))
+        hit = self._rows.get(id(decisions))
         if hit is not None and hit[0] is decisions:
             return hit[1]
-        cells = [_allowed(one) for one in decisions]
-        if len(self._memo) >= self.LIMIT:
-            self._memo.clear()
-        self._memo[id(decisions)] = (decisions, cells)  # the reference keeps the id from being reused
+        cells = [self._cell(one) for one in decisions]
+        if len(self._rows) >= 256:
+            self._rows.clear()
+        self._rows[id(decisions)] = (decisions, cells)  # the reference keeps the id from being reused
         return cells
+
+    def _cell(self, one: dict) -> str:
+        hit = self._cells.get(id(one))
+        if hit is not None and hit[0] is one:
+            return hit[1]
+        cell = _allowed(one)
+        if len(self._cells) >= self.LIMIT:
+            self._cells.clear()
+        self._cells[id(one)] = (one, cell)
+        return cell
 
 
 def _chunks(customers: QuerySet[Customer], size: int) -> Iterator[list[Customer]]:
@@ -129,9 +141,9 @@ def export_rows(
     identifiers = {entry.workflow.pk: entry.workflow.identifier for entry in catalog.entries}
     yield export_header(catalog)
     scoped = (customers if customers is not None else Customer.objects.all()).filter(tenant=tenant)
-    cells = _Cells()
+    cells, memo = _Cells(), {}
     for chunk in _chunks(scoped, chunk_size):
-        for answer in customers_decisions(tenant=tenant, customers=chunk, catalog=catalog):
+        for answer in customers_decisions(tenant=tenant, customers=chunk, catalog=catalog, memo=memo):
             customer = answer.customer
             yield [
                 *(spreadsheet_safe(getattr(customer, field) or "") for field in CONTACT_FIELDS),

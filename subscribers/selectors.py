@@ -333,12 +333,15 @@ def _values(row: WorkflowPreference | CategoryPreference | None, fields: tuple[s
     return None if row is None else tuple(getattr(row, name) for name in fields)
 
 
-def _shared_key(layers: CustomerLayers, global_row, messaging_row) -> tuple:
-    """What the decisions of a workflow the customer has no row for depend on (all hashable)."""
+def _shared_key(layers: CustomerLayers, global_row, messaging_row, defaults_json: str | None = None) -> tuple:
+    """What the decisions of a workflow the customer has no row for depend on (all hashable).
+
+    `defaults_json` is `layers.tenant_defaults` already dumped (bulk callers dump it once).
+    """
     return (
         layers.email_opt_out, layers.sms_opt_out, _values(global_row, _WORKFLOW_PREF_VALUES),
         _values(messaging_row, _CATEGORY_PREF_VALUES),
-        json.dumps(layers.tenant_defaults, sort_keys=True),
+        defaults_json if defaults_json is not None else json.dumps(layers.tenant_defaults, sort_keys=True),
     )
 
 
@@ -459,18 +462,23 @@ class CustomerDecisions:
 
 
 def customers_decisions(
-    *, tenant: Tenant, customers: Iterable[Customer], catalog: Catalog
+    *, tenant: Tenant, customers: Iterable[Customer], catalog: Catalog, memo: dict | None = None
 ) -> list[CustomerDecisions]:
     """Many customers (one chunk) x every workflow of `catalog`, in 2 queries whatever their number.
 
     The set-based twin of `customer_resolutions` for bulk reads (the staff console's CSV export):
-    the same layers, the same memo, the same `resolve()`. Category rows come with their category
-    (select_related) so callers can name them. Other tenants' customers are dropped.
+    the same layers, the same shared memo, the same `resolve()`. A workflow the customer has a
+    row for (or for its category) is resolved with those rows; its decisions depend only on the
+    global key and the two rows' values, so `memo` (a dict the caller keeps across chunks, and
+    bounds: it is cleared past `BULK_MEMO` entries) reuses them across customers with equal
+    choices. Category rows come with their category (select_related) so callers can name them.
+    Other tenants' customers are dropped.
     """
     customers = [c for c in customers if c.tenant_id == tenant.pk]
     ids = [c.pk for c in customers]
     if not ids:
         return []
+    memo = {} if memo is None else memo
     workflow_rows: dict[int, list[WorkflowPreference]] = {}
     for row in WorkflowPreference.objects.filter(tenant=tenant, customer_id__in=ids).order_by("id"):
         workflow_rows.setdefault(row.customer_id, []).append(row)
@@ -479,7 +487,12 @@ def customers_decisions(
         CategoryPreference.objects.filter(tenant=tenant, customer_id__in=ids).select_related("category").order_by("id")
     ):
         category_rows.setdefault(row.customer_id, []).append(row)
-    global_memo: dict[tuple, dict[str, Decision]] = {}
+    index_of_workflow = {entry.workflow.pk: index for index, entry in enumerate(catalog.entries)}
+    indexes_of_category: dict[int, list[int]] = {}
+    for index, entry in enumerate(catalog.entries):
+        if entry.workflow.category_id:
+            indexes_of_category.setdefault(entry.workflow.category_id, []).append(index)
+    defaults_json = json.dumps(dict(tenant.channel_defaults or {}), sort_keys=True)
     answers = []
     for customer in customers:
         own_workflows = {row.workflow_id: row for row in workflow_rows.get(customer.pk, ())}
@@ -489,25 +502,43 @@ def customers_decisions(
             tenant=tenant, customer=customer, global_row=global_row, workflow_row=None, category_row=None,
             messaging_row=messaging_row,
         )
-        key = _shared_key(global_layers, global_row, messaging_row)
-        shared = _shared_decisions(catalog, key)
-        global_decisions = global_memo.get(key)
+        key = _shared_key(global_layers, global_row, messaging_row, defaults_json)
+        # The process-wide memo keeps SHARED_DECISIONS keys, fewer than a tenant's customers may have:
+        # the caller's memo keeps up to BULK_SHARED more, so a bulk read neither thrashes nor evicts it.
+        shared = memo.get((key, "shared"))
+        if shared is None:
+            shared = _shared_decisions(catalog, key)
+            if memo.get("shared_count", 0) < BULK_SHARED:
+                memo[(key, "shared")] = shared
+                memo["shared_count"] = memo.get("shared_count", 0) + 1
+        global_decisions = memo.get((key, "*"))
         if global_decisions is None:
-            global_decisions = global_memo[key] = resolve(GLOBAL_WORKFLOW, global_layers)
+            global_decisions = memo[(key, "*")] = resolve(GLOBAL_WORKFLOW, global_layers)
+        touched = {index_of_workflow[w] for w in own_workflows if w is not None and w in index_of_workflow}
+        for category_id in own_categories:
+            if category_id is not None:
+                touched.update(indexes_of_category.get(category_id, ()))
         decisions = shared
-        if len(own_workflows) > (None in own_workflows) or len(own_categories) > (None in own_categories):
-            choices = {cid: _category_choice(row) for cid, row in own_categories.items() if cid}
+        if touched:
             mixed = list(shared)
-            for index, entry in enumerate(catalog.entries):
+            for index in touched:
+                entry = catalog.entries[index]
                 workflow = entry.workflow
                 workflow_row = own_workflows.get(workflow.pk)
-                category_choice = choices.get(workflow.category_id) if workflow.category_id else None
-                if workflow_row is not None or category_choice is not None:
+                category_row = own_categories.get(workflow.category_id) if workflow.category_id else None
+                memo_key = (key, index, _values(workflow_row, _WORKFLOW_PREF_VALUES),
+                            _values(category_row, _CATEGORY_PREF_VALUES))
+                answer = memo.get(memo_key)
+                if answer is None:
                     layers = replace(
-                        global_layers, workflow_preference=_switches(workflow_row), category_preference=category_choice
+                        global_layers, workflow_preference=_switches(workflow_row),
+                        category_preference=_category_choice(category_row),
                     )
-                    mixed[index] = resolve(entry.facts, layers)
+                    answer = memo[memo_key] = resolve(entry.facts, layers)
+                mixed[index] = answer
             decisions = tuple(mixed)
+        if len(memo) > BULK_MEMO:
+            memo.clear()
         answers.append(
             CustomerDecisions(
                 customer=customer,
@@ -518,6 +549,12 @@ def customers_decisions(
             )
         )
     return answers
+
+
+# A bulk caller's memo: at most BULK_MEMO single-workflow decision sets (~1 KB each) and BULK_SHARED
+# whole-catalog sets (~0.17 MB each at 200 workflows): a few tens of MB whatever the number of customers.
+BULK_MEMO = 20_000
+BULK_SHARED = 128
 
 
 # -- the whole tenant, counted -------------------------------------------------------
