@@ -86,7 +86,7 @@ def test_console_stays_fast_and_bounded_when_a_tenant_has_1e5_customers_and_1e6_
 
     # The dashboard's parts, then the page itself as a staff member sees it.
     total, per_channel, per_category = _timed(figures, "rates_s", lambda: opt_out_rates(tenant=tenant))
-    assert total == CUSTOMERS and len(per_category) == 20
+    assert total == CUSTOMERS and len(per_category) == 20 and len(per_channel) == 5
     live = _timed(figures, "daily_counts_from_ledger_s", lambda: daily_counts(tenant=tenant))
     _timed(figures, "rollup_refresh_s", lambda: consent_rollup_refresh(tenant=tenant))
     rolled = _timed(figures, "daily_counts_with_rollup_s", lambda: daily_counts(tenant=tenant))
@@ -138,7 +138,8 @@ def test_console_stays_fast_and_bounded_when_a_tenant_has_1e5_customers_and_1e6_
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures, indent=2))
-    # Bounds with room for a loaded CI machine; docs/console.md has the measured figures.
-    assert figures["dashboard_page_s"] < 5 * max(SCALE, 0.2)
-    assert figures["daily_counts_with_rollup_s"] < 0.5
+    # Bounds on CPU time (wall time on a shared CI machine is mostly waiting), with room to spare;
+    # docs/console.md has the measured figures.
+    assert figures["dashboard_page_s_cpu"] < 4 * max(SCALE, 0.25)
+    assert figures["daily_counts_with_rollup_s_cpu"] < 0.5
     assert figures["export_peak_mb"] < 100
