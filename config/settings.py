@@ -126,7 +126,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # ---------------------------------------------------------------- cache
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # An unreachable Redis must fail fast (throttles fail open, idempotent writes answer 503), not hang.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "prefcenter"}}
 
@@ -192,7 +199,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "prefcenter.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_CLASSES": ["prefcenter.throttling.CredentialRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"credential": os.environ.get("PREFCENTER_THROTTLE_RATE", "6000/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "credential": os.environ.get("PREFCENTER_THROTTLE_RATE", "6000/min"),
+        # Per client address: API requests refused as unauthenticated, and the public /p/ and /u/ pages.
+        "anonymous": os.environ.get("PREFCENTER_ANON_THROTTLE_RATE", "300/min"),
+    },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -224,6 +235,9 @@ PREFCENTER_IDEMPOTENCY_TTL = env_int("PREFCENTER_IDEMPOTENCY_TTL", 24 * 3600)
 PREFCENTER_LINK_MAX_AGE = env_int("PREFCENTER_LINK_MAX_AGE", 30 * 24 * 3600)
 # A stable id for this installation, shown as Reach's platformId.
 PREFCENTER_PLATFORM_ID = os.environ.get("PREFCENTER_PLATFORM_ID", "6f1d1c3e-5d0a-5b7e-9a51-0c1f3b2a7e10")
+# Proxies in front of the app that append to X-Forwarded-For (0: trust only REMOTE_ADDR). The client
+# address (per-address throttles, the ledger's ip) is the one the outermost trusted proxy saw.
+PREFCENTER_NUM_PROXIES = env_int("PREFCENTER_NUM_PROXIES", 0)
 
 LOGGING = {
     "version": 1,

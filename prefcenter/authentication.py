@@ -46,6 +46,18 @@ class Credential:
     def is_platform(self) -> bool:
         return self.tenant is None
 
+    @property
+    def identity(self) -> str:
+        """Who is calling, as one string: an API key by its id, a customer token by its tenant and `sub`.
+
+        The one definition the throttle (one bucket per identity) and idempotency keys (scoped
+        per identity) share: two customers' tokens, even of two tenants with equal `sub`s, differ.
+        """
+        if self.api_key_id is not None:
+            return f"key:{self.api_key_id}"
+        tenant_id = self.tenant.pk if self.tenant is not None else ""
+        return f"jwt:{tenant_id}:{self.customer_external_id}"
+
     def __str__(self) -> str:
         return self.label
 

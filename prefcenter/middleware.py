@@ -15,8 +15,22 @@ from prefcenter.errors import api_error_response, is_api_path
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or behind PREFCENTER_NUM_PROXIES proxies the address the
+    outermost of them saw (X-Forwarded-For, counted from the right: what a client writes itself
+    on the left is never trusted)."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.PREFCENTER_NUM_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies <= 0 or not forwarded:
+        return remote
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    return hops[-min(proxies, len(hops))] if hops else remote
+
+
 class RequestContextMiddleware:
-    """Gives every request an id (the caller's `X-Request-ID` if sane) and echoes it back.
+    """Gives every request an id (the caller's `X-Request-ID` if sane) and echoes it back,
+    and its client address (`request.client_ip`, see client_ip).
 
     The id is stored on consent events so an auditor can tie a ledger line to a log line.
     """
@@ -27,6 +41,7 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.client_ip = client_ip(request)
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response

@@ -19,6 +19,7 @@ from prefcenter.fields import Tree, parse_tree, query_values
 from prefcenter.idempotency import IdempotencyGuard
 from prefcenter.models import Tenant
 from prefcenter.tenancy import RequestContext, resolve_context
+from prefcenter.throttling import AnonymousRateThrottle
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -74,9 +75,7 @@ class PrefCenterViewMixin:
         version, scheme = self.determine_version(request, *args, **kwargs)
         request.version, request.versioning_scheme = version, scheme
 
-        self.perform_authentication(request)
-        if request.user is None:
-            raise exceptions.NotAuthenticated("Authentication credentials were not provided.")
+        self.authenticate_or_throttle(request)
         self.request_context = resolve_context(request, request.user)
         request.tenant = self.request_context.tenant
         action = getattr(self, "action", None) or request.method.lower()
@@ -89,6 +88,19 @@ class PrefCenterViewMixin:
         self.fields_tree = parse_tree(query_values(request.query_params, "fields"))
         self.expand_tree = parse_tree(query_values(request.query_params, "expand"))
         self.check_selection()
+
+    def authenticate_or_throttle(self, request) -> None:
+        """Authenticate; a request refused as unauthenticated (401) counts against its client address's
+        anonymous budget, and over it is answered 429 with Retry-After instead (prefcenter/throttling.py)."""
+        try:
+            self.perform_authentication(request)
+            if request.user is None:
+                raise exceptions.NotAuthenticated("Authentication credentials were not provided.")
+        except (exceptions.AuthenticationFailed, exceptions.NotAuthenticated):
+            throttle = AnonymousRateThrottle("unauthenticated")
+            if not throttle.allow_address(request):
+                raise exceptions.Throttled(throttle.wait()) from None
+            raise
 
     def get_required_scopes(self, request) -> tuple[str, ...]:
         action = getattr(self, "action", None)

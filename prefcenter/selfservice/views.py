@@ -41,6 +41,7 @@ from prefcenter.selfservice.services import (
 )
 from prefcenter.selfservice.state import page_state
 from prefcenter.selfservice.summary import saved_changes
+from prefcenter.throttling import throttle_by_address
 from prefcenter.views import PrefCenterAPIView
 
 STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "selfservice" / "page.css"
@@ -153,6 +154,7 @@ def with_grant(purpose: str):
 
 
 @private_page
+@throttle_by_address("self-service")
 @csrf_exempt  # the link-aware CSRF check below replaces the global one
 @link_csrf_protect
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -232,6 +234,7 @@ def mask_phone(phone: str) -> str:
 
 
 @private_page
+@throttle_by_address("self-service")
 @csrf_exempt  # RFC 8058: mail clients POST with no cookies and no token; the signed URL is the credential
 @require_http_methods(["GET", "HEAD", "POST"])
 @with_grant(links.PURPOSE_UNSUBSCRIBE)

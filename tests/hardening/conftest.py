@@ -197,34 +197,63 @@ def gunicorn(tmp_path) -> Iterator[Callable[..., Server]]:
 
 
 # ---------------------------------------------------------------- redis-server
+@dataclass
+class RedisServer:
+    """A private redis-server on a fixed loopback port that a test may stop and start again."""
+
+    binary: str
+    port: int
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import redis
+
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(host="127.0.0.1", port=self.port)
+
+        def pong() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"redis-server exited with {self.process.returncode}")
+            try:
+                return bool(client.ping())
+            except redis.ConnectionError:
+                return False
+
+        try:
+            wait_until(pong, timeout=10, what="redis-server to answer PING")
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
 @pytest.fixture
-def redis_url() -> Iterator[str]:
-    """A private, throwaway redis-server on a free loopback port (no persistence), stopped at teardown."""
+def redis_server() -> Iterator[RedisServer]:
+    """A throwaway redis-server (no persistence) on a free port, running; stopped at teardown."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
-    import redis
-
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = redis.Redis(host="127.0.0.1", port=port)
-
-    def pong() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"redis-server exited with {process.returncode}")
-        try:
-            return bool(client.ping())
-        except redis.ConnectionError:
-            return False
-
+    server = RedisServer(binary=binary, port=free_port())
+    server.start()
     try:
-        wait_until(pong, timeout=10, what="redis-server to answer PING")
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server
     finally:
-        client.close()
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """The URL of a private, throwaway redis-server."""
+    return redis_server.url

@@ -132,8 +132,8 @@ def throttle(monkeypatch):
     class Control:
         now = T0
 
-        def rate(self, value: str) -> None:
-            monkeypatch.setattr(CredentialRateThrottle, "THROTTLE_RATES", {"credential": value})
+        def rate(self, value: str, anonymous: str = "1000/min") -> None:
+            monkeypatch.setattr(CredentialRateThrottle, "THROTTLE_RATES", {"credential": value, "anonymous": anonymous})
 
     control = Control()
     monkeypatch.setattr(CredentialRateThrottle, "timer", staticmethod(lambda: control.now))
@@ -200,6 +200,87 @@ def test_customer_tokens_of_two_customers_are_throttled_apart_when_one_is_over(t
     assert as_ada.get(f"{REACH}/ada").status_code == HTTPStatus.OK
     assert as_ada.get(f"{REACH}/ada").status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert as_bob.get(f"{REACH}/bob").status_code == HTTPStatus.OK
+
+
+# ---------------------------------------------------------------- anonymous: 401s and the public pages, per address
+def test_failed_authentications_are_429_with_retry_after_when_an_address_is_over_its_rate(
+    api, client_for, throttle, unchanged
+):
+    throttle.rate("1000/min", anonymous="3/min")
+    wrong = client_for("pc_wrong-key")
+    with unchanged():
+        statuses = [wrong.post(TEAMUP, {"external_id": "x"}, format="json").status_code for _ in range(3)]
+        refused = wrong.post(TEAMUP, {"external_id": "x"}, format="json")
+        missing = client_for(None).get(TEAMUP)
+    assert statuses == [HTTPStatus.UNAUTHORIZED] * 3
+    assert refused.status_code == missing.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert refused["Retry-After"] == missing["Retry-After"] == "40"
+    assert refused.json() == {
+        "detail": "Request was throttled. Expected available in 40 seconds.",
+        "code": "throttled",
+        "status": 429,
+        "errors": {},
+        "request_id": refused["X-Request-ID"],
+    }
+    # A valid credential from the same address is not anonymous: its own budget applies.
+    assert api.get(TEAMUP).status_code == HTTPStatus.OK
+    # Another address has its own anonymous budget; the window's end admits the first again.
+    assert wrong.get(TEAMUP, REMOTE_ADDR="192.0.2.7").status_code == HTTPStatus.UNAUTHORIZED
+    throttle.now = T0 + 40
+    assert wrong.get(TEAMUP).status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_failed_authentication_on_reach_is_429_in_reach_envelope_when_over_rate(client_for, customer, throttle):
+    throttle.rate("1000/min", anonymous="1/min")
+    wrong = client_for("pc_wrong-key")
+    url = f"{REACH}/{customer.external_id}"
+    assert wrong.get(url).status_code == HTTPStatus.UNAUTHORIZED
+    response = wrong.get(url)
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert response["Retry-After"] == "40"
+    message = "Request was throttled. Expected available in 40 seconds."
+    assert response.json() == {"success": False, "message": message, "errors": []}
+
+
+@override_settings(PREFCENTER_NUM_PROXIES=1)
+def test_anonymous_budget_follows_the_forwarded_address_when_behind_a_trusted_proxy(db, client_for, throttle):
+    throttle.rate("1000/min", anonymous="1/min")
+    wrong = client_for("pc_wrong-key")
+    # The proxy appends the address it saw; whatever the client wrote on the left is not trusted.
+    assert wrong.get(TEAMUP, HTTP_X_FORWARDED_FOR="spoofed, 198.51.100.1").status_code == HTTPStatus.UNAUTHORIZED
+    assert wrong.get(TEAMUP, HTTP_X_FORWARDED_FOR="other, 198.51.100.1").status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert wrong.get(TEAMUP, HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_spoofed_forwarded_for_does_not_escape_the_budget_when_no_proxy_is_trusted(db, client_for, throttle):
+    throttle.rate("1000/min", anonymous="1/min")
+    wrong = client_for("pc_wrong-key")
+    assert wrong.get(TEAMUP, HTTP_X_FORWARDED_FOR="203.0.113.1").status_code == HTTPStatus.UNAUTHORIZED
+    assert wrong.get(TEAMUP, HTTP_X_FORWARDED_FOR="203.0.113.2").status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
+@pytest.mark.parametrize("purpose", ["preferences", "unsubscribe"])
+def test_public_page_is_429_with_retry_after_when_an_address_is_over_its_rate(
+    client, customer, throttle, unchanged, purpose
+):
+    from prefcenter.selfservice.links import links_issue
+
+    throttle.rate("1000/min", anonymous="2/min")
+    issued = links_issue(customer=customer)
+    url = issued.preferences_url if purpose == "preferences" else issued.unsubscribe_url
+    path = url.split("://", 1)[-1].partition("/")[2]
+    assert client.get(f"/{path}").status_code == HTTPStatus.OK
+    assert client.get("/p/not-a-valid-token").status_code == HTTPStatus.BAD_REQUEST  # bad links count too
+    with unchanged():
+        refused = client.post(f"/{path}", {"List-Unsubscribe": "One-Click"})
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert refused["Retry-After"] == "40"
+    assert refused["Content-Type"] == "text/plain; charset=utf-8"
+    assert refused["Cache-Control"] == "no-store"
+    assert refused.content == b"Too many requests from your address. Please try again in 40 seconds.\n"
+    assert client.get(f"/{path}", REMOTE_ADDR="192.0.2.9").status_code == HTTPStatus.OK
+    throttle.now = T0 + 40
+    assert client.get(f"/{path}").status_code == HTTPStatus.OK
 
 
 @pytest.mark.slow
