@@ -479,6 +479,8 @@ def customers_decisions(
     if not ids:
         return []
     memo = {} if memo is None else memo
+    # Whole-catalog sets live apart from the single-workflow ones, which are dropped when too many.
+    shared_memo: dict[tuple, tuple] = memo.setdefault("shared", {})
     workflow_rows: dict[int, list[WorkflowPreference]] = {}
     for row in WorkflowPreference.objects.filter(tenant=tenant, customer_id__in=ids).order_by("id"):
         workflow_rows.setdefault(row.customer_id, []).append(row)
@@ -505,12 +507,11 @@ def customers_decisions(
         key = _shared_key(global_layers, global_row, messaging_row, defaults_json)
         # The process-wide memo keeps SHARED_DECISIONS keys, fewer than a tenant's customers may have:
         # the caller's memo keeps up to BULK_SHARED more, so a bulk read neither thrashes nor evicts it.
-        shared = memo.get((key, "shared"))
+        shared = shared_memo.get(key)
         if shared is None:
             shared = _shared_decisions(catalog, key)
-            if memo.get("shared_count", 0) < BULK_SHARED:
-                memo[(key, "shared")] = shared
-                memo["shared_count"] = memo.get("shared_count", 0) + 1
+            if len(shared_memo) < BULK_SHARED:
+                shared_memo[key] = shared
         global_decisions = memo.get((key, "*"))
         if global_decisions is None:
             global_decisions = memo[(key, "*")] = resolve(GLOBAL_WORKFLOW, global_layers)
@@ -539,6 +540,7 @@ def customers_decisions(
             decisions = tuple(mixed)
         if len(memo) > BULK_MEMO:
             memo.clear()
+            memo["shared"] = shared_memo
         answers.append(
             CustomerDecisions(
                 customer=customer,
