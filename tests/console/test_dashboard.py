@@ -204,3 +204,18 @@ def test_dashboard_tells_staff_without_a_tenant_when_opened(client, staff_user):
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert "not bound to a tenant" in response.content.decode()
+
+
+def test_dashboard_reuses_its_rates_for_a_minute_when_reloaded(client, staff_user, tenant, acme_world):
+    client.force_login(staff_user)
+    client.get(DASHBOARD)
+    make_customer(tenant, "dan")
+
+    with CaptureQueriesContext(connection) as queries:
+        cached = client.get(DASHBOARD).content.decode()
+    make_category(tenant, "fresh")  # a catalog change is a new revision: the rates are recomputed
+    fresh = client.get(DASHBOARD).content.decode()
+
+    assert 'id="customer-count">3<' in cached
+    assert not any("GROUP BY" in q["sql"] and "email_opt_out" in q["sql"] for q in queries.captured_queries)
+    assert 'id="customer-count">4<' in fresh and "fresh · email" in fresh
