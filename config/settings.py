@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "customers",
     "messaging",
     "subscribers",
+    "console",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ from django.urls import include, path, re_path
 from prefcenter.errors import api_aware_400, api_aware_403, api_aware_404, api_aware_500, api_route_not_found
 
 urlpatterns = [
+    path("admin/console/", include("console.urls")),
     path("admin/", admin.site.urls),
     path("", include("prefcenter.urls")),
     path("", include("customers.urls")),

@@ -249,7 +249,10 @@ class ConsentEvent(models.Model):
     SOURCE_PAGE = "page"
     SOURCE_ONE_CLICK = "one_click"
     SOURCE_SYSTEM = "system"
-    SOURCES = [(s, s) for s in (SOURCE_API, SOURCE_ADMIN, SOURCE_PAGE, SOURCE_ONE_CLICK, SOURCE_SYSTEM)]
+    SOURCE_IMPORT = "import"  # a CSV import (staff console: manage.py import_customers or the admin's upload)
+    SOURCES = [
+        (s, s) for s in (SOURCE_API, SOURCE_ADMIN, SOURCE_PAGE, SOURCE_ONE_CLICK, SOURCE_SYSTEM, SOURCE_IMPORT)
+    ]
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="consent_events")
     customer_id = models.BigIntegerField(db_index=True)
@@ -272,7 +275,11 @@ class ConsentEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["tenant", "customer_id", "id"])]
+        indexes = [
+            models.Index(fields=["tenant", "customer_id", "id"]),
+            # The staff console's daily opt-out/opt-in counts read one tenant's events by time (console/dashboard.py).
+            models.Index(fields=["tenant", "created_at"], name="consent_event_tenant_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_external_id} {self.subject}.{self.field}: {self.old_value!r} → {self.new_value!r}"
