@@ -170,6 +170,17 @@ def _has_lists(serializer: Any) -> bool:
 TEAMUP_ID_DESCRIPTION = "A unique integer value identifying this provider customer profile."
 
 
+def _refuses_blank(field: Any) -> bool:
+    """A text field DRF trims and then refuses when blank: only whitespace is refused too."""
+    return (
+        isinstance(field, serializers.CharField)
+        and not isinstance(field, serializers.ChoiceField)
+        and field.trim_whitespace
+        and not field.allow_blank
+        and not field.read_only
+    )
+
+
 class PrefCenterAutoSchema(AutoSchema):
     """Adds the shared headers, selection parameters and error responses to every operation."""
 
@@ -224,6 +235,9 @@ class PrefCenterAutoSchema(AutoSchema):
         if describe is not None:  # a field whose rule JSON Schema cannot infer states it itself
             return append_meta(describe(), self._get_serializer_field_meta(field, direction))
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        is_text = isinstance(schema, dict) and schema.get("type") == "string"
+        if direction == "request" and is_text and _refuses_blank(field):
+            schema.setdefault("pattern", r"\S")  # DRF trims the value, then refuses it blank
         if not isinstance(schema, dict) or schema.get("type") != "array":
             return schema
         if isinstance(field, UniqueListField):

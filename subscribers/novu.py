@@ -14,6 +14,8 @@ import uuid
 from prefcenter.models import Tenant
 
 _NOVU_ID = re.compile(r"^[0-9a-f]{24}$")
+# A search cursor: an `_id` within a signed 64-bit key (a cursor need not name a subscriber that exists).
+CURSOR_PATTERN = r"^[0-7][0-9a-f]{23}$"
 
 # Novu step types prefcenter stores and answers. A channel step makes the workflow use that channel;
 # the others (digest, delay, custom) are stored and answered only.

@@ -7,6 +7,7 @@ decides anything about delivery.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils.text import slugify
@@ -15,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Customer
-from customers.serializers import EmailField, ExternalIdField, PhoneField
+from customers.serializers import EmailField, ExternalIdField, HttpUrlField, PhoneField
 from messaging.models import Category
 from prefcenter.channels import CHANNELS, EMAIL, SMS
 from prefcenter.serializers import (
@@ -28,7 +29,7 @@ from prefcenter.serializers import (
     TimeZoneField,
 )
 from subscribers.models import SEVERITIES, SubscriberProfile, Workflow
-from subscribers.novu import ACTION_STEP_TYPES, environment_id, novu_id, organization_id, pk_of_novu_id
+from subscribers.novu import ACTION_STEP_TYPES, CURSOR_PATTERN, environment_id, novu_id, organization_id
 from subscribers.resolution import NOT_CAPABLE_MESSAGES, NOT_TOGGLEABLE_MESSAGES
 from subscribers.selectors import SEARCH_LIMIT_MAX, CustomerResolution, ResolvedWorkflow
 from subscribers.services import BULK_LIMIT
@@ -544,7 +545,7 @@ class SubscriberWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer
     phone = PhoneField(required=False, allow_null=True)
     firstName = StrictCharField(max_length=150, allow_blank=True, required=False, allow_null=True)
     lastName = StrictCharField(max_length=150, allow_blank=True, required=False, allow_null=True)
-    avatar = serializers.URLField(max_length=2048, allow_blank=True, required=False, allow_null=True)
+    avatar = HttpUrlField(required=False, allow_null=True)
     locale = StrictCharField(max_length=35, allow_blank=True, required=False, allow_null=True)
     timezone = TimeZoneField(allow_blank=True, required=False, allow_null=True)
     data = serializers.DictField(required=False, allow_null=True, help_text="Additional custom data.")
@@ -593,14 +594,14 @@ class SubscriberSearchSerializer(serializers.Serializer):
     subscriberId = StrictCharField(required=False, max_length=255)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if "after" in attrs and "before" in attrs:
-            raise serializers.ValidationError({"before": ["Send `after` or `before`, not both."]})
+        if "after" in attrs:  # both given: `after` wins (one cursor at a time; the schema cannot say "not both")
+            attrs.pop("before", None)
         for name in ("after", "before"):
-            if name in attrs and pk_of_novu_id(attrs[name]) is None:
+            if name in attrs and not re.match(CURSOR_PATTERN, attrs[name]):
                 raise serializers.ValidationError({name: ["Not a cursor: pass `next` or `previous` of a page."]})
         return {
-            "after": pk_of_novu_id(attrs["after"]) if "after" in attrs else None,
-            "before": pk_of_novu_id(attrs["before"]) if "before" in attrs else None,
+            "after": int(attrs["after"], 16) if "after" in attrs else None,
+            "before": int(attrs["before"], 16) if "before" in attrs else None,
             "limit": attrs["limit"],
             "ascending": attrs["orderDirection"] == "ASC",
             "email": attrs.get("email"),
@@ -678,6 +679,8 @@ class BulkPreferenceItemSerializer(RejectUnknownFieldsMixin, serializers.Seriali
 
 
 class BulkPreferencesSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    # The view validates the whole body even on PATCH; spectacular documents PATCH bodies as partial.
+    openapi_partial_constraints = {"required": ["preferences"]}
     preferences = BulkPreferenceItemSerializer(
         many=True, min_length=1, max_length=BULK_LIMIT, help_text=f"1 to {BULK_LIMIT} workflow preferences."
     )

@@ -25,8 +25,10 @@ from prefcenter.exceptions import PrefCenterError, novu_error_body
 from prefcenter.fields import query_values
 from prefcenter.views import PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
 from subscribers.models import Workflow
+from subscribers.novu import CURSOR_PATTERN
 from subscribers.resolution import NOT_CAPABLE_MESSAGES, NOT_TOGGLEABLE_MESSAGES
 from subscribers.selectors import (
+    SEARCH_LIMIT_MAX,
     CustomerResolution,
     ResolvedWorkflow,
     customer_resolution_one,
@@ -106,8 +108,9 @@ def novu_conflict_as_bad_request() -> Iterator[None]:
 
 WORKFLOW_LIST_PARAMETERS = [
     *FILTER_PARAMETERS,
-    OpenApiParameter("limit", OpenApiTypes.INT, description="Page size, 1 to 100 (default 10)."),
-    OpenApiParameter("offset", OpenApiTypes.INT, description="Workflows to skip (default 0)."),
+    OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 100},
+                     description="Page size, 1 to 100 (default 10)."),
+    OpenApiParameter("offset", {"type": "integer", "minimum": 0}, description="Workflows to skip (default 0)."),
     OpenApiParameter("orderDirection", OpenApiTypes.STR, enum=["ASC", "DESC"], description="Default DESC."),
     OpenApiParameter("orderBy", OpenApiTypes.STR, enum=["createdAt", "updatedAt", "name"],
                      description="Default createdAt."),
@@ -220,16 +223,20 @@ class SubscriberMixin(CustomerNamedMixin):
 
 
 SEARCH_PARAMETERS = [  # SubscriberSearchSerializer reads them
-    OpenApiParameter("after", OpenApiTypes.STR, description="Cursor: the page after this subscriber `_id`."),
-    OpenApiParameter("before", OpenApiTypes.STR, description="Cursor: the page before this subscriber `_id`."),
-    OpenApiParameter("limit", OpenApiTypes.INT, description="Page size, 1 to 100 (default 10)."),
+    OpenApiParameter("after", {"type": "string", "pattern": CURSOR_PATTERN},
+                     description="Cursor: the page after this subscriber `_id`."),
+    OpenApiParameter("before", {"type": "string", "pattern": CURSOR_PATTERN},
+                     description="Cursor: the page before this subscriber `_id` (ignored when `after` is given)."),
+    OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": SEARCH_LIMIT_MAX},
+                     description="Page size, 1 to 100 (default 10)."),
     OpenApiParameter("orderDirection", OpenApiTypes.STR, enum=["ASC", "DESC"], description="Default DESC."),
     OpenApiParameter("orderBy", OpenApiTypes.STR, enum=["createdAt", "_id"], description="Default createdAt."),
     OpenApiParameter("includeCursor", OpenApiTypes.BOOL, description="Accepted; next/previous are always cursors."),
-    OpenApiParameter("email", OpenApiTypes.STR, description="Email contains (case-insensitive)."),
-    OpenApiParameter("phone", OpenApiTypes.STR, description="Phone contains."),
-    OpenApiParameter("name", OpenApiTypes.STR, description="First, last or full name contains (case-insensitive)."),
-    OpenApiParameter("subscriberId", OpenApiTypes.STR, description="Exactly this subscriberId."),
+    OpenApiParameter("email", {"type": "string", "maxLength": 254}, description="Email contains (case-insensitive)."),
+    OpenApiParameter("phone", {"type": "string", "maxLength": 20}, description="Phone contains."),
+    OpenApiParameter("name", {"type": "string", "maxLength": 301},
+                     description="First, last or full name contains (case-insensitive)."),
+    OpenApiParameter("subscriberId", {"type": "string", "maxLength": 255}, description="Exactly this subscriberId."),
 ]
 
 
