@@ -28,6 +28,7 @@ SCOPES: tuple[str, ...] = (
     "links:create",
     "deliveries:evaluate",
     "ledger:read",
+    "webhooks:manage",
 )
 
 # What a customer acting for themself may do (customer JWTs carry this set unless
