@@ -12,6 +12,7 @@ from webhooks.services import deliveries_resend, endpoint_enable, event_type_err
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=2000, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
         choices=[(t, t) for t in EVENT_TYPES], widget=forms.CheckboxSelectMultiple
     )
