@@ -87,7 +87,7 @@ class Clock:
     """The worker's `clock`: starts at the real now and moves only when a test says so."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or timezone.now()
+        self.now = start or timezone.now() + timedelta(seconds=1)  # just after the changes a test makes
 
     def __call__(self) -> datetime:
         return self.now
