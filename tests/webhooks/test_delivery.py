@@ -233,3 +233,18 @@ def test_pending_deliveries_wait_while_their_endpoint_is_disabled_when_it_was_de
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=True)
     assert run(clock) == 1
     assert json.loads(receiver.received[0].body)["type"] == "customer.opted_out"
+
+
+def test_deliver_webhooks_once_sends_what_is_due_and_exits_when_run_as_a_command(customer, endpoint, receiver):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    opt_out(customer)
+    out = StringIO()
+
+    call_command("deliver_webhooks", "--once", stdout=out)
+
+    assert out.getvalue().strip() == "Attempted 1 webhook delivery(ies)."
+    assert [b["type"] for b in receiver.bodies()] == ["customer.opted_out"]
+    assert WebhookDelivery.objects.get().status == "delivered"

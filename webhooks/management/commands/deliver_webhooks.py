@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from webhooks.services import DeliveryPolicy, deliver_due
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -38,6 +42,12 @@ class Command(BaseCommand):
         self.stdout.write("Delivering webhooks; stop with SIGTERM or Ctrl-C.")
         self.stdout.flush()
         while not stopping:
-            if deliver_due(policy=policy, limit=batch) == 0:
+            close_old_connections()  # a long-lived process: drop a connection the database closed
+            try:
+                attempted = deliver_due(policy=policy, limit=batch)
+            except Exception:  # e.g. the database restarting: log, wait, go on (claims are leased)
+                logger.exception("deliver_webhooks: a pass failed; retrying")
+                attempted = 0
+            if attempted == 0:
                 time.sleep(poll)
         self.stdout.write("Stopped.")
