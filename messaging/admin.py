@@ -24,20 +24,20 @@ from messaging.services import (
     category_preference_set,
     category_update,
 )
-from prefcenter.admin import TenantScopedAdmin, admin_actor, staff_tenant
+from prefcenter.admin import TenantScopedAdmin, TranslatedTextForm, admin_actor, staff_tenant
 from prefcenter.ledger import Actor
 
 # ----------------------------------------------------------------------------- the catalog
 
 
-class CategoryAdminForm(forms.ModelForm):
+class CategoryAdminForm(TranslatedTextForm):
     """Checks the catalog's rules (mandatory defaults, reserved and duplicate keys) before the service runs."""
 
     request_tenant_id: int | None = None  # set per request by CategoryAdmin.get_form
 
     class Meta:
         model = Category
-        fields = ["tenant", "key", *CATEGORY_FIELDS]
+        fields = ["tenant", "key", *(name for name in CATEGORY_FIELDS if name != "translations")]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -81,6 +81,8 @@ class CategoryAdmin(TenantScopedAdmin):
         self.assign_tenant(request, obj)
         if change:
             changes = {field: form.cleaned_data[field] for field in form.changed_data if field in CATEGORY_FIELDS}
+            if form.translations_changed:
+                changes["translations"] = form.cleaned_data["translations"]
             saved = category_update(category=obj, actor=actor, **changes)
         else:
             fields = {field: getattr(obj, field) for field in CATEGORY_FIELDS if field != "name"}

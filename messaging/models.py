@@ -14,9 +14,10 @@ from django.db import models
 from customers.models import Customer, one_choice_per_customer
 from prefcenter.channels import DIGEST_CHOICES, DIGEST_INSTANT
 from prefcenter.models import Tenant
+from prefcenter.translations import TranslatedText
 
 
-class Category(models.Model):
+class Category(TranslatedText):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="categories")
     key = models.SlugField(max_length=100)
     name = models.CharField(max_length=200)

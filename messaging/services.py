@@ -33,6 +33,7 @@ PREFERENCE_FIELDS = ("in_app_enabled", "email_enabled", "push_enabled", "digest"
 CHANNEL_FIELDS = ("in_app_enabled", "email_enabled", "push_enabled")
 CATEGORY_FIELDS = (
     "name", "description", "mandatory", "default_in_app", "default_email", "default_push", "default_digest",
+    "translations",
 )
 
 

@@ -10,10 +10,16 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
+from django.utils.html import format_html
 
+from prefcenter.branding import LOGO_MAX_BYTES, validate_logo
 from prefcenter.ledger import Actor
+from prefcenter.logos import tenant_logo_set
 from prefcenter.models import SCOPES, ApiKey, ConsentEvent, Tenant, TenantMembership
+from prefcenter.translations import TRANSLATED_FIELDS, translation_languages, validate_translations
 
 
 def staff_tenant(request) -> Tenant | None:
@@ -64,12 +70,58 @@ class TenantScopedAdmin(admin.ModelAdmin):
             obj.tenant = staff_tenant(request)
 
 
+class TenantAdminForm(forms.ModelForm):
+    """The tenant, with its self-service branding: a logo upload (checked by prefcenter/branding.py) or removal."""
+
+    logo_file = forms.FileField(
+        required=False,
+        label="Logo",
+        help_text=f"PNG, JPEG or WebP, at most {LOGO_MAX_BYTES // 1024} KB; shown at 36 px high on the "
+        "self-service pages. Uploading replaces the current logo.",
+    )
+    remove_logo = forms.BooleanField(required=False, label="Remove the current logo")
+    # No Meta: TenantAdmin's `exclude` names the model fields (every editable one but the JWT secret).
+
+    def clean_logo_file(self) -> bytes | None:
+        upload = self.cleaned_data.get("logo_file")
+        if not upload:
+            return None
+        if upload.size is not None and upload.size > LOGO_MAX_BYTES:
+            raise ValidationError(
+                f"The logo is {upload.size // 1024} KB; at most {LOGO_MAX_BYTES // 1024} KB is allowed."
+            )
+        data = upload.read(LOGO_MAX_BYTES + 1)
+        validate_logo(data)
+        return data
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("logo_file") and cleaned.get("remove_logo"):
+            self.add_error("remove_logo", "Upload a new logo or remove the current one, not both.")
+        return cleaned
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
+    form = TenantAdminForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # the support link: https:// if left out
     list_display = ["slug", "name", "uuid", "created_at"]
     search_fields = ["slug", "name"]
-    readonly_fields = ["uuid", "created_at"]
+    readonly_fields = ["uuid", "created_at", "current_logo"]
     exclude = ["jwt_secret"]
+
+    @admin.display(description="Current logo")
+    def current_logo(self, obj: Tenant) -> str:
+        if not obj.logo_sha256:
+            return "—"
+        return format_html('<img src="/assets/logos/{}" alt="" style="max-height:36px">', obj.logo_sha256)
+
+    def save_model(self, request, obj: Tenant, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if form.cleaned_data.get("remove_logo"):
+            tenant_logo_set(tenant=obj, data=None)
+        elif form.cleaned_data.get("logo_file"):
+            tenant_logo_set(tenant=obj, data=form.cleaned_data["logo_file"])
 
     def get_queryset(self, request) -> QuerySet:
         queryset = super().get_queryset(request)
@@ -83,6 +135,62 @@ class TenantAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
+
+
+class _TranslatedTextFormBase(forms.ModelForm):
+    """Edits a catalog entry's `translations` as one input per field and language (prefcenter/translations.py).
+
+    Empty inputs mean "use the tenant's own text". The inputs are declared on `TranslatedTextForm`
+    below, one pair per shipped language; the JSON field itself is not shown.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        stored = self.instance.translations if isinstance(self.instance.translations, dict) else {}
+        self.stored_translations = stored
+        for code, _language in translation_languages():
+            for field in TRANSLATED_FIELDS:
+                self.initial.setdefault(f"{field}_{code}", (stored.get(code) or {}).get(field, ""))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        translations: dict[str, dict[str, str]] = {}
+        for code, _language in translation_languages():
+            # Taken out of cleaned_data: what the model gets is `translations` alone.
+            texts = {field: (cleaned.pop(f"{field}_{code}", "") or "").strip() for field in TRANSLATED_FIELDS}
+            texts = {field: text for field, text in texts.items() if text}
+            if texts:
+                translations[code] = texts
+        try:
+            validate_translations(translations)
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        cleaned["translations"] = translations
+        self.instance.translations = translations
+        return cleaned
+
+    @property
+    def translations_changed(self) -> bool:
+        return self.cleaned_data.get("translations", self.stored_translations) != self.stored_translations
+
+
+def _translation_inputs() -> dict[str, forms.Field]:
+    inputs: dict[str, forms.Field] = {}
+    for code, language in translation_languages():
+        inputs[f"name_{code}"] = forms.CharField(required=False, max_length=200, label=f"Name ({language})")
+        inputs[f"description_{code}"] = forms.CharField(
+            required=False,
+            max_length=2000,
+            label=f"Description ({language})",
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text="Shown on the self-service page to customers who read this language; empty: the text above.",
+        )
+    return inputs
+
+
+TranslatedTextForm = type(_TranslatedTextFormBase)(
+    "TranslatedTextForm", (_TranslatedTextFormBase,), {"__module__": __name__, **_translation_inputs()}
+)
 
 
 @admin.register(TenantMembership)

@@ -3,6 +3,7 @@
 from django.urls import re_path
 
 from prefcenter import evaluation
+from prefcenter.selfservice import shell
 from prefcenter.selfservice import views as selfservice
 
 TOKEN = r"(?P<token>[A-Za-z0-9_:\-]{1,512})"
@@ -10,6 +11,8 @@ TOKEN = r"(?P<token>[A-Za-z0-9_:\-]{1,512})"
 urlpatterns: list = [
     re_path(rf"^p/{TOKEN}/?$", selfservice.preferences_page, name="selfservice-preferences"),
     re_path(rf"^u/{TOKEN}/?$", selfservice.unsubscribe_page, name="selfservice-unsubscribe"),
+    re_path(r"^assets/selfservice/page\.(?P<version>[0-9a-f]{16})\.js$", shell.script_view, name="selfservice-script"),
+    re_path(r"^assets/logos/(?P<sha256>[0-9a-f]{64})$", shell.logo_view, name="selfservice-logo"),
     re_path(
         r"^v1/customers/(?P<external_id>[^/]+)/preference-links/?$",
         selfservice.PreferenceLinksView.as_view(),

@@ -12,9 +12,11 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
 
+from prefcenter.branding import validate_accent_color
 from prefcenter.channels import default_channel_map
 
 SCOPES: tuple[str, ...] = (
@@ -76,12 +78,56 @@ class Tenant(models.Model):
         "in-process catalog cache (subscribers/catalog.py).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Branding of the self-service pages (prefcenter/branding.py says the rules).
+    display_name = models.CharField(
+        max_length=200, blank=True, help_text="The name customers see on the self-service pages; empty: the name."
+    )
+    accent_color = models.CharField(
+        max_length=7,
+        blank=True,
+        validators=[validate_accent_color],
+        help_text="Buttons, links and switches on the self-service pages, as #rrggbb; dark enough for white text "
+        "on it (contrast 4.5:1). Empty: the default blue.",
+    )
+    support_url = models.URLField(
+        blank=True,
+        validators=[URLValidator(schemes=["https", "http"])],
+        help_text="A help or contact page linked from the self-service pages (https://…).",
+    )
+    logo_sha256 = models.CharField(
+        max_length=64, blank=True, editable=False,
+        help_text="SHA-256 of the uploaded logo (TenantLogo): its URL, so a new logo is a new URL.",
+    )
 
     class Meta:
         ordering = ["slug"]
 
     def __str__(self) -> str:
         return self.name or self.slug
+
+    @property
+    def public_name(self) -> str:
+        """What customers call the tenant: the display name, else the name."""
+        return self.display_name or self.name or self.slug
+
+
+class TenantLogo(models.Model):
+    """A tenant's logo for the self-service pages: the image bytes, stored in the database.
+
+    In the database rather than MEDIA so that any number of stateless app hosts serve it with
+    no shared volume, and backups hold it. Kept apart from `Tenant` so that loading a tenant
+    (every request does) never loads the image. PNG, JPEG or WebP, at most 256 KB, checked by
+    their magic bytes (prefcenter/branding.py); served at `/assets/logos/<sha256>`.
+    """
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, primary_key=True, related_name="logo")
+    content_type = models.CharField(max_length=20)
+    data = models.BinaryField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"logo of {self.tenant_id} ({self.content_type}, {len(self.data)} bytes)"
 
 
 class TenantMembership(models.Model):

@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import admin
 
 from customers.admin import CustomerAdmin
-from prefcenter.admin import TenantScopedAdmin, admin_actor, staff_tenant
+from prefcenter.admin import TenantScopedAdmin, TranslatedTextForm, admin_actor, staff_tenant
 from prefcenter.channels import CHANNELS
 from prefcenter.exceptions import PrefCenterError
 from subscribers.models import Workflow, WorkflowPreference
@@ -29,8 +29,17 @@ from subscribers.services import (
 )
 
 
+class WorkflowAdminForm(TranslatedTextForm):
+    """The workflow's catalog fields, with its name and description per language."""
+
+    class Meta:
+        model = Workflow
+        exclude = ["translations"]
+
+
 @admin.register(Workflow)
 class WorkflowAdmin(TenantScopedAdmin):
+    form = WorkflowAdminForm
     list_display = ["identifier", "slug", "name", "category", "critical", "channels", "updated_at"]
     list_filter = ["critical", "category"]
     search_fields = ["identifier", "slug", "name", "description"]
@@ -48,6 +57,8 @@ class WorkflowAdmin(TenantScopedAdmin):
         self.assign_tenant(request, obj)
         if change:
             changes = {name: form.cleaned_data[name] for name in form.changed_data if name in WORKFLOW_FIELDS}
+            if form.translations_changed:
+                changes["translations"] = form.cleaned_data["translations"]
             saved = workflow_update(workflow=Workflow.objects.get(pk=obj.pk), actor=actor, **changes)
         else:
             fields = {name: getattr(obj, name) for name in WORKFLOW_FIELDS}

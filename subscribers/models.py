@@ -18,6 +18,7 @@ from customers.models import Customer, one_choice_per_customer
 from messaging.models import Category
 from prefcenter.channels import CHANNELS
 from prefcenter.models import Tenant
+from prefcenter.translations import TranslatedText
 
 
 def validate_channel_list(value: object) -> None:
@@ -45,7 +46,7 @@ def validate_tags(value: object) -> None:
         raise ValidationError("Must be a list of non-empty strings of at most 100 characters.")
 
 
-class Workflow(models.Model):
+class Workflow(TranslatedText):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="workflows")
     identifier = models.CharField(max_length=200, help_text="Novu workflowId; TeamUp `type`.")
     slug = models.SlugField(max_length=200)

@@ -29,7 +29,9 @@ from prefcenter.models import Tenant
 from subscribers.models import Workflow, WorkflowPreference
 
 BULK_LIMIT = 100
-WORKFLOW_FIELDS = ("name", "slug", "description", "category", "critical", "channels", "defaults", "tags")
+WORKFLOW_FIELDS = (
+    "name", "slug", "description", "category", "critical", "channels", "defaults", "tags", "translations",
+)
 PREFERENCE_FIELDS = ("enabled", *CHANNELS)
 
 # -- the catalog ---------------------------------------------------------------------
@@ -71,6 +73,7 @@ def workflow_create(
     channels: Sequence[str] = (),
     defaults: Mapping[str, bool] | None = None,
     tags: Sequence[str] = (),
+    translations: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Workflow:
     """Add a workflow to the catalog; the slug defaults to the slugified identifier. Duplicates are a 409.
 
@@ -88,6 +91,7 @@ def workflow_create(
         channels=list(channels),
         defaults=dict(defaults or {}),
         tags=list(tags),
+        translations=dict(translations or {}),
     )
     _clean_workflow(workflow)
     try:

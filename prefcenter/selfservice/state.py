@@ -10,16 +10,20 @@ catalog, and the customer's category preferences.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from messaging.models import Category, CategoryPreference
 from prefcenter.channels import CHANNELS, DIGEST_OFF, DIGESTS, EMAIL, IN_APP, MESSAGING_CHANNELS, PUSH, SMS
 from prefcenter.models import Tenant
+from prefcenter.translations import localized
 from subscribers import resolution
 from subscribers.resolution import CategoryChoice, CustomerLayers, Decision, WorkflowFacts
 from subscribers.selectors import CustomerResolution, ResolvedWorkflow, customer_resolutions
@@ -222,11 +226,34 @@ def _blocked_note(reason: str, channel: str, category: Category | None) -> str:
     return ""
 
 
+def in_language(resolved: CustomerResolution, categories: list[Category], language: str | None) -> CustomerResolution:
+    """The resolution with each workflow's name, description and category in the page's language.
+
+    Copies where a translation applies (prefcenter/translations.py), never the catalog cache's
+    shared instances; the tenant's own text where none does.
+    """
+    by_id = {category.pk: category for category in categories}
+    items = []
+    for item in resolved.workflows:
+        workflow = localized(item.workflow, language)
+        category = by_id.get(workflow.category_id)
+        shared = item.workflow.category if workflow.category_id else None
+        if category is not None and (category.name, category.description) != (shared.name, shared.description):
+            if workflow is item.workflow:
+                workflow = copy.copy(workflow)
+            workflow.category = category
+        items.append(item if workflow is item.workflow else dataclasses.replace(item, workflow=workflow))
+    return dataclasses.replace(resolved, workflows=items)
+
+
 def page_state(*, customer: Customer) -> PageState:
     """Everything the page shows for a customer (tenant loaded), in a fixed number of queries."""
     tenant = customer.tenant
-    resolved = customer_resolutions(tenant=tenant, customer=customer)
-    categories = list(Category.objects.filter(tenant=tenant).order_by("name", "key"))
+    language = translation.get_language()
+    categories = [
+        localized(category, language) for category in Category.objects.filter(tenant=tenant).order_by("name", "key")
+    ]
+    resolved = in_language(customer_resolutions(tenant=tenant, customer=customer), categories, language)
     category_rows = {row.category_id: row for row in CategoryPreference.objects.filter(customer=customer)}
     global_decisions = resolved.global_decisions
     layers = resolved.global_layers

@@ -8,11 +8,8 @@ and may not be framed.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-from functools import cache, wraps
+from functools import wraps
 from http import HTTPStatus
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +27,7 @@ from customers.selectors import customer_get
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.ledger import Actor
 from prefcenter.models import ConsentEvent
-from prefcenter.selfservice import links, markup
+from prefcenter.selfservice import links, markup, shell
 from prefcenter.selfservice.forms import PreferencesForm, unbound_fields
 from prefcenter.selfservice.serializers import PreferenceLinkRequestSerializer, PreferenceLinksSerializer
 from prefcenter.selfservice.services import (
@@ -44,15 +41,11 @@ from prefcenter.selfservice.summary import saved_changes
 from prefcenter.throttling import throttle_by_address
 from prefcenter.views import PrefCenterAPIView
 
-STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "selfservice" / "page.css"
 
-
-@cache
 def stylesheet() -> tuple[str, str]:
-    """The page's CSS, inlined (no static file server needed), and its CSP hash."""
-    css = STYLESHEET.read_text(encoding="utf-8")
-    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
-    return css, f"'sha256-{digest}'"
+    """The page's CSS (no accent), inlined (no static file server needed), and its CSP hash."""
+    sheet = shell.stylesheet()
+    return sheet.css, sheet.csp_hash
 
 
 def private_page(view):
@@ -66,10 +59,7 @@ def private_page(view):
         response["Referrer-Policy"] = "no-referrer"
         response["X-Frame-Options"] = "DENY"
         response["X-Robots-Tag"] = "noindex, nofollow"
-        response["Content-Security-Policy"] = (
-            f"default-src 'none'; style-src {stylesheet()[1]}; img-src 'self' data:; "
-            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-        )
+        response["Content-Security-Policy"] = shell.content_security_policy(getattr(response, "style_hash", None))
         return response
 
     return wrapped
@@ -98,8 +88,10 @@ link_csrf_protect = decorator_from_middleware(LinkCsrfViewMiddleware)
 def render_page(
     request: HttpRequest, template: str, context: dict[str, Any], status: int = HTTPStatus.OK
 ) -> HttpResponse:
-    context = {"stylesheet": stylesheet()[0], **context}
-    return render(request, f"selfservice/{template}", context, status=status)
+    context = {**shell.shell_context(context.get("tenant")), **context}
+    response = render(request, f"selfservice/{template}", context, status=status)
+    response.style_hash = context["stylesheet_hash"]  # the CSP of private_page allows this page's stylesheet
+    return response
 
 
 def link_error(request: HttpRequest, exc: links.InvalidLink) -> HttpResponse:

@@ -70,15 +70,18 @@ def browser_settings(settings, live_server):
 
 @pytest.fixture
 def open_page(chromium, live_server, browser_settings):
-    """`open_page(path, viewport=PHONE, javascript=True)` → a fresh Playwright page on the live server.
+    """`open_page(path, viewport=PHONE, javascript=True, locale="de-DE")` → a fresh Playwright page on the live server.
 
     Console errors (a CSP violation, a missing asset) fail the test.
     """
     contexts = []
     errors: list[str] = []
 
-    def build(path: str, *, viewport=DESKTOP, javascript: bool = True, error_status: bool = False):
-        context = chromium.new_context(viewport=viewport, java_script_enabled=javascript, locale="en-US")
+    def build(
+        path: str, *, viewport=DESKTOP, javascript: bool = True, error_status: bool = False, locale: str = "en-US"
+    ):
+        # `locale` is the browser's language (Accept-Language): the page speaks it when the customer has none.
+        context = chromium.new_context(viewport=viewport, java_script_enabled=javascript, locale=locale)
         contexts.append(context)
         page = context.new_page()
 
@@ -95,6 +98,76 @@ def open_page(chromium, live_server, browser_settings):
     for context in contexts:
         context.close()
     assert errors == []
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core (MPL-2.0), vendored in tests/browser/vendor/axe-core/ so the tests run offline.
+
+    Refresh with `npm pack axe-core@4` and copy `package/axe.min.js` and its licence files there.
+    """
+    if not AXE.exists():
+        pytest.fail(f"axe-core is missing: expected {AXE} (see tests/browser/vendor/axe-core/README.md)")
+    return AXE.read_text(encoding="utf-8")
+
+
+def axe_violations(page, source: str) -> list[dict]:
+    """Runs axe-core (WCAG 2.0-2.2 A/AA and best practices) on the page; returns its violations, simplified.
+
+    Injected through the DevTools protocol (`page.evaluate`), which the page's CSP does not govern,
+    so the page's policy stays exactly what customers get.
+    """
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(source)
+    return page.evaluate(
+        """async () => {
+             const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
+             const r = await axe.run(document, {
+               runOnly: {type: 'tag', values: tags},
+               resultTypes: ['violations'],
+             });
+             return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+               nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}));
+           }"""
+    )
+
+
+def overflowing(page) -> dict:
+    """What sticks out sideways: the page's scroll width, and every visible element wider than the viewport."""
+    return page.evaluate(
+        """() => {
+             const width = window.innerWidth;
+             const wide = [];
+             for (const el of document.body.querySelectorAll('*')) {
+               const box = el.getBoundingClientRect();
+               if (box.width === 0 || box.height === 0) continue;
+               const style = getComputedStyle(el);
+               if (style.position === 'absolute' && style.clip !== 'auto') continue;  // visually hidden text
+               if (el.closest('.visually-hidden, .skip')) continue;
+               if (box.right > width + 0.5 || box.left < -0.5) {
+                 wide.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className ? '.' +
+                   String(el.className).trim().split(/ +/).join('.') : ''} ` +
+                   `[${Math.round(box.left)}..${Math.round(box.right)}] ${(el.textContent || '').trim().slice(0, 40)}`);
+               }
+             }
+             // Text that runs out of its box (a long word that does not wrap) does not widen the box: measure it.
+             const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+             const range = document.createRange();
+             for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+               if (!node.textContent.trim() || node.parentElement.closest('.visually-hidden, .skip, title')) continue;
+               range.selectNodeContents(node);
+               const box = range.getBoundingClientRect();
+               if (box.width && (box.right > width + 0.5 || box.left < -0.5)) {
+                 wide.push(`text in ${node.parentElement.tagName.toLowerCase()} ` +
+                   `[${Math.round(box.left)}..${Math.round(box.right)}] ${node.textContent.trim().slice(0, 40)}`);
+               }
+             }
+             return {scrollWidth: document.scrollingElement.scrollWidth, innerWidth: width, wide: wide.slice(0, 15)};
+           }"""
+    )
 
 
 def screenshot(page, name: str) -> Path:
