@@ -98,6 +98,11 @@ class Tenant(models.Model):
         max_length=64, blank=True, editable=False,
         help_text="SHA-256 of the uploaded logo (TenantLogo): its URL, so a new logo is a new URL.",
     )
+    webhook_event_types = models.JSONField(
+        default=list, blank=True, editable=False,
+        help_text="Event types some enabled webhook endpoint of this tenant hears (kept by webhooks/services.py). "
+        "Loaded with the tenant, it spares a tenant without webhooks any outbox query on a consent change.",
+    )
 
     class Meta:
         ordering = ["slug"]

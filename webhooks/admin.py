@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 
 from prefcenter.admin import TenantScopedAdmin
 from webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
-from webhooks.services import deliveries_resend, endpoint_enable, event_type_errors
+from webhooks.services import (
+    deliveries_resend,
+    endpoint_delete,
+    endpoint_enable,
+    event_type_errors,
+    tenant_subscriptions_refresh,
+)
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -41,9 +48,18 @@ class WebhookEndpointAdmin(TenantScopedAdmin):
 
     def save_model(self, request, obj: WebhookEndpoint, form, change: bool) -> None:
         self.assign_tenant(request, obj)
-        super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            tenant_subscriptions_refresh(tenant_id=obj.tenant_id)
         if not change:
             messages.warning(request, f"Signing secret for {obj.url} (shown once, copy it now): {obj.secret}")
+
+    def delete_model(self, request, obj: WebhookEndpoint) -> None:
+        endpoint_delete(endpoint=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for endpoint in queryset:
+            endpoint_delete(endpoint=endpoint)
 
     @admin.action(description="Enable again (dead endpoints get new events and their pending deliveries)")
     def enable_endpoints(self, request, queryset) -> None:

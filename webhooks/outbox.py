@@ -85,19 +85,22 @@ def message_body(*, event_type: str, events: list[ConsentEvent], data: dict[str,
 def outbox_write(events: list[ConsentEvent]) -> None:
     """Ledger listener: queue the events' webhooks for the tenant's enabled, subscribed endpoints.
 
-    One indexed query when the tenant has no endpoints (nothing is written); one insert
-    more when it has. Runs in the change's transaction: raising here rolls the change back.
+    No query when the tenant has no enabled endpoint for the change's event types (read from
+    `Tenant.webhook_event_types`, loaded with the tenant); else one SELECT of its endpoints and
+    one INSERT. Runs in the change's transaction: raising here rolls the change back.
     """
     if not events:
         return
     first = events[0]
+    heard = set(first.tenant.webhook_event_types or ())
+    announced = [(event_type, data) for event_type, data in webhook_events(events) if event_type in heard]
+    if not announced:
+        return  # no query: the tenant (loaded with the change) has no enabled endpoint for these types
     endpoints = list(
         WebhookEndpoint.objects.filter(tenant_id=first.tenant_id, enabled=True).only("id", "event_types")
     )
-    if not endpoints:
-        return
     rows = []
-    for event_type, data in webhook_events(events):
+    for event_type, data in announced:
         subscribed = [endpoint for endpoint in endpoints if event_type in endpoint.event_types]
         if not subscribed:
             continue

@@ -71,6 +71,23 @@ def event_type_errors(event_types: object) -> list[str]:
     return []
 
 
+def tenant_subscriptions_refresh(*, tenant_id: int) -> list[str]:
+    """Store on the tenant the event types its enabled endpoints hear (Tenant.webhook_event_types).
+
+    The outbox listener reads it from the tenant already loaded with the request, so a
+    tenant without webhooks pays no query on a consent change. Called, in the same
+    transaction, by every write that adds, removes, enables or disables an endpoint.
+    """
+    heard: set[str] = set()
+    for types in WebhookEndpoint.objects.filter(tenant_id=tenant_id, enabled=True).values_list(
+        "event_types", flat=True
+    ):
+        heard.update(types)
+    event_types = [t for t in EVENT_TYPES if t in heard]
+    Tenant.objects.filter(pk=tenant_id).update(webhook_event_types=event_types)
+    return event_types
+
+
 def endpoint_create(*, tenant: Tenant, url: str, event_types: list[str], description: str = "") -> WebhookEndpoint:
     """Register an endpoint with a new signing secret; unknown event types are a 400 and nothing is written."""
     errors = event_type_errors(event_types)
@@ -82,6 +99,7 @@ def endpoint_create(*, tenant: Tenant, url: str, event_types: list[str], descrip
     endpoint.full_clean(exclude=["tenant"])
     with transaction.atomic():
         endpoint.save()
+        tenant.webhook_event_types = tenant_subscriptions_refresh(tenant_id=tenant.pk)
     return endpoint
 
 
@@ -89,6 +107,7 @@ def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     """Remove an endpoint and its outbox rows (nothing more will be sent to it)."""
     with transaction.atomic():
         endpoint.delete()
+        tenant_subscriptions_refresh(tenant_id=endpoint.tenant_id)
 
 
 def endpoint_enable(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
@@ -97,6 +116,7 @@ def endpoint_enable(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
             enabled=True, disabled_at=None, disabled_reason="", failing_since=None
         )
+        tenant_subscriptions_refresh(tenant_id=endpoint.tenant_id)
     endpoint.refresh_from_db()
     return endpoint
 
@@ -204,9 +224,10 @@ def _endpoint_outcome(*, endpoint: WebhookEndpoint, ok: bool, now: datetime, pol
         return
     endpoints.filter(failing_since__isnull=True).update(failing_since=now)
     dead_since = now - timedelta(seconds=policy.retry_for)
-    endpoints.filter(enabled=True, failing_since__lte=dead_since).update(
+    if endpoints.filter(enabled=True, failing_since__lte=dead_since).update(
         enabled=False, disabled_at=now, disabled_reason=f"Every delivery failed for {policy.retry_for / 3600:g} hours."
-    )
+    ):
+        tenant_subscriptions_refresh(tenant_id=endpoint.tenant_id)
 
 
 def deliver_due(

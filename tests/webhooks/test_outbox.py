@@ -148,13 +148,44 @@ def test_a_failing_outbox_write_rolls_the_change_back_when_the_listener_raises(t
     assert not ConsentEvent.objects.filter(field="email_opt_out").exists()
 
 
-def test_a_tenant_without_endpoints_gets_no_rows_and_one_query_when_consent_changes(tenant, customer):
+def test_a_tenant_without_endpoints_pays_no_query_when_consent_changes(tenant, customer):
     with CaptureQueriesContext(connection) as queries:
         customer_update(customer=customer, actor=Actor.system(), email_opt_out=True)
 
     assert not WebhookDelivery.objects.exists()
-    outbox = [q["sql"] for q in queries.captured_queries if "webhooks_" in q["sql"]]
-    assert len(outbox) == 1 and outbox[0].lstrip().upper().startswith("SELECT")
+    assert [q["sql"] for q in queries.captured_queries if "webhooks_" in q["sql"]] == []
+
+
+def test_a_tenant_whose_endpoints_hear_other_types_pays_no_query_when_consent_changes(tenant, customer):
+    endpoint_create(tenant=tenant, url="https://a.example/h", event_types=["customer.deleted"])
+
+    with CaptureQueriesContext(connection) as queries:
+        customer_update(customer=customer, actor=Actor.system(), email_opt_out=True)
+
+    assert [q["sql"] for q in queries.captured_queries if "webhooks_" in q["sql"]] == []
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_the_tenant_knows_which_types_its_enabled_endpoints_hear_when_endpoints_change(tenant):
+    from prefcenter.models import Tenant
+    from webhooks.services import endpoint_delete, endpoint_enable
+
+    def heard() -> list[str]:
+        return Tenant.objects.get(pk=tenant.pk).webhook_event_types
+
+    first = endpoint_create(tenant=tenant, url="https://a.example/h", event_types=["customer.deleted"])
+    second = endpoint_create(
+        tenant=tenant, url="https://b.example/h", event_types=["customer.opted_in", "customer.deleted"]
+    )
+    assert heard() == ["customer.opted_in", "customer.deleted"]
+    endpoint_delete(endpoint=second)
+    assert heard() == ["customer.deleted"]
+    first.enabled = False
+    first.save()
+    endpoint_enable(endpoint=first)
+    assert heard() == ["customer.deleted"]
+    endpoint_delete(endpoint=first)
+    assert heard() == []
 
 
 def test_listeners_are_registered_once_when_ready_runs_again():
