@@ -44,8 +44,9 @@ def workers() -> list[subprocess.Popen]:
         yield started
     finally:
         for process in started:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(process.pid, signal.SIGKILL)
+            if process.poll() is None:  # only a worker of ours still running (a reaped pid may be reused)
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
             process.wait(timeout=10)
 
 
