@@ -324,8 +324,10 @@ def assert_only_tenant_b_written(before: dict, after: dict, world: World) -> Non
         new = after[label]
         for pk, row in old.items():
             if label == "prefcenter.Tenant" and pk == world.b.pk:
-                # B's own catalog writes give B a new catalog revision (a cache key); nothing else of B's row moves.
-                row, changed = ({k: v for k, v in r.items() if k != "catalog_revision"} for r in (row, new.get(pk, {})))
+                # B's own catalog writes give B a new catalog revision (a cache key), its own webhook endpoints
+                # the event types they hear (webhooks/services.py); nothing else of B's row moves.
+                own = ("catalog_revision", "webhook_event_types")
+                row, changed = ({k: v for k, v in r.items() if k not in own} for r in (row, new.get(pk, {})))
                 assert changed == row, f"{label} #{pk} changed by tenant B"
                 continue
             assert new.get(pk) == row, f"{label} #{pk} changed by tenant B"
