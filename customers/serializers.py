@@ -30,6 +30,9 @@ class EmailField(StrictCharField):
     def __init__(self, **kwargs: Any):
         super().__init__(max_length=254, allow_blank=True, **kwargs)
 
+    def openapi_schema(self) -> dict[str, Any]:
+        return {"type": "string", "maxLength": 254, "anyOf": [{"maxLength": 0}, {"format": "email"}]}
+
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data).strip()
         if value:
@@ -48,6 +51,11 @@ class PhoneField(StrictCharField):
     def __init__(self, **kwargs: Any):
         super().__init__(max_length=20, allow_blank=True, **kwargs)
 
+    def openapi_schema(self) -> dict[str, Any]:
+        # `e164`: a number the phonenumbers library deems valid, written +<country><number>.
+        e164 = {"format": "e164", "pattern": r"^\+[1-9]\d{6,14}$"}
+        return {"type": "string", "maxLength": 20, "anyOf": [{"maxLength": 0}, e164]}
+
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data).strip()
         if not value:
@@ -62,6 +70,10 @@ class HttpUrlField(StrictCharField):
     def __init__(self, **kwargs: Any):
         super().__init__(max_length=2048, allow_blank=True, **kwargs)
 
+    def openapi_schema(self) -> dict[str, Any]:
+        url = {"format": "uri", "pattern": "^https?://"}
+        return {"type": "string", "maxLength": 2048, "anyOf": [{"maxLength": 0}, url]}
+
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data).strip()
         if value:
@@ -75,6 +87,9 @@ class HttpUrlField(StrictCharField):
 class ExternalIdField(StrictCharField):
     def __init__(self, **kwargs: Any):
         super().__init__(max_length=255, min_length=1, **kwargs)
+
+    def openapi_schema(self) -> dict[str, Any]:
+        return {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[^/\s]([^/]*[^/\s])?$"}
 
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
@@ -108,6 +123,8 @@ def schema_definition_id(tenant_uuid: uuid.UUID) -> str:
 class ReachCustomerDataSerializer(serializers.Serializer):
     """`data` of a Reach request: every field optional (PATCH is incremental)."""
 
+    refuses_unknown_fields = True  # unless ignoreUnknownFields=true: ReachCustomerViewSet.body_data
+
     customerId = ExternalIdField(required=False)
     email = EmailField(required=False)
     phone = PhoneField(required=False)
@@ -131,10 +148,14 @@ class ReachCustomerCreateDataSerializer(ReachCustomerDataSerializer):
 
 
 class ReachCustomerRequestSerializer(serializers.Serializer):
+    refuses_unknown_fields = True  # unless ignoreUnknownFields=true
+
     data = ReachCustomerDataSerializer(help_text="Partial customer resource data for incremental update")
 
 
 class ReachCustomerCreateRequestSerializer(serializers.Serializer):
+    refuses_unknown_fields = True  # unless ignoreUnknownFields=true
+
     data = ReachCustomerCreateDataSerializer()
 
 
@@ -247,6 +268,9 @@ class CustomerSerializer(PrefCenterModelSerializer):
 
 class CustomerWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Input for creating (external_id optional: generated when absent) and patching customers."""
+
+    # A PATCH may repeat the current external_id but never change it, so the schema leaves it out of PATCH.
+    openapi_partial_constraints = {"not": {"required": ["external_id"]}}
 
     external_id = ExternalIdField(required=False)
     email = EmailField(required=False)

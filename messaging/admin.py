@@ -24,7 +24,7 @@ from messaging.services import (
     category_preference_set,
     category_update,
 )
-from prefcenter.admin import TenantScopedAdmin, TranslatedTextForm, admin_actor, staff_tenant
+from prefcenter.admin import ServiceAdmin, TranslatedTextForm, staff_tenant, yes_no
 from prefcenter.ledger import Actor
 
 # ----------------------------------------------------------------------------- the catalog
@@ -54,16 +54,33 @@ class CategoryAdminForm(TranslatedTextForm):
 
 
 @admin.register(Category)
-class CategoryAdmin(TenantScopedAdmin):
+class CategoryAdmin(ServiceAdmin):
     form = CategoryAdminForm
+    service_fields = CATEGORY_FIELDS
     list_display = [
-        "key", "name", "tenant", "mandatory", "default_in_app", "default_email", "default_push", "default_digest",
+        "key", "name", "tenant", "is_mandatory", "in_app_default", "email_default", "push_default", "default_digest",
         "updated_at",
     ]
     list_filter = ["mandatory", "default_digest"]
     search_fields = ["key", "name", "description"]
     list_select_related = ["tenant"]
     readonly_fields = ["created_at", "updated_at"]
+
+    @admin.display(description="Mandatory", ordering="mandatory")
+    def is_mandatory(self, obj: Category) -> str:
+        return yes_no(obj.mandatory)
+
+    @admin.display(description="In-app default", ordering="default_in_app")
+    def in_app_default(self, obj: Category) -> str:
+        return yes_no(obj.default_in_app)
+
+    @admin.display(description="Email default", ordering="default_email")
+    def email_default(self, obj: Category) -> str:
+        return yes_no(obj.default_email)
+
+    @admin.display(description="Push default", ordering="default_push")
+    def push_default(self, obj: Category) -> str:
+        return yes_no(obj.default_push)
 
     def get_readonly_fields(self, request, obj: Category | None = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
@@ -76,27 +93,15 @@ class CategoryAdmin(TenantScopedAdmin):
         tenant = staff_tenant(request)
         return type(form.__name__, (form,), {"request_tenant_id": tenant.pk if tenant else None})
 
-    def save_model(self, request, obj: Category, form, change: bool) -> None:
-        actor = admin_actor(request)
-        self.assign_tenant(request, obj)
-        if change:
-            changes = {field: form.cleaned_data[field] for field in form.changed_data if field in CATEGORY_FIELDS}
-            if form.translations_changed:
-                changes["translations"] = form.cleaned_data["translations"]
-            saved = category_update(category=obj, actor=actor, **changes)
-        else:
-            fields = {field: getattr(obj, field) for field in CATEGORY_FIELDS if field != "name"}
-            saved = category_create(tenant=obj.tenant, key=obj.key, name=obj.name, actor=actor, **fields)
-        obj.pk = saved.pk
-        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if not k.startswith("_")})
+    def service_create(self, *, request, obj: Category, fields: dict[str, Any], actor: Actor) -> Category:
+        fields = {name: value for name, value in fields.items() if name != "name"}
+        return category_create(tenant=obj.tenant, key=obj.key, name=obj.name, actor=actor, **fields)
 
-    def delete_model(self, request, obj: Category) -> None:
-        category_delete(category=obj, actor=admin_actor(request))
+    def service_update(self, *, request, obj: Category, changes: dict[str, Any], actor: Actor) -> Category:
+        return category_update(category=obj, actor=actor, **changes)
 
-    def delete_queryset(self, request, queryset: QuerySet[Category]) -> None:
-        actor = admin_actor(request)
-        for category in queryset:
-            category_delete(category=category, actor=actor)
+    def service_delete(self, *, request, obj: Category, actor: Actor) -> None:
+        category_delete(category=obj, actor=actor)
 
 
 # ----------------------------------------------------------------------------- preferences inline on customers

@@ -44,6 +44,9 @@ class CategoryKeyField(StrictCharField):
     def __init__(self, **kwargs: Any):
         super().__init__(max_length=100, min_length=1, **kwargs)
 
+    def openapi_schema(self) -> dict[str, Any]:
+        return {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[-a-zA-Z0-9_]+$"}
+
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
         try:
@@ -78,6 +81,21 @@ class CategorySerializer(PrefCenterModelSerializer):
 
 class CategoryWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """Input for creating (key and name required) and patching (key unchangeable) a category."""
+
+    # messaging/services.py: a mandatory category's defaults cannot opt anyone out (the schema's copy of that rule).
+    openapi_constraints = {
+        "anyOf": [
+            {"properties": {"mandatory": {"enum": [False]}}},
+            {
+                "properties": {
+                    "default_in_app": {"enum": [True]},
+                    "default_email": {"enum": [True]},
+                    "default_push": {"enum": [True]},
+                    "default_digest": {"not": {"enum": ["off"]}},
+                }
+            },
+        ]
+    }
 
     key = CategoryKeyField(help_text="Unique within the tenant; cannot be changed.")
     name = StrictCharField(max_length=200, min_length=1)

@@ -6,7 +6,7 @@ from http import HTTPStatus
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from customers.models import Customer
@@ -35,13 +35,15 @@ from messaging.services import (
     category_update,
 )
 from prefcenter.exceptions import PrefCenterError
+from prefcenter.schema import NON_BLANK
 from prefcenter.views import ListMixin, PrefCenterViewSet, RetrieveMixin
 
 CUSTOMER_HEADER = "Prefcenter-Customer"
 CUSTOMER_HEADER_PARAMETER = OpenApiParameter(
     CUSTOMER_HEADER,
-    str,
+    NON_BLANK,
     OpenApiParameter.HEADER,
+    required=True,  # in provider mode; a customer-mode caller may always send its own id
     description="Provider mode: the external id of the customer whose preferences these are (required). "
     "Customer mode: optional, and must name the credential's own customer (anyone else is a 404).",
 )
@@ -85,7 +87,12 @@ class CategoryViewSet(ListMixin, RetrieveMixin, PrefCenterViewSet):
         fields = dict(self.validated(CategoryWriteSerializer, partial=True))
         return self.respond(category_update(category=category, actor=self.actor, **fields))
 
-    @extend_schema(responses={204: None})
+    @extend_schema(
+        responses={
+            204: None,
+            409: OpenApiResponse(description="`category_in_use`: preferences or workflows still use it."),
+        }
+    )
     def destroy(self, request, *args: Any, **kwargs: Any) -> Response:
         category_delete(category=self.get_object(), actor=self.actor)
         return Response(status=HTTPStatus.NO_CONTENT)

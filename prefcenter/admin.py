@@ -6,16 +6,21 @@ see all. Edits go through services with the staff user as actor (source "admin")
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import QuerySet
+from django.db import models, transaction
+from django.db.models import Model, QuerySet
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 
 from prefcenter.branding import LOGO_MAX_BYTES, validate_logo
+from prefcenter.channels import CHANNEL_CHOICES, CHANNELS, default_channel_map
+from prefcenter.exceptions import PrefCenterError
 from prefcenter.ledger import Actor
 from prefcenter.logos import tenant_logo_set
 from prefcenter.models import SCOPES, ApiKey, ConsentEvent, Tenant, TenantMembership
@@ -70,6 +75,293 @@ class TenantScopedAdmin(admin.ModelAdmin):
             obj.tenant = staff_tenant(request)
 
 
+# ----------------------------------------------------------------------------- one way to show and edit values
+
+admin.site.site_header = "prefcenter administration"
+admin.site.site_title = "prefcenter"
+# "View site" leads to the API documentation (the service has no public home page).
+admin.site.site_url = "/api/docs/"
+
+YES, NO, INHERIT = "Yes", "No", "Inherit"
+CHANNEL_LABELS = {"email": "Email", "sms": "SMS", "in_app": "In-app", "chat": "Chat", "push": "Push"}
+
+
+def yes_no(value: Any, *, unset: str = INHERIT) -> str:
+    """Booleans read one way everywhere in the admin: Yes / No, and `unset` (Inherit) for no value."""
+    if value is True:
+        return YES
+    if value is False:
+        return NO
+    if value is None or value == "":
+        return unset
+    return str(value)
+
+
+class InheritYesNoSelect(forms.NullBooleanSelect):
+    """A nullable switch: Inherit (no choice stored) / Yes / No; posts Django's "unknown"/"true"/"false"."""
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs)
+        self.choices = (("unknown", INHERIT), ("true", YES), ("false", NO))
+
+
+def nullable_switch_field(db_field, **kwargs) -> forms.Field:
+    return forms.NullBooleanField(
+        required=False, widget=InheritYesNoSelect, label=kwargs.get("label", db_field.verbose_name.capitalize()),
+        help_text=db_field.help_text,
+    )
+
+
+class ChannelListField(forms.TypedMultipleChoiceField):
+    """A list of channels as checkboxes (stored as a JSON list, in the vocabulary's order)."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.pop("max_length", None)
+        kwargs.pop("encoder", None)
+        kwargs.pop("decoder", None)
+        kwargs.setdefault("required", False)
+        super().__init__(choices=[(c, CHANNEL_LABELS.get(c, c)) for c, _ in CHANNEL_CHOICES], **kwargs)
+
+    def clean(self, value: Any) -> list[str]:
+        chosen = set(super().clean(value) or [])
+        return [channel for channel in CHANNELS if channel in chosen]
+
+
+class ChannelSwitchesField(ChannelListField):
+    """Every channel on or off, as checkboxes (stored as a JSON object channel → true/false)."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return [channel for channel, on in value.items() if on]
+        return value
+
+    def clean(self, value: Any) -> dict[str, bool]:
+        chosen = set(super().clean(value))
+        return {channel: channel in chosen for channel in CHANNELS}
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        before = initial if isinstance(initial, dict) else {}
+        return {c: bool(before.get(c)) for c in CHANNELS} != {c: c in set(data or []) for c in CHANNELS}
+
+
+class ChannelDefaultsWidget(forms.MultiWidget):
+    """One Inherit / Yes / No choice per channel, each labelled."""
+
+    template_name = "prefcenter/widgets/channel_map.html"  # an app template: widgets render with the app loaders
+
+    def __init__(self, attrs=None) -> None:
+        choices = (("", INHERIT), ("true", YES), ("false", NO))
+        super().__init__({channel: forms.Select(choices=choices) for channel in CHANNELS}, attrs)
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        for subwidget, channel in zip(context["widget"]["subwidgets"], CHANNELS, strict=True):
+            subwidget["label"] = CHANNEL_LABELS[channel]
+        return context
+
+    def decompress(self, value: Any) -> list[str]:
+        value = value if isinstance(value, dict) else {}
+        return ["" if value.get(c) is None else ("true" if value[c] else "false") for c in CHANNELS]
+
+
+class ChannelDefaultsField(forms.MultiValueField):
+    """Per-channel defaults, absent = inherit (stored as a JSON object of the channels that have one)."""
+
+    widget = ChannelDefaultsWidget
+
+    def __init__(self, **kwargs: Any) -> None:
+        for name in ("max_length", "encoder", "decoder", "empty_value"):
+            kwargs.pop(name, None)
+        kwargs["required"] = False
+        super().__init__(
+            fields=[forms.NullBooleanField(required=False) for _ in CHANNELS], require_all_fields=False, **kwargs
+        )
+
+    def compress(self, data_list: list[Any]) -> dict[str, bool]:
+        return {channel: value for channel, value in zip(CHANNELS, data_list or [], strict=False) if value is not None}
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        values = data if isinstance(data, list) else self.widget.decompress(data)
+        after = self.compress([forms.NullBooleanField().to_python(v) for v in values])
+        return after != (initial if isinstance(initial, dict) else {})
+
+
+class TagsField(forms.CharField):
+    """Tags typed as words separated by commas; shown as chips on the change list (stored as a JSON list)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        for name in ("encoder", "decoder"):
+            kwargs.pop(name, None)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", "Separate tags with commas, e.g. onboarding, weekly.")
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:
+        if isinstance(value, list):
+            return value
+        tags = [tag.strip() for tag in (value or "").split(",")]
+        return list(dict.fromkeys(tag for tag in tags if tag))
+
+
+class ServiceRefused(Exception):
+    """A service refused what an admin form asked: its messages, by form field, for the re-rendered form.
+
+    `model` is None for the page's own form, else the model of the inline formset whose save was refused.
+    """
+
+    def __init__(self, message: str, errors: dict[str, list[str]], model: type[Model] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+        self.model = model
+
+    @classmethod
+    def of(cls, exc: PrefCenterError | ValidationError, model: type[Model] | None = None) -> ServiceRefused:
+        if isinstance(exc, PrefCenterError):
+            return cls(exc.message, {key: [str(m) for m in value] for key, value in exc.errors.items()}, model)
+        if hasattr(exc, "error_dict"):
+            return cls("; ".join(exc.messages), dict(exc.message_dict), model)
+        return cls("; ".join(exc.messages), {}, model)
+
+    def field_errors(self, fields, aliases: dict[str, str]) -> list[tuple[str | None, list[str]]]:
+        """(form field or None for the form as a whole, messages); the service's message when no field is named."""
+        placed: list[tuple[str | None, list[str]]] = []
+        for key, messages_ in self.errors.items():
+            name = aliases.get(key, key)
+            if name not in fields:
+                name = aliases.get(key.rsplit(".", 1)[-1], key.rsplit(".", 1)[-1])
+            placed.append((name if name in fields else None, messages_))
+        if not any(name in fields for name, _ in placed):
+            placed.insert(0, (None, [self.message]))
+        return placed
+
+
+@contextmanager
+def refusals_as_form_errors(model: type[Model] | None = None) -> Iterator[None]:
+    """Turn a service's refusal into `ServiceRefused` (which ServiceAdmin shows as form errors, never a 500)."""
+    try:
+        yield
+    except (PrefCenterError, ValidationError) as exc:
+        raise ServiceRefused.of(exc, model) from exc
+
+
+def _refusing_form(form_class: type, refused: ServiceRefused, aliases: dict[str, str]) -> type:
+    class RefusedForm(form_class):
+        def clean(self):
+            cleaned = super().clean()
+            for name, messages_ in refused.field_errors(self.fields, aliases):
+                self.add_error(name, messages_)
+            return cleaned
+
+    RefusedForm.__name__ = form_class.__name__
+    return RefusedForm
+
+
+def _refusing_formset(formset_class: type, refused: ServiceRefused) -> type:
+    class RefusedFormSet(formset_class):
+        def clean(self) -> None:
+            super().clean()
+            raise forms.ValidationError([refused.message, *(m for ms in refused.errors.values() for m in ms)])
+
+    RefusedFormSet.__name__ = formset_class.__name__
+    return RefusedFormSet
+
+
+class ServiceAdmin(TenantScopedAdmin):
+    """The one way an admin saves through services (issue 12): add, change, inline and delete.
+
+    Subclasses name the fields the services take (`service_fields`) and implement `service_create`
+    and `service_update`. A refusal raised by a service (`PrefCenterError`, or Django's
+    `ValidationError` from a `full_clean()`) aborts the save — the page's transaction rolls back, so
+    nothing is written — and the page is shown again with the refusal as errors on the fields it
+    names (`error_fields` maps a service's field names to the form's), or on the form as a whole.
+    A refused deletion comes back as an error message. Never a 500.
+    """
+
+    service_fields: tuple[str, ...] = ()
+    error_fields: dict[str, str] = {}
+
+    def service_create(self, *, request, obj: Any, fields: dict[str, Any], actor: Actor) -> Any:
+        raise NotImplementedError
+
+    def service_update(self, *, request, obj: Any, changes: dict[str, Any], actor: Actor) -> Any:
+        raise NotImplementedError
+
+    def service_delete(self, *, request, obj: Any, actor: Actor) -> None:
+        raise NotImplementedError
+
+    # -- saving through the services
+
+    def save_model(self, request, obj: Any, form, change: bool) -> None:
+        actor = admin_actor(request)
+        self.assign_tenant(request, obj)
+        with refusals_as_form_errors():
+            if change:
+                changes = {name: form.cleaned_data[name] for name in form.changed_data if name in self.service_fields}
+                if getattr(form, "translations_changed", False):  # TranslatedTextForm: no form field of its own
+                    changes["translations"] = form.cleaned_data["translations"]
+                saved = self.service_update(request=request, obj=obj, changes=changes, actor=actor)
+            else:
+                fields = {name: getattr(obj, name) for name in self.service_fields}
+                saved = self.service_create(request=request, obj=obj, fields=fields, actor=actor)
+        obj.pk = saved.pk
+        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if not k.startswith("_")})
+
+    def delete_model(self, request, obj: Any) -> None:
+        with refusals_as_form_errors():
+            self.service_delete(request=request, obj=obj, actor=admin_actor(request))
+
+    def delete_queryset(self, request, queryset: QuerySet) -> None:
+        actor = admin_actor(request)
+        with refusals_as_form_errors(), transaction.atomic():
+            for obj in queryset.select_related(self.tenant_field):
+                self.service_delete(request=request, obj=obj, actor=actor)
+
+    # -- showing a refusal
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            # The first pass rolled back. The second validates the same POST with the refusal added to
+            # the form (or formset) it belongs to, so Django renders the page with the errors and saves nothing.
+            request.service_refused = refused
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refused = getattr(request, "service_refused", None)
+        if refused is None or refused.model is not None:
+            return form
+        return _refusing_form(form, refused, self.error_fields)
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        refused = getattr(request, "service_refused", None)
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            if refused is not None and refused.model is formset.model:
+                formset = _refusing_formset(formset, refused)
+            yield formset, inline
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ServiceRefused as refused:
+            self.message_user(request, f"Not deleted: {refused.message}", messages.ERROR)
+            return HttpResponseRedirect(request.path.removesuffix("delete/") + "change/")
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except ServiceRefused as refused:
+            self.message_user(request, f"Nothing deleted: {refused.message}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
 class TenantAdminForm(forms.ModelForm):
     """The tenant, with its self-service branding: a logo upload (checked by prefcenter/branding.py) or removal."""
 
@@ -80,6 +372,10 @@ class TenantAdminForm(forms.ModelForm):
         "self-service pages. Uploading replaces the current logo.",
     )
     remove_logo = forms.BooleanField(required=False, label="Remove the current logo")
+    channel_defaults = ChannelSwitchesField(
+        label="Channels on by default", initial=default_channel_map,
+        help_text="The last layer of resolution: what a channel does when nobody chose.",
+    )
     # No Meta: TenantAdmin's `exclude` names the model fields (every editable one but the JWT secret).
 
     def clean_logo_file(self) -> bytes | None:
@@ -257,20 +553,16 @@ class ApiKeyAdmin(TenantScopedAdmin):
 class ConsentEventAdmin(TenantScopedAdmin):
     """The ledger, read-only: no add, change or delete path."""
 
-    list_display = [
-        "created_at",
-        "customer_external_id",
-        "subject",
-        "field",
-        "old_value",
-        "new_value",
-        "actor",
-        "source",
-    ]
+    list_display = ["created_at", "customer_external_id", "subject", "field", "change", "actor", "source"]
     list_filter = ["source", "subject"]
     search_fields = ["customer_external_id", "actor", "request_id"]
     list_select_related = ["tenant"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="Old → new")
+    def change(self, event: ConsentEvent) -> str:
+        unset = INHERIT if event.subject.startswith(("workflow:", "category:")) else "—"
+        return f"{yes_no(event.old_value, unset=unset)} → {yes_no(event.new_value, unset=unset)}"
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -27,7 +27,7 @@ from customers.views import CustomerNamedMixin
 from prefcenter.channels import CHANNELS
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.fields import Tree, prune
-from prefcenter.serializers import PrefCenterSerializer, RejectUnknownFieldsMixin, StrictCharField
+from prefcenter.serializers import PrefCenterSerializer, RejectUnknownFieldsMixin, StrictCharField, UniqueListField
 from prefcenter.views import PrefCenterAPIView
 from subscribers import resolution
 from subscribers.resolution import Decision
@@ -40,7 +40,14 @@ EXTERNAL_ID_MAX_LENGTH = 255
 # ---------------------------------------------------------------------- input and output
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_RECIPIENTS})
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1, "maxLength": EXTERNAL_ID_MAX_LENGTH},
+        "minItems": 1,
+        "maxItems": MAX_RECIPIENTS,
+    }
+)
 class RecipientListField(serializers.Field):
     """A list of 1 to 10,000 external ids (non-empty strings). Checked in one pass: it must stay fast at 10,000."""
 
@@ -83,18 +90,14 @@ class ChannelChoiceField(serializers.ChoiceField):
 class DeliveryEvaluationRequestSerializer(RejectUnknownFieldsMixin, PrefCenterSerializer):
     workflow = StrictCharField(max_length=200, help_text="Workflow identifier or slug.")
     recipients = RecipientListField(help_text=f"Customer external ids, 1 to {MAX_RECIPIENTS:,}.")
-    channels = serializers.ListField(
+    channels = UniqueListField(
         child=ChannelChoiceField(choices=CHANNELS),
         required=False,
         allow_empty=False,
         max_length=len(CHANNELS),
         help_text="Only these channels (default: the channels the workflow uses).",
+        error_messages={"not_unique": "Channels must not repeat."},
     )
-
-    def validate_channels(self, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise serializers.ValidationError("Channels must not repeat.")
-        return value
 
 
 class ChannelDecisionSerializer(serializers.Serializer):

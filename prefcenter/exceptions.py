@@ -7,6 +7,10 @@ Non-Reach routes answer with the project's error shape:
 Reach routes (views with `error_style = "reach"`) answer with Reach's envelopes
 exactly: 404 `{success:false, message, data:{error}}`, every other error
 `{success:false, message, errors:[…]}`.
+
+Novu routes (every path under `/v2/`) answer with Novu's envelope, so Novu's SDKs raise their
+typed errors: `{statusCode, timestamp, path, message}`, and for 400/422 Novu's validation
+shape `errors: {"field.path": {messages: […]}}` as well (and on any error that names fields).
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -92,6 +98,30 @@ def reach_error_body(*, status: int, message: str, errors: dict[str, list[str]] 
     return {"success": False, "message": message, "errors": flat}
 
 
+NOVU_PREFIX = "/v2/"
+
+
+def is_novu_path(path: str) -> bool:
+    return path.startswith(NOVU_PREFIX)
+
+
+def novu_error_body(
+    *, status: int, message: str, path: str, code: str = "error", errors: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """Novu's ErrorDto (ValidationErrorDto for 400/422): the status, when, where and what, plus our
+    stable `code` (Novu's SDKs ignore keys they do not know)."""
+    body: dict[str, Any] = {
+        "statusCode": status,
+        "timestamp": timezone.now().isoformat().replace("+00:00", "Z"),
+        "path": path,
+        "message": message,
+        "code": code,
+    }
+    if errors or status in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNPROCESSABLE_ENTITY):
+        body["errors"] = {field: {"messages": list(messages)} for field, messages in (errors or {}).items()}
+    return body
+
+
 def _describe(exc: Exception) -> tuple[int, str, str, dict[str, list[str]], dict[str, str]]:
     """status, code, message, field errors, headers for any exception we answer."""
     headers: dict[str, str] = {}
@@ -103,6 +133,8 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict[str, list[str]], dict
         return 403, "permission_denied", "You do not have permission to perform this action.", {}, headers
     if isinstance(exc, RequestDataTooBig):
         return 413, "request_too_large", "Request body too large.", {}, headers
+    if isinstance(exc, SuspiciousOperation):
+        return (400, *describe_suspicious(exc), {}, headers)
     if isinstance(exc, (OperationalError, InterfaceError)):
         # The database is unreachable or restarting (or a lock timed out): nothing was committed
         # and a retry will do. Logged, since it is answered rather than raised.
@@ -126,11 +158,21 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict[str, list[str]], dict
     raise exc
 
 
+def describe_suspicious(exc: SuspiciousOperation) -> tuple[str, str]:
+    """Code and message for Django's own 400s (its messages name settings, not what to do)."""
+    if isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return "too_many_fields", f"Too many fields in the request: the limit is {limit}."
+    if isinstance(exc, TooManyFilesSent):
+        return "too_many_files", f"Too many files in the request: the limit is {settings.DATA_UPLOAD_MAX_NUMBER_FILES}."
+    return "bad_request", "Bad request."
+
+
 HANDLED = (
     exceptions.APIException,
     Http404,
     DjangoPermissionDenied,
-    RequestDataTooBig,
+    SuspiciousOperation,
     DjangoValidationError,
     OperationalError,
     InterfaceError,
@@ -145,6 +187,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     request = context.get("request")
     if getattr(view, "error_style", "default") == "reach":
         body = reach_error_body(status=status, message=message, errors=errors)
+    elif request is not None and is_novu_path(request.path):
+        body = novu_error_body(status=status, message=message, path=request.path, code=code, errors=errors)
     else:
         body = error_body(status=status, code=code, detail=message, errors=errors)
         body["request_id"] = getattr(request, "request_id", "") if request is not None else ""

@@ -19,7 +19,7 @@ Protocol, on the `idempotency-key` request header:
   constraint is the last word: a request that loses a race there rolls back and answers 409.
   Never a 500, never the change twice, with or without Redis, on either database.
 - The cache unreachable (REDIS_URL set, Redis down): 503 with `Retry-After`, nothing run.
-- A key over 255 characters (or empty): 400.
+- A key over 255 characters as sent (surrounding whitespace counts), or empty or only whitespace: 400.
 - Only successful (2xx) outcomes are stored; a request rejected before it runs
   (authentication, validation) stores nothing.
 - Records are kept PREFCENTER_IDEMPOTENCY_TTL seconds (24 hours by default); expired
@@ -116,8 +116,10 @@ class IdempotencyGuard:
         """The guard for this request, or None when it carries no key or is not a POST/PUT/PATCH."""
         if request.method not in METHODS or HEADER not in request.META:
             return None
-        key = request.META[HEADER].strip()
-        if not key or len(key) > MAX_KEY_LENGTH:
+        raw = request.META[HEADER]
+        key = raw.strip()
+        # The length limit is on the value as sent, so the schema's maxLength describes it exactly.
+        if not key or len(raw) > MAX_KEY_LENGTH:
             raise PrefCenterError(
                 f"The idempotency-key header must be 1 to {MAX_KEY_LENGTH} characters.",
                 code="invalid_idempotency_key",

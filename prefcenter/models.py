@@ -11,7 +11,9 @@ import hashlib
 import secrets
 import uuid
 
+import phonenumbers
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
@@ -53,6 +55,12 @@ def new_jwt_secret() -> str:
     return secrets.token_urlsafe(48)
 
 
+def validate_phone_region(value: str) -> None:
+    """A region the `phonenumbers` library knows (ISO 3166 alpha-2, upper case)."""
+    if value and value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(f"'{value}' is not a region phone numbers are known for (ISO 3166, e.g. US, GB, DE).")
+
+
 def new_catalog_revision() -> uuid.UUID:
     return uuid.uuid4()
 
@@ -72,6 +80,11 @@ class Tenant(models.Model):
         max_length=128, default=new_jwt_secret, help_text="HS256 secret that signs this tenant's customer JWTs."
     )
     channel_defaults = models.JSONField(default=default_channel_map)
+    default_phone_region = models.CharField(
+        max_length=2, blank=True, default="US", validators=[validate_phone_region],
+        help_text="Two-letter region (ISO 3166) of phone numbers typed without a country code in the admin, "
+        "e.g. US for (415) 555-0199. Empty: only +country numbers are accepted. Stored numbers are always E.164.",
+    )
     catalog_revision = models.UUIDField(
         default=new_catalog_revision, editable=False,
         help_text="A new value on every change to this tenant's workflows or categories: the key of the "

@@ -9,9 +9,12 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.plumbing import append_meta, is_list_serializer
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
+
+from prefcenter.idempotency import MAX_KEY_LENGTH
+from prefcenter.serializers import SelectableMixin, UniqueListField
 
 TENANT_HEADERS = [
     OpenApiParameter(
@@ -34,25 +37,54 @@ TENANT_HEADERS = [
         description="Which mode the request runs in. Required if the credential allows both modes.",
     ),
 ]
-SELECTION_PARAMETERS = [
-    OpenApiParameter(
-        "fields",
-        OpenApiTypes.STR,
-        many=True,
-        explode=False,
-        description="A comma-separated list of fields to include. Dot-notation can be used to select nested fields.",
-    ),
-    OpenApiParameter(
-        "expand", OpenApiTypes.STR, many=True, explode=False, description="A comma-separated list of fields to expand."
-    ),
-    OpenApiParameter("format", str, enum=["json", "xml"], description="Response format (or use Accept)."),
-]
+# An empty value is read as absent (`format=`, `fields=a,,b`), so the enums say "" too.
+FORMAT_PARAMETER = OpenApiParameter(
+    "format", str, enum=["json", "xml", ""], description="Response format (or use Accept); empty = as if absent."
+)
+FIELDS_DESCRIPTION = (
+    "A comma-separated list of fields to include. Dot-notation can be used to select nested fields. "
+    "A field of an expanded relation may be selected too, together with its `expand` (`fields=category.name"
+    "&expand=category`). Any other name is a 400."
+)
+EXPAND_DESCRIPTION = "A comma-separated list of fields to expand. Any other name is a 400."
+# A header value, after HTTP's optional whitespace is trimmed, must not be empty.
+NON_BLANK = {"type": "string", "minLength": 1, "pattern": r"\S"}
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "idempotency-key",
-    str,
+    {**NON_BLANK, "maxLength": MAX_KEY_LENGTH},
     OpenApiParameter.HEADER,
-    description="A header for idempotency purposes: the same key and body within 24 hours replays the first answer.",
+    description="A header for idempotency purposes: the same key and body within 24 hours replays the first answer. "
+    f"1 to {MAX_KEY_LENGTH} characters, not only whitespace.",
 )
+
+
+def selection_parameters(view: Any) -> list[OpenApiParameter]:
+    """`fields` and `expand` as the view checks them: each an enum of the names its output serializer
+    accepts (prefcenter/serializers.py walks the same tree to refuse the others); where nothing can be
+    expanded, `expand` takes only empty names (which are skipped)."""
+    get_class = getattr(view, "get_output_serializer_class", None)
+    serializer_class = get_class() if get_class else None
+    if serializer_class is None or not hasattr(serializer_class, "selection_paths"):
+        return [FORMAT_PARAMETER]
+    fields, expand = serializer_class.selection_paths(**view.get_output_serializer_kwargs())
+    params = [
+        OpenApiParameter(
+            "fields",
+            {"type": "array", "items": {"type": "string", "enum": [*fields, ""]}},
+            explode=False,
+            description=FIELDS_DESCRIPTION,
+        ),
+        FORMAT_PARAMETER,
+    ]
+    params.append(
+        OpenApiParameter(
+            "expand",
+            {"type": "array", "items": {"type": "string", "enum": [*expand, ""]}},
+            explode=False,
+            description=EXPAND_DESCRIPTION if expand else "Nothing can be expanded here: any name is a 400.",
+        )
+    )
+    return params
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -82,6 +114,24 @@ class ReachNotFoundSerializer(serializers.Serializer):
     data = ReachNotFoundDataSerializer()
 
 
+class NovuConstraintSerializer(serializers.Serializer):
+    messages = serializers.ListField(child=serializers.CharField(), help_text="List of validation error messages")
+
+
+class NovuErrorSerializer(serializers.Serializer):
+    """Novu's ErrorDto / ValidationErrorDto: the envelope of every error on /v2 routes."""
+
+    statusCode = serializers.IntegerField(help_text="HTTP status code of the error response.")
+    timestamp = serializers.CharField(help_text="Timestamp of when the error occurred.")
+    path = serializers.CharField(help_text="The path where the error occurred.")
+    message = serializers.CharField(help_text="What went wrong, for humans.")
+    code = serializers.CharField(help_text="prefcenter's stable machine-readable code (not in Novu's DTO).")
+    errors = serializers.DictField(
+        child=NovuConstraintSerializer(), required=False,
+        help_text="Field path → {messages}: on 400/422, and on any error about fields.",
+    )
+
+
 ERROR_DESCRIPTIONS = {
     "400": "Bad request: invalid input, field by field.",
     "401": "Missing, invalid, revoked or expired credentials.",
@@ -96,6 +146,27 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+XML_MEDIA_TYPES = ("application/xml", "text/xml")
+
+
+def _has_lists(serializer: Any) -> bool:
+    """Whether a request serializer (class or instance) has a list anywhere in it."""
+    if isinstance(serializer, type):
+        serializer = serializer()
+    if is_list_serializer(serializer):
+        return True
+    for field in serializer.fields.values():
+        annotation = getattr(type(field), "_spectacular_annotation", {}).get("field")
+        if isinstance(field, (serializers.ListField, serializers.ListSerializer)) or (
+            isinstance(annotation, dict) and annotation.get("type") == "array"
+        ):
+            return True
+        if isinstance(field, serializers.BaseSerializer) and _has_lists(field):
+            return True
+    return False
+
+
 TEAMUP_ID_DESCRIPTION = "A unique integer value identifying this provider customer profile."
 
 
@@ -103,10 +174,17 @@ class PrefCenterAutoSchema(AutoSchema):
     """Adds the shared headers, selection parameters and error responses to every operation."""
 
     def get_override_parameters(self) -> list[Any]:
-        params = [*super().get_override_parameters(), *TENANT_HEADERS, *SELECTION_PARAMETERS]
+        params = [*super().get_override_parameters(), *TENANT_HEADERS, *selection_parameters(self.view)]
         if self.method in ("POST", "PUT", "PATCH"):
             params.append(IDEMPOTENCY_HEADER)
         return params
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        # Views whose list answers an envelope object (Novu's {data, next, …}) set `list_envelope`:
+        # their list response is documented as that object, not wrapped in an array.
+        if serializer is not None and getattr(self.view, "list_envelope", False):
+            return False
+        return super()._is_list_view(serializer)
 
     def get_operation_id(self) -> str:
         # Reach resources and TeamUp profiles share path stems once SCHEMA_PATH_PREFIX is
@@ -127,22 +205,78 @@ class PrefCenterAutoSchema(AutoSchema):
                 parameter.setdefault("description", TEAMUP_ID_DESCRIPTION)
         return parameters
 
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+        """A request body whose serializer refuses unknown fields says so: `additionalProperties: false`.
+        An answer whose serializer takes `fields` may leave out any property the caller did not select,
+        so none is listed as required."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and getattr(serializer, "refuses_unknown_fields", False):
+            schema["additionalProperties"] = False
+        if direction == "response" and isinstance(serializer, SelectableMixin):
+            schema.pop("required", None)
+        return schema
+
+    def _map_serializer_field(self, field: Any, direction: str, bypass_extensions: bool = False) -> dict[str, Any]:
+        """A list refuses what DRF refuses: `allow_empty=False` is `minItems: 1`, and a nested list
+        serializer's `min_length`/`max_length` are `minItems`/`maxItems` (spectacular maps them for
+        ListField only)."""
+        describe = getattr(field, "openapi_schema", None)
+        if describe is not None:  # a field whose rule JSON Schema cannot infer states it itself
+            return append_meta(describe(), self._get_serializer_field_meta(field, direction))
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if not isinstance(schema, dict) or schema.get("type") != "array":
+            return schema
+        if isinstance(field, UniqueListField):
+            schema["uniqueItems"] = True
+        if getattr(field, "allow_empty", True) is False:
+            schema["minItems"] = max(schema.get("minItems", 0), 1)
+        if is_list_serializer(field):
+            if field.min_length is not None:
+                schema["minItems"] = max(schema.get("minItems", 0), field.min_length)
+            if field.max_length is not None:
+                schema["maxItems"] = field.max_length
+        return schema
+
+    def map_parsers(self) -> list[Any]:
+        """The request bodies the schema promises: JSON, and XML where the body has no list.
+
+        Form bodies are accepted for flat input but not documented: a form cannot tell an absent
+        value from an empty one nor carry a list or an object. An XML list needs `<list-item>`
+        children, which a generic XML client does not write, so those bodies are JSON only."""
+        media_types = [m for m in super().map_parsers() if m not in FORM_MEDIA_TYPES]
+        serializer = self.get_request_serializer()
+        is_serializer = isinstance(serializer, serializers.BaseSerializer) or (
+            isinstance(serializer, type) and issubclass(serializer, serializers.BaseSerializer)
+        )
+        if is_serializer and _has_lists(serializer):
+            media_types = [m for m in media_types if m not in XML_MEDIA_TYPES]
+        return media_types
+
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         reach = getattr(self.view, "error_style", "default") == "reach"
         codes = ["400", "401", "403", "404", "413", "415", "429", "503"]
         if self.method in ("POST", "PUT", "PATCH"):
             codes += ["409", "422"]
-        for code in codes:
-            if code in responses:
+        # An operation declares its own extra errors as `OpenApiResponse(description=…)` (e.g. 409 on a
+        # delete); the envelope is added here, like for the codes every operation may answer.
+        declared = [
+            code
+            for code, response in responses.items()
+            if code.isdigit() and int(code) >= 400 and "content" not in response
+        ]
+        for code in [*codes, *declared]:
+            if code in responses and "content" in responses[code]:
                 continue
             if reach:
                 serializer = ReachNotFoundSerializer if code == "404" else ReachErrorSerializer
+            elif self.path.startswith("/v2/"):
+                serializer = NovuErrorSerializer
             else:
                 serializer = ErrorSerializer
             component = self.resolve_serializer(serializer, "response")
             responses[code] = {
-                "description": ERROR_DESCRIPTIONS[code],
+                "description": responses.get(code, {}).get("description") or ERROR_DESCRIPTIONS[code],
                 "content": {
                     "application/json": {"schema": component.ref},
                     "application/xml": {"schema": component.ref},
@@ -194,4 +328,18 @@ def keep_canonical_paths(endpoints: list[tuple[str, str, str, Any]]) -> list[tup
             continue
         seen.add((canonical, method))
         result.append((canonical, path_regex, method, callback))
+    return result
+
+
+def add_cross_field_rules(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook: a request serializer's `openapi_constraints` (a rule across fields that no
+    single field's schema can say, e.g. `anyOf`) joins its component. It runs after spectacular's enum
+    hook, which would otherwise lift the constraint's `enum`s into components of their own."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for component in generator.registry._components.values():
+        if component.name not in schemas or not component.name.endswith("Request"):
+            continue
+        schemas[component.name].update(getattr(component.object, "openapi_constraints", {}))
+        if component.name.startswith("Patched"):
+            schemas[component.name].update(getattr(component.object, "openapi_partial_constraints", {}))
     return result

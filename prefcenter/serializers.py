@@ -33,12 +33,19 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+def known_time_zones() -> set[str]:
+    return zoneinfo.available_timezones()
+
+
 class TimeZoneField(StrictCharField):
     """An IANA time zone name (`Europe/Paris`), or blank when the field allows it."""
 
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("max_length", 64)
         super().__init__(**kwargs)
+
+    def openapi_schema(self) -> dict[str, Any]:
+        return {"type": "string", "enum": [*([""] if self.allow_blank else []), *sorted(known_time_zones())]}
 
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
@@ -74,6 +81,18 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, (bool, float)):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class UniqueListField(serializers.ListField):
+    """A list whose items must not repeat (the schema says `uniqueItems: true`)."""
+
+    default_error_messages = {"not_unique": "Items must not repeat."}
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        value = super().to_internal_value(data)
+        if len(set(map(repr, value))) != len(value):
+            self.fail("not_unique")
+        return value
 
 
 class SelectableMixin:
@@ -168,6 +187,40 @@ class SelectableMixin:
                 errors.setdefault("fields", []).append(f"Field '{prefix}{name}' has no nested fields to select.")
         return errors
 
+    # -- what may be selected, for the schema (the same walk as _selection_errors) -----
+    @classmethod
+    def selection_paths(cls, **kwargs: Any) -> tuple[list[str], list[str]]:
+        """(every path `fields` accepts on its own, every path `expand` accepts), in declaration order.
+
+        A field of an expanded relation (`fields=category.name&expand=category`) is valid only
+        together with its `expand`, which a per-parameter schema cannot say: those paths are
+        left out of the `fields` list, so the list is what any client may send alone.
+        """
+        probe = cls(**kwargs)
+        return probe._fields_paths(""), probe._expand_paths("")
+
+    def _fields_paths(self, prefix: str) -> list[str]:
+        declared = super().get_fields()
+        paths: list[str] = []
+        for name in dict.fromkeys([*declared, *self.expandable_fields]):
+            paths.append(f"{prefix}{name}")
+            field = declared.get(name)
+            target = field.child if isinstance(field, serializers.ListSerializer) else field
+            if isinstance(target, SelectableMixin):
+                paths.extend(target._fields_paths(f"{prefix}{name}."))
+        return paths
+
+    def _expand_paths(self, prefix: str) -> list[str]:
+        paths: list[str] = []
+        for name, factory in self.expandable_fields.items():
+            paths.append(f"{prefix}{name}")
+            serializer_class, kwargs = factory()
+            child = serializer_class(**kwargs)
+            child = child.child if isinstance(child, serializers.ListSerializer) else child
+            if isinstance(child, SelectableMixin):
+                paths.extend(child._expand_paths(f"{prefix}{name}."))
+        return paths
+
 
 class PrefCenterSerializer(SelectableMixin, serializers.Serializer):
     """Base for plain serializers."""
@@ -179,6 +232,9 @@ class PrefCenterModelSerializer(SelectableMixin, serializers.ModelSerializer):
 
 class RejectUnknownFieldsMixin:
     """Unknown input fields are a 400 naming them, not silently dropped."""
+
+    # The schema says `additionalProperties: false` for every serializer with this flag (prefcenter/schema.py).
+    refuses_unknown_fields = True
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):

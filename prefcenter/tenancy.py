@@ -4,7 +4,8 @@
   tenant is a 404 (it is not this credential's to see).
 - A platform credential must name a tenant with `TeamUp-Provider-ID` or
   `reach-tenant-id` (slug or id): missing is 400, unknown is 404.
-- `Teamup-Request-Mode: customer|provider` is required when the credential allows both.
+- `Teamup-Request-Mode: customer|provider` is required when the credential allows both;
+  sent, it must name one of them (an empty value is a 400, not "absent").
   Customer mode binds the request to one customer (its external id).
 """
 
@@ -53,8 +54,9 @@ def resolve_tenant(request, credential: Credential) -> Tenant:
 
 
 def resolve_mode(request, credential: Credential) -> str:
+    sent = MODE_HEADER in request.META
     raw = request.META.get(MODE_HEADER, "").strip().lower()
-    if raw and raw not in MODES:
+    if sent and raw not in MODES:  # an empty header is not an absent one: it names no mode
         raise PrefCenterError(
             "Teamup-Request-Mode must be 'customer' or 'provider'.",
             errors={"Teamup-Request-Mode": [f"'{raw}' is not one of: customer, provider."]},

@@ -12,12 +12,28 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
+from django.template.loader import render_to_string
+from django.utils.html import format_html_join
 
-from customers.admin import CustomerAdmin
-from prefcenter.admin import TenantScopedAdmin, TranslatedTextForm, admin_actor, staff_tenant
-from prefcenter.channels import CHANNELS
-from prefcenter.exceptions import PrefCenterError
+from customers.admin import CustomerAdmin, CustomerPanel
+from customers.models import Customer
+from prefcenter.admin import (
+    CHANNEL_LABELS,
+    ChannelDefaultsField,
+    ChannelListField,
+    ServiceAdmin,
+    TagsField,
+    TranslatedTextForm,
+    nullable_switch_field,
+    staff_tenant,
+    yes_no,
+)
+from prefcenter.channels import CHANNELS, EMAIL
+from prefcenter.evaluation import explain
+from subscribers import resolution as resolution_rules
 from subscribers.models import Workflow, WorkflowPreference
+from subscribers.selectors import customer_resolutions
 from subscribers.services import (
     PREFERENCE_FIELDS,
     WORKFLOW_FIELDS,
@@ -30,21 +46,30 @@ from subscribers.services import (
 
 
 class WorkflowAdminForm(TranslatedTextForm):
-    """The workflow's catalog fields, with its name and description per language."""
+    """The workflow's catalog fields, with its name and description per language. Channels as checkboxes,
+    per-channel defaults as Inherit/Yes/No, tags as words: no raw JSON."""
+
+    channels = ChannelListField(help_text="The channels this workflow sends on.")
+    defaults = ChannelDefaultsField(help_text=Workflow._meta.get_field("defaults").help_text)
+    tags = TagsField()
 
     class Meta:
         model = Workflow
-        exclude = ["translations"]
+        fields = ["tenant", "identifier", "slug", "name", "description", "category", "critical", "channels", "defaults",
+                  "tags"]
 
 
 @admin.register(Workflow)
-class WorkflowAdmin(TenantScopedAdmin):
+class WorkflowAdmin(ServiceAdmin):
     form = WorkflowAdminForm
-    list_display = ["identifier", "slug", "name", "category", "critical", "channels", "updated_at"]
+    service_fields = WORKFLOW_FIELDS
+    error_fields = {"workflowId": "identifier"}
+    list_display = ["identifier", "slug", "name", "category", "is_critical", "channel_list", "tag_chips", "updated_at"]
     list_filter = ["critical", "category"]
     search_fields = ["identifier", "slug", "name", "description"]
     list_select_related = ["tenant", "category"]
-    readonly_fields = ["created_at", "updated_at"]
+    # The Novu-only fields are set through the API (steps, active, severity, options).
+    readonly_fields = ["created_at", "updated_at", "steps", "active", "severity", "options"]
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -52,36 +77,49 @@ class WorkflowAdmin(TenantScopedAdmin):
             fields.append("identifier")  # ledger subjects name it
         return fields
 
-    def save_model(self, request, obj: Workflow, form, change: bool) -> None:
-        actor = admin_actor(request)
-        self.assign_tenant(request, obj)
-        if change:
-            changes = {name: form.cleaned_data[name] for name in form.changed_data if name in WORKFLOW_FIELDS}
-            if form.translations_changed:
-                changes["translations"] = form.cleaned_data["translations"]
-            saved = workflow_update(workflow=Workflow.objects.get(pk=obj.pk), actor=actor, **changes)
-        else:
-            fields = {name: getattr(obj, name) for name in WORKFLOW_FIELDS}
-            saved = workflow_create(tenant=obj.tenant, actor=actor, identifier=obj.identifier, **fields)
-        obj.pk = saved.pk
-        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if not k.startswith("_")})
+    @admin.display(description="Critical", ordering="critical")
+    def is_critical(self, obj: Workflow) -> str:
+        return yes_no(obj.critical)
 
-    def delete_model(self, request, obj: Workflow) -> None:
-        workflow_delete(workflow=obj, actor=admin_actor(request))
+    @admin.display(description="Channels")
+    def channel_list(self, obj: Workflow) -> str:
+        return ", ".join(CHANNEL_LABELS.get(channel, channel) for channel in obj.channels)
 
-    def delete_queryset(self, request, queryset) -> None:
-        actor = admin_actor(request)
-        for workflow in queryset.select_related("tenant"):
-            workflow_delete(workflow=workflow, actor=actor)
+    @admin.display(description="Tags")
+    def tag_chips(self, obj: Workflow) -> str:
+        return format_html_join("", '<span class="pc-chip">{}</span>', ((tag,) for tag in obj.tags))
+
+    def service_create(self, *, request, obj: Workflow, fields: dict[str, Any], actor) -> Workflow:
+        return workflow_create(tenant=obj.tenant, actor=actor, identifier=obj.identifier, **fields)
+
+    def service_update(self, *, request, obj: Workflow, changes: dict[str, Any], actor) -> Workflow:
+        return workflow_update(workflow=Workflow.objects.get(pk=obj.pk), actor=actor, **changes)
+
+    def service_delete(self, *, request, obj: Workflow, actor) -> None:
+        workflow_delete(workflow=obj, actor=actor)
 
 
 class WorkflowPreferenceFormSet(forms.BaseInlineFormSet):
+    """Refuses locked workflows, and a second row for a workflow (or a second global row): the new row
+    would silently overwrite the customer's existing choice (issue 12), so it is refused as categories are."""
+
     def clean(self) -> None:
         super().clean()
+        seen: set[int | None] = set()
         for form in self.forms:
-            if not getattr(form, "cleaned_data", None) or not form.has_changed():
+            if not getattr(form, "cleaned_data", None) or (not form.has_changed() and not form.instance.pk):
+                continue
+            if self.can_delete and self._should_delete_form(form):
                 continue
             workflow = form.cleaned_data.get("workflow")
+            key = workflow.pk if workflow is not None else None
+            if key in seen:
+                label = f"workflow '{workflow.identifier}'" if workflow is not None else "the global switch"
+                form.add_error("workflow", f"This customer already has a row for {label}: change that row instead.")
+                raise forms.ValidationError(f"Only one row per workflow: {label} appears twice.")
+            seen.add(key)
+            if not form.has_changed():
+                continue
             if workflow is not None and (workflow.critical or (workflow.category_id and workflow.category.mandatory)):
                 form.add_error("workflow", "Critical workflows and mandatory categories cannot be changed.")
 
@@ -97,6 +135,11 @@ class WorkflowPreferenceInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("workflow", "workflow__category")
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.BooleanField) and db_field.null:
+            return nullable_switch_field(db_field, **kwargs)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "workflow":
             tenant = None if request.user.is_superuser else staff_tenant(request)
@@ -106,32 +149,79 @@ class WorkflowPreferenceInline(admin.TabularInline):
 
 
 def save_workflow_preferences(request, formset, actor) -> None:
-    """Turn the inline's added, changed and deleted rows into one all-or-nothing bulk update."""
+    """Turn the inline's added, changed and deleted rows into one all-or-nothing bulk update.
+
+    Fills `new_objects`/`changed_objects`/`deleted_objects` as `formset.save()` would, so the admin's
+    History says what changed.
+    """
     customer = formset.instance
-    changes: list[PreferenceChange] = []
     cleared = dict.fromkeys(PREFERENCE_FIELDS)
+    # Keyed by workflow id (None = global). A row that is set replaces every value, so it wins over a
+    # clear of the same workflow (a row deleted or moved away while another row takes that workflow).
+    clears: dict[int | None, PreferenceChange] = {}
+    sets: dict[int | None, PreferenceChange] = {}
+    added, changed, deleted = [], [], []
     for form in formset.forms:
         if not getattr(form, "cleaned_data", None):
             continue
         old = form.instance if form.instance.pk else None
         if form in formset.deleted_forms:
             if old is not None:
-                changes.append(PreferenceChange(workflow=old.workflow, values=cleared))
+                clears[old.workflow_id] = PreferenceChange(workflow=old.workflow, values=cleared)
+                deleted.append(old)
             continue
         if not form.has_changed():
             continue
         workflow = form.cleaned_data.get("workflow")
-        if old is not None and old.workflow_id != (workflow.pk if workflow else None):
-            changes.append(PreferenceChange(workflow=old.workflow, values=cleared))
+        key = workflow.pk if workflow else None
+        if old is not None and old.workflow_id != key:
+            clears[old.workflow_id] = PreferenceChange(workflow=old.workflow, values=cleared)
         values: dict[str, Any] = {name: form.cleaned_data.get(name) for name in PREFERENCE_FIELDS}
-        changes.append(PreferenceChange(workflow=workflow, values=values))
+        sets[key] = PreferenceChange(workflow=workflow, values=values)
+        shown = WorkflowPreference(customer=customer, workflow=workflow, **values)
+        if old is None:
+            added.append(shown)
+        else:
+            changed.append((shown, form.changed_data))
+    changes = [*(change for key, change in clears.items() if key not in sets), *sets.values()]
     if not changes:
         return
-    try:
-        workflow_preferences_bulk_update(tenant=customer.tenant, customer=customer, changes=changes, actor=actor)
-    except PrefCenterError as exc:
-        raise forms.ValidationError(exc.message) from exc
+    workflow_preferences_bulk_update(tenant=customer.tenant, customer=customer, changes=changes, actor=actor)
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = added, changed, deleted
 
 
+def receive_panel(request, customer: Customer) -> str:
+    """Every workflow x channel for this customer: allowed or not, the deciding layer and the email digest.
+
+    The answers are the resolution engine's (`customer_resolutions`, the same 3 queries the Novu face
+    uses) put through the explain API's own `explain()`; nothing is decided here.
+    """
+    resolution = customer_resolutions(tenant=customer.tenant, customer=customer)
+    rows = []
+    for resolved in resolution.workflows:
+        explained = explain(resolved)
+        cells = []
+        for channel in CHANNELS:
+            decision = explained["channels"][channel]
+            applicable = decision["reason"] != resolution_rules.NOT_APPLICABLE
+            cells.append({
+                "applicable": applicable,
+                "allowed": decision["allowed"],
+                "shown": yes_no(decision["allowed"]) if applicable else "not used",
+                "layer": decision["deciding_layer"].replace("_", " "),
+                "digest": decision["digest"] if channel == EMAIL and decision["allowed"] else None,
+            })
+        rows.append({"workflow": resolved.workflow, "category": explained["workflow"]["category"], "cells": cells})
+    return render_to_string(
+        "admin/subscribers/receive_panel.html",
+        {"rows": rows, "channels": [CHANNEL_LABELS[c] for c in CHANNELS]},
+        request=request,
+    )
+
+
+CustomerAdmin.customer_panels = [
+    *CustomerAdmin.customer_panels,
+    CustomerPanel(order=10, title="What this customer will receive", render=receive_panel),
+]
 CustomerAdmin.inlines = [*CustomerAdmin.inlines, WorkflowPreferenceInline]
 CustomerAdmin.formset_savers[WorkflowPreference] = save_workflow_preferences

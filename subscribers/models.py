@@ -46,6 +46,9 @@ def validate_tags(value: object) -> None:
         raise ValidationError("Must be a list of non-empty strings of at most 100 characters.")
 
 
+SEVERITIES = ("high", "medium", "low", "none")
+
+
 class Workflow(TranslatedText):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="workflows")
     identifier = models.CharField(max_length=200, help_text="Novu workflowId; TeamUp `type`.")
@@ -60,6 +63,16 @@ class Workflow(TranslatedText):
         help_text="Channel → true/false when the customer has not chosen; absent = the category/tenant default.",
     )
     tags = models.JSONField(default=list, blank=True, validators=[validate_tags])
+    steps = models.JSONField(
+        default=list, blank=True,
+        help_text="Novu steps [{stepId, name, type, controlValues?}]; when set, `channels` are their channel types.",
+    )
+    active = models.BooleanField(default=True, help_text="Novu `active` (stored and answered).")
+    severity = models.CharField(max_length=10, default="none", choices=[(s, s) for s in SEVERITIES])
+    options = models.JSONField(
+        default=dict, blank=True,
+        help_text="Novu fields stored and answered as sent: validatePayload, payloadSchema, isTranslationEnabled.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, help_text="Novu updatedAt.")
 
@@ -114,3 +127,26 @@ class WorkflowPreference(models.Model):
 
     def channel_values(self) -> dict[str, bool | None]:
         return {channel: getattr(self, channel) for channel in CHANNELS}
+
+
+class SubscriberProfile(models.Model):
+    """What Novu keeps on a subscriber beyond the customer's identity: `avatar`, `data` and the
+    delivery `schedule` of its global preferences.
+
+    One row per customer, created the first time one of these is set. The avatar and data are
+    stored and answered only; the schedule is a preference (its changes are in the ledger,
+    subject `schedule`), stored and answered — its effect on delivery is not applied yet.
+    """
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, primary_key=True, related_name="subscriber_profile"
+    )
+    avatar = models.URLField(max_length=2048, blank=True)
+    data = models.JSONField(null=True, blank=True, help_text="Novu `data`: free-form custom attributes.")
+    schedule = models.JSONField(
+        null=True, blank=True, help_text="Novu `schedule`: {isEnabled, weeklySchedule}; empty = none."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.customer} · profile"

@@ -10,9 +10,10 @@ First rule that applies decides, per channel:
 
 1. W does not use X                                   → blocked, `not_applicable`
 2. `sms_opt_out` blocks every SMS (critical too)      → blocked, `sms_opt_out`
-   `email_opt_out` blocks email of non-critical W     → blocked, `email_opt_out`
 3. W critical                                          → allowed, `critical`
    K mandatory                                         → allowed, `mandatory_category`
+   (transactional/relationship mail: an email opt-out never stops it, CAN-SPAM)
+3b. `email_opt_out` blocks every other email           → blocked, `email_opt_out`
 4. An explicit `false` in, in this order: the global subscriber switch (`enabled` or
    the channel), the workflow preference (`enabled` or the channel), the category
    preference for K, the messaging global default     → blocked, that layer
@@ -73,7 +74,7 @@ CATALOG_REASONS = frozenset({MANDATORY_CATEGORY, CATEGORY_DEFAULT, TENANT_DEFAUL
 
 # -- layer names in Decision.layers (a reason, or a reason + ".enabled" for master switches)
 LAYER_ORDER: tuple[str, ...] = (
-    "workflow_uses_channel", SMS_OPT_OUT, EMAIL_OPT_OUT, CRITICAL, MANDATORY_CATEGORY,
+    "workflow_uses_channel", SMS_OPT_OUT, CRITICAL, MANDATORY_CATEGORY, EMAIL_OPT_OUT,
     f"{GLOBAL_PREFERENCE}.enabled", GLOBAL_PREFERENCE, f"{WORKFLOW_PREFERENCE}.enabled", WORKFLOW_PREFERENCE,
     CATEGORY_PREFERENCE, MESSAGING_DEFAULT, "digest", WORKFLOW_DEFAULT, CATEGORY_DEFAULT, TENANT_DEFAULT,
 )
@@ -265,12 +266,12 @@ def _decide(workflow: WorkflowFacts, layers: CustomerLayers, channel: str, diges
     critical = bool(_flag(getattr(workflow, "critical", False)))
     if channel == SMS and _flag(getattr(layers, "sms_opt_out", False)):
         return False, SMS_OPT_OUT
-    if channel == EMAIL and _flag(getattr(layers, "email_opt_out", False)) and not critical:
-        return False, EMAIL_OPT_OUT
     if critical:
         return True, CRITICAL
     if _flag(getattr(workflow, "category_mandatory", False)):
         return True, MANDATORY_CATEGORY
+    if channel == EMAIL and _flag(getattr(layers, "email_opt_out", False)):
+        return False, EMAIL_OPT_OUT
     glob = getattr(layers, "global_preference", None)
     pref = getattr(layers, "workflow_preference", None)
     global_value = _layer_channel(glob, channel)
@@ -357,10 +358,12 @@ NOT_TOGGLEABLE_MESSAGES = {
 def capabilities(workflow: WorkflowFacts, layers: CustomerLayers) -> dict[str, Capability]:
     """Per channel: can it go there? SMS needs the workflow to use SMS, a phone number and
     no SMS opt-out; email needs the workflow to use email, an email address and no email
-    opt-out (a critical workflow ignores the email opt-out, as `resolve()` does). Other
+    opt-out (a critical workflow or a mandatory category ignores the email opt-out, as `resolve()` does). Other
     channels need only the workflow to use them (their addresses live with the sender)."""
     out: dict[str, Capability] = {}
-    critical = bool(_flag(getattr(workflow, "critical", False)))
+    essential = bool(_flag(getattr(workflow, "critical", False))) or bool(
+        _flag(getattr(workflow, "category_mandatory", False))
+    )
     for channel in CHANNELS:
         reasons: list[str] = []
         if not _uses(workflow, channel):
@@ -373,7 +376,7 @@ def capabilities(workflow: WorkflowFacts, layers: CustomerLayers) -> dict[str, C
         elif channel == EMAIL:
             if not _flag(getattr(layers, "has_email", False)):
                 reasons.append("no_email_address")
-            if _flag(getattr(layers, "email_opt_out", False)) and not critical:
+            if _flag(getattr(layers, "email_opt_out", False)) and not essential:
                 reasons.append("email_opt_out")
         out[channel] = Capability(channel=channel, capable=not reasons, reasons=tuple(reasons))
     return out

@@ -26,7 +26,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.functions import Concat
 
 from customers.models import Customer
 from messaging.models import CategoryPreference
@@ -35,6 +36,7 @@ from prefcenter.exceptions import PrefCenterError
 from prefcenter.models import Tenant
 from subscribers.catalog import Catalog, CatalogEntry, tenant_catalog, workflow_facts
 from subscribers.models import Workflow, WorkflowPreference
+from subscribers.novu import novu_id, pk_of_novu_id
 from subscribers.resolution import (
     GLOBAL_WORKFLOW,
     Capability,
@@ -56,8 +58,11 @@ def workflow_list(*, tenant: Tenant) -> QuerySet[Workflow]:
     return Workflow.objects.filter(tenant=tenant).select_related("category")
 
 
-def workflows_by_ref(*, tenant: Tenant, refs: Iterable[str], allow_id: bool = False) -> dict[str, Workflow]:
-    """Workflows named by identifier, else slug, else (with `allow_id`) integer id, in one query.
+def workflows_by_ref(
+    *, tenant: Tenant, refs: Iterable[str], allow_id: bool = False, allow_novu_id: bool = False
+) -> dict[str, Workflow]:
+    """Workflows named by identifier, else slug, else (with `allow_id`) integer id, else (with
+    `allow_novu_id`) Novu `_id`, in one query.
 
     Unknown refs are absent from the answer. An identifier wins over a slug, a slug over an id.
     """
@@ -65,34 +70,64 @@ def workflows_by_ref(*, tenant: Tenant, refs: Iterable[str], allow_id: bool = Fa
     if not refs:
         return {}
     ids = [int(ref) for ref in refs if allow_id and ref.isdigit() and len(ref) < 19]
+    novu_ids = {ref: pk for ref in refs if allow_novu_id and (pk := pk_of_novu_id(ref)) is not None}
     rows = list(
-        workflow_list(tenant=tenant).filter(Q(identifier__in=refs) | Q(slug__in=refs) | Q(pk__in=ids))
+        workflow_list(tenant=tenant).filter(
+            Q(identifier__in=refs) | Q(slug__in=refs) | Q(pk__in=[*ids, *novu_ids.values()])
+        )
     )
     by_identifier = {w.identifier: w for w in rows}
     by_slug = {w.slug: w for w in rows}
     by_id = {str(w.pk): w for w in rows} if allow_id else {}
+    by_pk = {w.pk: w for w in rows}
     found = {}
     for ref in refs:
-        workflow = by_identifier.get(ref) or by_slug.get(ref) or by_id.get(ref)
+        workflow = by_identifier.get(ref) or by_slug.get(ref) or by_id.get(ref) or by_pk.get(novu_ids.get(ref))
         if workflow is not None:
             found[ref] = workflow
     return found
 
 
-def workflow_find(*, tenant: Tenant, ref: str, allow_id: bool = False) -> Workflow | None:
-    """A workflow by identifier, else slug, else (with `allow_id`) integer id, in one query."""
-    return workflows_by_ref(tenant=tenant, refs=[ref], allow_id=allow_id).get(str(ref))
+def workflow_find(
+    *, tenant: Tenant, ref: str, allow_id: bool = False, allow_novu_id: bool = False
+) -> Workflow | None:
+    """A workflow by identifier, else slug, else (with `allow_id`) integer id, else (with
+    `allow_novu_id`) Novu `_id`, in one query."""
+    return workflows_by_ref(tenant=tenant, refs=[ref], allow_id=allow_id, allow_novu_id=allow_novu_id).get(str(ref))
 
 
-def workflow_get(*, tenant: Tenant, ref: str, allow_id: bool = False, field: str = "workflowId") -> Workflow:
-    """The tenant's workflow by identifier or slug (or id), or a 404 naming the field."""
-    workflow = workflow_find(tenant=tenant, ref=ref, allow_id=allow_id)
+def workflow_get(
+    *, tenant: Tenant, ref: str, allow_id: bool = False, allow_novu_id: bool = False, field: str = "workflowId"
+) -> Workflow:
+    """The tenant's workflow by identifier or slug (or id, or Novu `_id`), or a 404 naming the field."""
+    workflow = workflow_find(tenant=tenant, ref=ref, allow_id=allow_id, allow_novu_id=allow_novu_id)
     if workflow is None:
         raise PrefCenterError(
             f"Workflow '{ref}' not found.", code="not_found", status=404,
             errors={field: [f"No workflow with identifier or slug '{ref}' in this tenant."]},
         )
     return workflow
+
+
+WORKFLOW_ORDER = {"createdAt": "created_at", "updatedAt": "updated_at", "name": "name"}
+
+
+def workflow_search(
+    *, queryset: QuerySet[Workflow], query: str | None = None, status: str | None = None,
+    order_by: str = "createdAt", ascending: bool = False,
+) -> QuerySet[Workflow]:
+    """Novu's workflow list filters: `query` in the name or workflowId, `status` from `active`
+    (ERROR matches none: prefcenter's workflows have no runtime issues); ordered, ties by key."""
+    if query:
+        queryset = queryset.filter(Q(name__icontains=query) | Q(identifier__icontains=query))
+    if status == "ACTIVE":
+        queryset = queryset.filter(active=True)
+    elif status == "INACTIVE":
+        queryset = queryset.filter(active=False)
+    elif status == "ERROR":
+        queryset = queryset.none()
+    field = WORKFLOW_ORDER[order_by]
+    return queryset.order_by(field, "pk") if ascending else queryset.order_by(f"-{field}", "-pk")
 
 
 def workflow_matches(workflow: Workflow, *, tags: Iterable[str] = (), category: str | None = None) -> bool:
@@ -437,3 +472,79 @@ def workflow_preference_find(*, customer: Customer, workflow: Workflow | None) -
     if workflow is None:
         return queryset.filter(workflow__isnull=True).first()
     return queryset.filter(workflow=workflow).first()
+
+
+# -- Novu subscriber search ----------------------------------------------------------
+
+SEARCH_LIMIT_MAX = 100
+
+
+@dataclass(frozen=True)
+class SubscriberPage:
+    """One page of a cursor-paginated search: `next`/`previous` are the `_id` cursors or None."""
+
+    items: list[Customer]
+    next: str | None
+    previous: str | None
+    total_count: int
+
+
+def subscriber_search(
+    *,
+    queryset: QuerySet[Customer],
+    after: int | None = None,
+    before: int | None = None,
+    limit: int = 10,
+    ascending: bool = False,
+    email: str | None = None,
+    phone: str | None = None,
+    name: str | None = None,
+    external_id: str | None = None,
+) -> SubscriberPage:
+    """Novu's subscriber search over the (tenant-scoped) queryset, in creation order (the key's order).
+
+    Filters: email and phone contain the text (email case-insensitively), name is contained in the
+    first, last or full name, subscriberId is exact. Cursors are `_id`s: `after` gives the page that
+    follows that subscriber in the chosen order, `before` the page that precedes it. 3 queries.
+    """
+    if email:
+        queryset = queryset.filter(email__icontains=email)
+    if phone:
+        queryset = queryset.filter(phone__contains=phone)
+    if external_id is not None:
+        queryset = queryset.filter(external_id=external_id)
+    if name:
+        full = Concat("first_name", Value(" "), "last_name", output_field=CharField())
+        queryset = queryset.annotate(full_name=full).filter(full_name__icontains=name.strip())
+    total = queryset.count()
+    forward, backward = ("pk", "-pk") if ascending else ("-pk", "pk")
+    if before is not None:
+        window = queryset.filter(pk__lt=before) if ascending else queryset.filter(pk__gt=before)
+        rows = list(window.order_by(backward)[: limit + 1])
+        has_previous, has_next = len(rows) > limit, True
+        items = list(reversed(rows[:limit]))
+    else:
+        window = queryset
+        if after is not None:
+            window = queryset.filter(pk__gt=after) if ascending else queryset.filter(pk__lt=after)
+        rows = list(window.order_by(forward)[: limit + 1])
+        has_next, has_previous = len(rows) > limit, after is not None
+        items = rows[:limit]
+    return SubscriberPage(
+        items=items,
+        next=novu_id(items[-1].pk) if items and has_next else None,
+        previous=novu_id(items[0].pk) if items and has_previous else None,
+        total_count=total,
+    )
+
+
+def subscriber_get(*, tenant: Tenant, external_id: str) -> Customer:
+    """The tenant's customer with this subscriberId and its Novu profile (one query), or a 404."""
+    customer = (
+        Customer.objects.filter(tenant=tenant, external_id=external_id)
+        .select_related("tenant", "subscriber_profile")
+        .first()
+    )
+    if customer is None:
+        raise PrefCenterError(f"Subscriber '{external_id}' not found.", code="not_found", status=404)
+    return customer

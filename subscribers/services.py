@@ -20,17 +20,19 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from customers.models import Customer
+from customers.services import customer_create, customer_update
 from messaging.models import Category
 from prefcenter import ledger
 from prefcenter.channels import CHANNELS
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.ledger import Actor
 from prefcenter.models import Tenant
-from subscribers.models import Workflow, WorkflowPreference
+from subscribers.models import SubscriberProfile, Workflow, WorkflowPreference
 
 BULK_LIMIT = 100
 WORKFLOW_FIELDS = (
     "name", "slug", "description", "category", "critical", "channels", "defaults", "tags", "translations",
+    "steps", "active", "severity", "options",
 )
 PREFERENCE_FIELDS = ("enabled", *CHANNELS)
 
@@ -74,8 +76,15 @@ def workflow_create(
     defaults: Mapping[str, bool] | None = None,
     tags: Sequence[str] = (),
     translations: Mapping[str, Mapping[str, str]] | None = None,
+    steps: Sequence[Mapping[str, Any]] = (),
+    active: bool = True,
+    severity: str = "none",
+    options: Mapping[str, Any] | None = None,
 ) -> Workflow:
     """Add a workflow to the catalog; the slug defaults to the slugified identifier. Duplicates are a 409.
+
+    Novu's `steps`, `active`, `severity` and `options` are stored as given (the caller derives
+    `channels` from the steps).
 
     Catalog changes are not consent, so they leave no ledger event (`actor` is kept for symmetry and logs).
     """
@@ -92,6 +101,10 @@ def workflow_create(
         defaults=dict(defaults or {}),
         tags=list(tags),
         translations=dict(translations or {}),
+        steps=[dict(step) for step in steps],
+        active=active,
+        severity=severity,
+        options=dict(options or {}),
     )
     _clean_workflow(workflow)
     try:
@@ -310,3 +323,96 @@ def workflow_preferences_bulk_update(
     if not changes:
         return []
     return _apply(tenant=tenant, customer=customer, changes=changes, actor=actor)
+
+
+# -- Novu subscribers ------------------------------------------------------------------
+
+
+class SubscriberExists(PrefCenterError):
+    """`POST /v2/subscribers?failIfExists=true` for a subscriberId already taken (Novu: 409)."""
+
+    def __init__(self, customer: Customer):
+        super().__init__(
+            f"Subscriber '{customer.external_id}' already exists.", code="conflict", status=409,
+            errors={"subscriberId": ["Already exists in this tenant."]},
+        )
+        self.customer = customer
+
+
+def _profile_set(*, customer: Customer, actor: Actor, **fields: Any) -> None:
+    """Store Novu's avatar/data/schedule; a schedule change is a preference change and goes to the ledger."""
+    if not fields:
+        return
+    profile = SubscriberProfile.objects.select_for_update().filter(customer=customer).first()
+    if profile is None:
+        if all(value in (None, "") for value in fields.values()):
+            return
+        profile = SubscriberProfile(customer=customer)
+    before_schedule = profile.schedule
+    changed = [name for name, value in fields.items() if getattr(profile, name) != value]
+    if not changed:
+        return
+    for name in changed:
+        setattr(profile, name, fields[name])
+    try:
+        profile.full_clean(exclude=["customer"])
+    except DjangoValidationError as exc:
+        raise PrefCenterError(
+            "Invalid subscriber.", errors={key: list(value) for key, value in exc.message_dict.items()}
+        ) from exc
+    profile.save()
+    if "schedule" in changed:
+        ledger.record(
+            tenant=customer.tenant, customer=customer, subject="workflow:*",
+            changes={"schedule": (before_schedule, profile.schedule)}, actor=actor,
+        )
+
+
+def subscriber_upsert(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    external_id: str,
+    fail_if_exists: bool = False,
+    customer_fields: Mapping[str, Any],
+    profile_fields: Mapping[str, Any],
+) -> tuple[Customer, bool]:
+    """Novu's create: a new subscriberId creates the customer; an existing one is updated with the
+    fields sent, unless `fail_if_exists` (then `SubscriberExists`, a 409). Answers (customer, created)."""
+    with transaction.atomic():
+        existing = Customer.objects.filter(tenant=tenant, external_id=external_id).first()
+        created = existing is None
+        if existing is None:
+            try:
+                customer = customer_create(tenant=tenant, actor=actor, external_id=external_id, **customer_fields)
+            except PrefCenterError as exc:
+                if exc.status_code != 409:
+                    raise
+                existing = Customer.objects.get(tenant=tenant, external_id=external_id)  # lost a race
+                created = False
+        if existing is not None:
+            if fail_if_exists:
+                raise SubscriberExists(existing)
+            customer = customer_update(customer=existing, actor=actor, **customer_fields)
+        _profile_set(customer=customer, actor=actor, **profile_fields)
+    return customer, created
+
+
+def subscriber_update(
+    *, customer: Customer, actor: Actor, customer_fields: Mapping[str, Any], profile_fields: Mapping[str, Any]
+) -> Customer:
+    """Novu's patch: only the fields sent change; null clears one."""
+    with transaction.atomic():
+        customer = customer_update(customer=customer, actor=actor, **customer_fields)
+        _profile_set(customer=customer, actor=actor, **profile_fields)
+    return customer
+
+
+def subscriber_schedule_set(*, customer: Customer, actor: Actor, schedule: Mapping[str, Any] | None) -> None:
+    """Store the delivery schedule of the subscriber's global preferences (Novu `schedule`).
+
+    Stored, answered and in the ledger; delivery does not apply it yet.
+    """
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().select_related("tenant").get(pk=customer.pk)
+        _profile_set(customer=locked, actor=actor, schedule=dict(schedule) if schedule is not None else None)

@@ -8,19 +8,22 @@ subscribers/resolution.py and are reached through subscribers/selectors.py.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http import HTTPStatus
 from typing import Any
 
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from customers.models import Customer
-from customers.services import customer_create, customer_delete, customer_update
+from customers.services import customer_delete
 from customers.views import CustomerNamedMixin
-from prefcenter.exceptions import PrefCenterError
+from prefcenter.exceptions import PrefCenterError, novu_error_body
 from prefcenter.fields import query_values
-from prefcenter.views import ListMixin, PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
+from prefcenter.views import PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
 from subscribers.models import Workflow
 from subscribers.resolution import NOT_CAPABLE_MESSAGES, NOT_TOGGLEABLE_MESSAGES
 from subscribers.selectors import (
@@ -28,27 +31,44 @@ from subscribers.selectors import (
     ResolvedWorkflow,
     customer_resolution_one,
     customer_resolutions,
+    subscriber_get,
+    subscriber_search,
     workflow_get,
     workflow_list,
     workflow_matches,
+    workflow_search,
     workflows_by_ref,
 )
 from subscribers.serializers import (
     FACE_CHANNELS,
+    BulkPreferenceResultSerializer,
     BulkPreferencesSerializer,
+    CreateQuerySerializer,
     NotificationPreferencePatchSerializer,
     NotificationPreferenceSerializer,
     PreferencesPatchSerializer,
+    PreferencesQuerySerializer,
     SubscriberDeletedSerializer,
+    SubscriberListSerializer,
     SubscriberPreferencesSerializer,
+    SubscriberSearchSerializer,
     SubscriberSerializer,
     SubscriberWriteSerializer,
+    WorkflowListItemSerializer,
+    WorkflowListQuerySerializer,
+    WorkflowListSerializer,
     WorkflowSerializer,
     WorkflowWriteSerializer,
     effective,
+    is_critical,
+    subscriber_schedule,
 )
 from subscribers.services import (
     PreferenceChange,
+    SubscriberExists,
+    subscriber_schedule_set,
+    subscriber_update,
+    subscriber_upsert,
     workflow_create,
     workflow_delete,
     workflow_preference_update,
@@ -72,10 +92,35 @@ def _filters(request) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- the workflow catalog
 
 
-class WorkflowViewSet(ListMixin, RetrieveMixin, PrefCenterViewSet):
-    """`/v2/workflows`: the tenant's workflow catalog (provider mode; `catalog:write` for writes).
+@contextmanager
+def novu_conflict_as_bad_request() -> Iterator[None]:
+    """A workflowId or slug already taken is a 400 on Novu's workflow routes, as Novu answers it
+    (its create use case raises a 400 ApiException): Novu's SDKs retry a 409 for up to an hour."""
+    try:
+        yield
+    except PrefCenterError as exc:
+        if exc.status_code != HTTPStatus.CONFLICT:
+            raise
+        raise PrefCenterError(exc.message, code=exc.code, status=HTTPStatus.BAD_REQUEST, errors=exc.errors) from exc
 
-    `{workflowId}` in the path is the identifier or the slug.
+
+WORKFLOW_LIST_PARAMETERS = [
+    *FILTER_PARAMETERS,
+    OpenApiParameter("limit", OpenApiTypes.INT, description="Page size, 1 to 100 (default 10)."),
+    OpenApiParameter("offset", OpenApiTypes.INT, description="Workflows to skip (default 0)."),
+    OpenApiParameter("orderDirection", OpenApiTypes.STR, enum=["ASC", "DESC"], description="Default DESC."),
+    OpenApiParameter("orderBy", OpenApiTypes.STR, enum=["createdAt", "updatedAt", "name"],
+                     description="Default createdAt."),
+    OpenApiParameter("query", OpenApiTypes.STR, description="Name or workflowId contains (case-insensitive)."),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=["ACTIVE", "INACTIVE", "ERROR"],
+                     description="ACTIVE: active workflows, INACTIVE: the others (none is in ERROR)."),
+]
+
+
+class WorkflowViewSet(RetrieveMixin, PrefCenterViewSet):
+    """`/v2/workflows`: the tenant's workflow catalog in Novu's DTOs (provider mode; `catalog:write` for writes).
+
+    `{workflowId}` in the path is the identifier, the slug or the `_id`.
     """
 
     queryset = Workflow.objects.select_related("category")
@@ -84,8 +129,10 @@ class WorkflowViewSet(ListMixin, RetrieveMixin, PrefCenterViewSet):
     lookup_value_regex = "[^/]+"
     read_scope = "subscribers:read"
     write_scope = "catalog:write"
-    provider_only_actions = ("list", "retrieve", "create", "partial_update", "destroy")
+    provider_only_actions = ("list", "retrieve", "create", "update", "partial_update", "destroy")
     filter_backends: list = []
+    pagination_class = None
+    list_envelope = True  # the list answers Novu's {workflows, totalCount}
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
@@ -93,8 +140,11 @@ class WorkflowViewSet(ListMixin, RetrieveMixin, PrefCenterViewSet):
             context["tenant"] = self.tenant
         return context
 
+    def get_output_serializer_class(self):
+        return WorkflowListItemSerializer if getattr(self, "action", None) == "list" else WorkflowSerializer
+
     def get_object(self) -> Workflow:
-        return workflow_get(tenant=self.tenant, ref=self.kwargs["workflowId"])
+        return workflow_get(tenant=self.tenant, ref=self.kwargs["workflowId"], allow_novu_id=True)
 
     def filter_queryset(self, queryset):
         filters = _filters(self.request)
@@ -106,29 +156,50 @@ class WorkflowViewSet(ListMixin, RetrieveMixin, PrefCenterViewSet):
             queryset = queryset.filter(pk__in=ids)
         return queryset
 
-    @extend_schema(parameters=FILTER_PARAMETERS)
+    @extend_schema(parameters=WORKFLOW_LIST_PARAMETERS, responses={200: WorkflowListSerializer})
     def list(self, request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        params = self.validated(WorkflowListQuerySerializer, data=request.query_params)
+        queryset = workflow_search(
+            queryset=self.filter_queryset(self.get_queryset()), query=params.get("query"),
+            status=params.get("status"), order_by=params["orderBy"], ascending=params["orderDirection"] == "ASC",
+        )
+        total = queryset.count()
+        page = list(queryset[params["offset"] : params["offset"] + params["limit"]])
+        return Response({"workflows": self.serialize(page, many=True), "totalCount": total})
 
     @extend_schema(request=WorkflowWriteSerializer, responses={201: WorkflowSerializer})
     def create(self, request, *args: Any, **kwargs: Any) -> Response:
         serializer = WorkflowWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        workflow = workflow_create(tenant=self.tenant, actor=self.actor, **serializer.to_service_kwargs())
+        with novu_conflict_as_bad_request():
+            workflow = workflow_create(tenant=self.tenant, actor=self.actor, **serializer.to_service_kwargs())
         return self.respond(workflow, HTTPStatus.CREATED)
+
+    @extend_schema(request=WorkflowWriteSerializer, responses={200: WorkflowSerializer},
+                   description="Novu's update: `name` is required; the fields sent replace the stored ones.")
+    def update(self, request, *args: Any, **kwargs: Any) -> Response:
+        return self.change(request, replace=True)
 
     @extend_schema(request=WorkflowWriteSerializer, responses={200: WorkflowSerializer})
     def partial_update(self, request, *args: Any, **kwargs: Any) -> Response:
+        return self.change(request, replace=False)
+
+    def change(self, request, *, replace: bool) -> Response:
         workflow = self.get_object()
-        serializer = WorkflowWriteSerializer(data=request.data, partial=True, context=self.get_serializer_context())
+        data = request.data
+        if replace and isinstance(data, dict):
+            data = {"workflowId": workflow.identifier, **data}  # Novu's update names the workflow in the path
+        serializer = WorkflowWriteSerializer(data=data, partial=not replace, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        changes = serializer.to_service_kwargs()
+        changes = serializer.to_service_kwargs(current=workflow)
         if changes.pop("identifier", workflow.identifier) != workflow.identifier:
             raise PrefCenterError(
                 "workflowId cannot be changed: preferences and the consent ledger refer to it.",
                 errors={"workflowId": ["Cannot be changed once set."]},
             )
-        return self.respond(workflow_update(workflow=workflow, actor=self.actor, **changes))
+        with novu_conflict_as_bad_request():
+            workflow = workflow_update(workflow=workflow, actor=self.actor, **changes)
+        return self.respond(workflow)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, *args: Any, **kwargs: Any) -> Response:
@@ -143,30 +214,74 @@ class SubscriberMixin(CustomerNamedMixin):
     """The path's `{subscriberId}` as the tenant's customer; customer mode reaches only itself (404 otherwise)."""
 
     def get_subscriber(self) -> Customer:
-        return self.customer_named(self.kwargs["subscriberId"])
+        external_id = self.kwargs["subscriberId"]
+        self.check_customer_access(external_id)
+        return subscriber_get(tenant=self.tenant, external_id=external_id)
+
+
+SEARCH_PARAMETERS = [  # SubscriberSearchSerializer reads them
+    OpenApiParameter("after", OpenApiTypes.STR, description="Cursor: the page after this subscriber `_id`."),
+    OpenApiParameter("before", OpenApiTypes.STR, description="Cursor: the page before this subscriber `_id`."),
+    OpenApiParameter("limit", OpenApiTypes.INT, description="Page size, 1 to 100 (default 10)."),
+    OpenApiParameter("orderDirection", OpenApiTypes.STR, enum=["ASC", "DESC"], description="Default DESC."),
+    OpenApiParameter("orderBy", OpenApiTypes.STR, enum=["createdAt", "_id"], description="Default createdAt."),
+    OpenApiParameter("includeCursor", OpenApiTypes.BOOL, description="Accepted; next/previous are always cursors."),
+    OpenApiParameter("email", OpenApiTypes.STR, description="Email contains (case-insensitive)."),
+    OpenApiParameter("phone", OpenApiTypes.STR, description="Phone contains."),
+    OpenApiParameter("name", OpenApiTypes.STR, description="First, last or full name contains (case-insensitive)."),
+    OpenApiParameter("subscriberId", OpenApiTypes.STR, description="Exactly this subscriberId."),
+]
 
 
 class SubscriberViewSet(SubscriberMixin, PrefCenterViewSet):
-    """`/v2/subscribers`: a subscriber is a customer; `subscriberId` is its external id."""
+    """`/v2/subscribers`: a subscriber is a customer; `subscriberId` is its external id (Novu's DTOs)."""
 
-    queryset = Customer.objects.all()
+    queryset = Customer.objects.select_related("tenant", "subscriber_profile")
     serializer_class = SubscriberSerializer
     lookup_url_kwarg = "subscriberId"
     lookup_value_regex = "[^/]+"
     customer_field = "external_id"
     read_scope = "subscribers:read"
     write_scope = "subscribers:write"
-    provider_only_actions = ("create", "destroy")
+    provider_only_actions = ("create", "destroy", "list")
     pagination_class = None
     filter_backends: list = []
+    list_envelope = True  # the list answers Novu's {data, next, previous, totalCount, totalCountCapped}
 
-    @extend_schema(request=SubscriberWriteSerializer, responses={201: SubscriberSerializer})
+    @extend_schema(parameters=SEARCH_PARAMETERS, responses={200: SubscriberListSerializer})
+    def list(self, request, *args: Any, **kwargs: Any) -> Response:
+        params = self.validated(SubscriberSearchSerializer, data=request.query_params)
+        page = subscriber_search(queryset=self.get_queryset(), **params)
+        return Response({
+            "data": self.serialize(page.items, many=True),
+            "next": page.next,
+            "previous": page.previous,
+            "totalCount": page.total_count,
+            "totalCountCapped": False,
+        })
+
+    @extend_schema(
+        parameters=[OpenApiParameter("failIfExists", OpenApiTypes.BOOL,
+                                     description="true: an existing subscriberId is a 409 instead of an update.")],
+        request=SubscriberWriteSerializer,
+        responses={201: SubscriberSerializer, 409: SubscriberSerializer},
+    )
     def create(self, request, *args: Any, **kwargs: Any) -> Response:
         serializer = SubscriberWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        fields = serializer.to_model_fields()
+        fields = serializer.customer_fields()
         external_id = fields.pop("external_id")
-        customer = customer_create(tenant=self.tenant, actor=self.actor, external_id=external_id, **fields)
+        try:
+            customer, _ = subscriber_upsert(
+                tenant=self.tenant, actor=self.actor, external_id=external_id,
+                fail_if_exists=self.validated(CreateQuerySerializer, data=request.query_params)["failIfExists"],
+                customer_fields=fields, profile_fields=serializer.profile_fields(),
+            )
+        except SubscriberExists as exc:
+            # Novu answers the existing subscriber with the 409 (its SDK reads it as SubscriberResponseDto).
+            body = {**novu_error_body(status=409, message=exc.message, path=request.path, code=exc.code),
+                    **self.serialize(exc.customer)}
+            return Response(body, status=HTTPStatus.CONFLICT)
         return self.respond(customer, HTTPStatus.CREATED)
 
     def retrieve(self, request, *args: Any, **kwargs: Any) -> Response:
@@ -177,12 +292,15 @@ class SubscriberViewSet(SubscriberMixin, PrefCenterViewSet):
         customer = self.get_subscriber()
         serializer = SubscriberWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        fields = serializer.to_model_fields()
+        fields = serializer.customer_fields()
         if fields.pop("external_id", customer.external_id) != customer.external_id:
             raise PrefCenterError(
                 "subscriberId cannot be changed.", errors={"subscriberId": ["Must equal the subscriberId in the path."]}
             )
-        return self.respond(customer_update(customer=customer, actor=self.actor, **fields))
+        customer = subscriber_update(
+            customer=customer, actor=self.actor, customer_fields=fields, profile_fields=serializer.profile_fields()
+        )
+        return self.respond(customer)
 
     @extend_schema(responses={200: SubscriberDeletedSerializer})
     def destroy(self, request, *args: Any, **kwargs: Any) -> Response:
@@ -193,29 +311,51 @@ class SubscriberViewSet(SubscriberMixin, PrefCenterViewSet):
 # ----------------------------------------------------------------------------- Novu preferences
 
 
+CRITICALITY_PARAMETER = OpenApiParameter(
+    "criticality", OpenApiTypes.STR, enum=["critical", "nonCritical", "all"],
+    description="Which workflows: nonCritical (Novu's SDK default), critical (readOnly: critical workflows and "
+    "those of a mandatory category) or all. Absent: all.",
+)
+
+
 class SubscriberPreferencesView(SubscriberMixin, PrefCenterAPIView):
     """`GET`/`PATCH /v2/subscribers/{subscriberId}/preferences` (seed 002), effective values.
 
-    GET filters with `tags` (any of them) and `category` (a messaging category key).
-    PATCH `{channels, workflowId?}`: without workflowId the global preferences change;
-    only the channels sent change; the answer is the GET shape, unfiltered.
+    GET filters with `tags` (any of them), `category` (a messaging category key) and Novu's
+    `criticality`. PATCH `{channels?, workflowId?, schedule?}`: without workflowId the global
+    preferences change; only the channels sent change; `schedule` (global only) is stored and
+    answered in `global.schedule`; the answer is the GET shape, unfiltered.
     """
 
     serializer_class = SubscriberPreferencesSerializer
     read_scope = "subscribers:read"
     write_scope = "subscribers:write"
 
+    def respond_preferences(self, customer: Customer, resolution: CustomerResolution) -> Response:
+        serializer = SubscriberPreferencesSerializer(
+            resolution, fields_tree=self.fields_tree, expand_tree=self.expand_tree,
+            context={**self.get_serializer_context(), "schedule": subscriber_schedule(customer)},
+        )
+        return Response(serializer.data)
+
     def resolution(self, customer: Customer, *, filtered: bool) -> CustomerResolution:
         resolution = customer_resolutions(tenant=self.tenant, customer=customer)
         if filtered:
             filters = _filters(self.request)
-            workflows = [item for item in resolution.workflows if workflow_matches(item.workflow, **filters)]
+            criticality = self.validated(PreferencesQuerySerializer, data=self.request.query_params)["criticality"]
+            workflows = [
+                item for item in resolution.workflows
+                if workflow_matches(item.workflow, **filters)
+                and criticality in ("all", "critical" if is_critical(item.workflow) else "nonCritical")
+            ]
             resolution = dataclasses.replace(resolution, workflows=workflows)
         return resolution
 
-    @extend_schema(parameters=FILTER_PARAMETERS, responses={200: SubscriberPreferencesSerializer})
+    @extend_schema(parameters=[*FILTER_PARAMETERS, CRITICALITY_PARAMETER],
+                   responses={200: SubscriberPreferencesSerializer})
     def get(self, request, *args: Any, **kwargs: Any) -> Response:
-        return self.respond(self.resolution(self.get_subscriber(), filtered=True))
+        customer = self.get_subscriber()
+        return self.respond_preferences(customer, self.resolution(customer, filtered=True))
 
     @extend_schema(
         request=PreferencesPatchSerializer,
@@ -230,25 +370,34 @@ class SubscriberPreferencesView(SubscriberMixin, PrefCenterAPIView):
         data = self.validated(PreferencesPatchSerializer)
         workflow = None
         if "workflowId" in data:
-            workflow = workflow_get(tenant=self.tenant, ref=data["workflowId"], allow_id=True)
-        workflow_preference_update(
-            tenant=self.tenant, customer=customer, workflow=workflow, channels=data["channels"], actor=self.actor
-        )
-        return self.respond(self.resolution(customer, filtered=False))
+            workflow = workflow_get(tenant=self.tenant, ref=data["workflowId"], allow_id=True, allow_novu_id=True)
+        with transaction.atomic():
+            if "channels" in data:
+                workflow_preference_update(
+                    tenant=self.tenant, customer=customer, workflow=workflow, channels=data["channels"],
+                    actor=self.actor,
+                )
+            if "schedule" in data:
+                subscriber_schedule_set(customer=customer, actor=self.actor, schedule=data["schedule"])
+                customer = self.get_subscriber()
+        return self.respond_preferences(customer, self.resolution(customer, filtered=False))
 
 
 class SubscriberPreferencesBulkView(SubscriberMixin, PrefCenterAPIView):
     """`PATCH /v2/subscribers/{subscriberId}/preferences/bulk`: `{preferences: [{channels, workflowId}]}`,
-    up to 100 items, all or nothing; answers with the GET shape."""
+    up to 100 items, all or nothing; answers Novu's array: one preference item per workflow named."""
 
-    serializer_class = SubscriberPreferencesSerializer
+    serializer_class = BulkPreferenceResultSerializer
     write_scope = "subscribers:write"
+    queryset = Customer.objects.none()  # for the schema generator only
 
-    @extend_schema(request=BulkPreferencesSerializer, responses={200: SubscriberPreferencesSerializer})
+    @extend_schema(request=BulkPreferencesSerializer, responses={200: BulkPreferenceResultSerializer(many=True)})
     def patch(self, request, *args: Any, **kwargs: Any) -> Response:
         customer = self.get_subscriber()
         items = self.validated(BulkPreferencesSerializer)["preferences"]
-        found = workflows_by_ref(tenant=self.tenant, refs=[item["workflowId"] for item in items], allow_id=True)
+        found = workflows_by_ref(
+            tenant=self.tenant, refs=[item["workflowId"] for item in items], allow_id=True, allow_novu_id=True
+        )
         missing = {
             f"preferences.{index}.workflowId": [f"No workflow '{item['workflowId']}' in this tenant."]
             for index, item in enumerate(items)
@@ -260,7 +409,9 @@ class SubscriberPreferencesBulkView(SubscriberMixin, PrefCenterAPIView):
             )
         changes = [PreferenceChange(workflow=found[item["workflowId"]], values=item["channels"]) for item in items]
         workflow_preferences_bulk_update(tenant=self.tenant, customer=customer, changes=changes, actor=self.actor)
-        return self.respond(customer_resolutions(tenant=self.tenant, customer=customer))
+        resolution = customer_resolutions(tenant=self.tenant, customer=customer)
+        by_pk = {item.workflow.pk: item for item in resolution.workflows}
+        return Response(self.serialize([by_pk[change.workflow.pk] for change in changes], many=True))
 
 
 # ----------------------------------------------------------------------------- TeamUp face (seed 000)

@@ -16,7 +16,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from prefcenter.channels import EMAIL, MESSAGING_CHANNELS, SMS
+from prefcenter.channels import DIGEST_OFF, EMAIL, MESSAGING_CHANNELS, SMS
 from prefcenter.selfservice.state import Control, PageState
 
 AUTO_ID = "id_%s"  # the form's element ids (Django's default), also written by `unbound_fields`
@@ -102,6 +102,16 @@ class DigestField(forms.ChoiceField):
 def switch_attrs(control: Control) -> dict[str, str]:
     """The attributes of a switch's checkbox: its class, and the notes that explain it."""
     attrs = {"class": "switch" if control.name != "sms_opt_in" else "consent-box"}
+    if control.aria_label:
+        attrs["aria-label"] = control.aria_label
+    if control.describedby:
+        attrs["aria-describedby"] = control.describedby
+    return attrs
+
+
+def email_choice_attrs(control: Control) -> dict[str, str]:
+    """The attributes of a topic's email choice: its unique name, and the notes that explain it."""
+    attrs = {"aria-label": control.aria_label} if control.aria_label else {}
     if control.describedby:
         attrs["aria-describedby"] = control.describedby
     return attrs
@@ -141,7 +151,7 @@ def _unbound_switch(control: Control, attrs: str) -> UnboundField:
 def _unbound_choice(name: str, widget: forms.Widget, initial: Any) -> UnboundField:
     """What `BoundField.__str__` renders for a choice of an unbound form: the widget, then the hidden initial copy."""
     auto_id = AUTO_ID % name
-    html = widget.render(name, initial, {"id": auto_id}) + InitialInput().render(
+    html = widget.render(name, initial, {**widget.attrs, "id": auto_id}) + InitialInput().render(
         f"initial-{name}", initial, {"id": f"initial-{auto_id}"}
     )
     return UnboundField(html, auto_id)
@@ -165,9 +175,11 @@ def unbound_fields(state: PageState) -> dict[str, UnboundField]:
                 rendered_attrs[key] = _render_attrs(attrs)
             fields[control.name] = _unbound_switch(control, rendered_attrs[key])
     for section in state.sections:
-        if section.category is not None:
+        if section.email is not None and section.email.editable:
             fields[section.digest_name] = _unbound_choice(
-                section.digest_name, DigestSelect(choices=section.digest_choices), section.current.get("digest")
+                section.digest_name,
+                DigestSelect(choices=section.digest_choices, attrs=email_choice_attrs(section.email)),
+                section.digest_value,
             )
     return fields
 
@@ -204,12 +216,13 @@ class PreferencesForm(forms.Form):
                     widget=SwitchInput(attrs=switch_attrs(control)),
                 )
         for section in state.sections:
-            if section.category is not None:
+            if section.email is not None and section.email.editable:
                 self.fields[section.digest_name] = DigestField(
                     choices=section.digest_choices,
-                    initial=section.current.get("digest"),
+                    initial=section.digest_value,
                     show_hidden_initial=True,
-                    label=_("Email frequency"),
+                    label=_("Email"),
+                    widget=DigestSelect(attrs=email_choice_attrs(section.email)),
                 )
 
     def clean(self) -> dict[str, Any]:
@@ -243,14 +256,24 @@ class PreferencesForm(forms.Form):
                 continue
             values = dict(section.current)
             if section.row is None:
-                # Channels the customer could not touch keep the catalog default in the new row.
-                for control in section.controls:
-                    if not control.editable:
-                        values[control.channel] = getattr(category, f"default_{control.channel}")
+                # Channels the customer could not touch (or not see) keep the catalog default in the new row.
+                editable = set(names.values())
+                if section.email is not None and section.email.editable:
+                    editable.add(EMAIL)
+                for channel in MESSAGING_CHANNELS:
+                    if channel not in editable:
+                        values[channel] = getattr(category, f"default_{channel}")
             for name in touched:
                 values[names[name]] = data[name]
             if digest_touched:
-                values["digest"] = data[section.digest_name]
+                # One choice for the topic's email: a frequency turns it on, "off" turns it off (the frequency
+                # stays for when it is turned on again).
+                choice = data[section.digest_name]
+                if choice == DIGEST_OFF:
+                    values[EMAIL] = False
+                else:
+                    values[EMAIL] = True
+                    values["digest"] = choice
             plan.categories[category.pk] = values
         for section in state.sections:
             for row in section.workflows:

@@ -1,7 +1,8 @@
 """Signed self-service links: the only credential the preference page and one-click unsubscribe accept.
 
 A link carries a token made with `django.core.signing` (HMAC with SECRET_KEY, a salt per
-purpose, a timestamp checked against PREFCENTER_LINK_MAX_AGE). The payload names the
+purpose, a timestamp checked against PREFCENTER_LINK_MAX_AGE for preference links; unsubscribe
+links do not expire by age). The payload names the
 tenant and the customer by their integer ids, the customer's `link_version` at issue time
 and, for unsubscribe links, an optional scope. It holds no personal data: no email, no
 external id, no name. Raising `Customer.link_version` (customers.services.customer_revoke_links)
@@ -92,7 +93,7 @@ class InvalidLink(Exception):
 
 
 class ExpiredLink(InvalidLink):
-    """The token is genuine but older than PREFCENTER_LINK_MAX_AGE."""
+    """The preferences token is genuine but older than PREFCENTER_LINK_MAX_AGE (unsubscribe tokens never expire)."""
 
 
 class RevokedLink(InvalidLink):
@@ -128,12 +129,16 @@ def links_issue(*, customer: Customer, scope: LinkScope | None = None) -> Issued
 
 
 def link_verify(token: str, *, purpose: str) -> LinkGrant:
-    """Check signature, age and link version; answer the customer it acts for, or raise.
+    """Check signature, age (preference links only) and link version; answer the customer it acts for, or raise.
 
     One query (the customer with its tenant).
     """
+    # Unsubscribe links never expire by age: a mail client's RFC 8058 POST, or a click on an old message,
+    # must keep working (CAN-SPAM: at least 30 days after sending; mailbox providers expect it longer).
+    # They stop only when the customer's links are revoked (the link version). Preference links keep their age.
+    age = max_age() if purpose == PURPOSE_PREFERENCES else None
     try:
-        payload = signing.loads(token, salt=SALTS[purpose], max_age=max_age())
+        payload = signing.loads(token, salt=SALTS[purpose], max_age=age)
     except signing.SignatureExpired as exc:
         raise ExpiredLink(str(exc)) from exc
     except (signing.BadSignature, ValueError, UnicodeDecodeError) as exc:
@@ -147,3 +152,32 @@ def link_verify(token: str, *, purpose: str) -> LinkGrant:
     if customer is None or customer.link_version != payload["v"]:
         raise RevokedLink("revoked")
     return LinkGrant(customer=customer, purpose=purpose, scope=scope)
+
+
+# -- Undo after a one-click unsubscribe ---------------------------------------------------------------
+UNDO_SALT = "prefcenter.selfservice.unsubscribe-undo"
+_UNDO_VALUES = (True, False, None)
+
+
+def undo_token(*, grant: LinkGrant, previous: bool | None) -> str:
+    """The value an unsubscribe replaced, signed for the confirmation page's Undo button.
+
+    Bound to the customer and the link's scope, so it cannot be replayed on another link.
+    """
+    return signing.dumps([previous], salt=f"{UNDO_SALT}:{_undo_binding(grant)}", compress=False)
+
+
+def undo_verify(raw: str, *, grant: LinkGrant) -> bool | None:
+    """The value to put back, or InvalidLink when the Undo form was tampered with."""
+    try:
+        value = signing.loads(raw or "", salt=f"{UNDO_SALT}:{_undo_binding(grant)}")
+    except (signing.BadSignature, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidLink(str(exc)) from exc
+    if not (isinstance(value, list) and len(value) == 1 and any(value[0] is v for v in _UNDO_VALUES)):
+        raise InvalidLink("malformed undo")
+    return value[0]
+
+
+def _undo_binding(grant: LinkGrant) -> str:
+    scope = grant.scope.encode() if grant.scope is not None else None
+    return f"{grant.customer.pk}:{grant.customer.link_version}:{scope}"

@@ -37,14 +37,15 @@ def chip(control: Control, *, describedby: str, lock: SafeString) -> str:
     kind, icon = ("locked", conditional_escape(lock)) if control.locked else ("disabled", "")
     checked = " checked" if control.checked else ""
     described = f' aria-describedby="{conditional_escape(describedby)}"' if describedby else ""
+    named = f' aria-label="{conditional_escape(control.aria_label)}"' if control.aria_label else ""
     return (
-        f'<span class="chip {kind}"><input type="checkbox" class="switch" id="{name}" disabled{checked}{described}>'
-        f'<label for="{name}">{label}</label>{icon}</span>\n'
+        f'<span class="chip {kind}"><input type="checkbox" class="switch" id="{name}" disabled{checked}{named}'
+        f'{described}><label for="{name}">{label}</label>{icon}</span>\n'
     )
 
 
 def chips(controls: Iterable[Control], *, lock: SafeString, described: bool) -> SafeString:
-    """A row of switches; `described` points each at its row's notes (workflow rows do, topics do not)."""
+    """A row of switches; `described` points each disabled one at the notes that say why."""
     return mark_safe(  # each chip escapes what it shows
         "".join(chip(c, describedby=c.describedby if described else "", lock=lock) for c in controls)
     )

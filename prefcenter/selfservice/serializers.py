@@ -1,4 +1,4 @@
-"""Input and output of `POST /v1/customers/{external_id}/preference-links`."""
+"""Input and output of `POST /v1/customers/{external_id}/preference-links` and `…/revoke-links`."""
 
 from __future__ import annotations
 
@@ -81,8 +81,25 @@ class PreferenceLinksSerializer(PrefCenterSerializer):
     unsubscribe_url = serializers.URLField(
         help_text="RFC 8058 one-click unsubscribe: POST `List-Unsubscribe=One-Click` to it; GET shows a confirmation."
     )
-    expires_at = serializers.DateTimeField(help_text="When both links stop working.")
+    expires_at = serializers.DateTimeField(
+        help_text="When the preferences link stops working (the unsubscribe link does not expire by age)."
+    )
     headers = serializers.DictField(
         child=serializers.CharField(),
         help_text="The List-Unsubscribe and List-Unsubscribe-Post headers to put on the message as they are.",
     )
+
+
+class RevokeLinksRequestSerializer(RejectUnknownFieldsMixin, PrefCenterSerializer):
+    """No fields: the body is empty or `{}` (anything else is a 400 naming it)."""
+
+
+class RevokedLinksSerializer(PrefCenterSerializer):
+    external_id = serializers.CharField(help_text="The customer whose links and tokens were revoked.")
+    link_version = serializers.IntegerField(
+        help_text=(
+            "The customer's new link version. Links and customer JWTs issued from now on carry it; every earlier "
+            "one is refused. A JWT your backend signs itself puts it in its `ver` claim."
+        )
+    )
+    revoked_at = serializers.DateTimeField(help_text="When the revocation took effect.")

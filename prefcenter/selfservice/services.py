@@ -34,7 +34,7 @@ from prefcenter.selfservice.state import (
     category_current_values,
     category_decisions,
 )
-from subscribers.models import Workflow
+from subscribers.models import Workflow, WorkflowPreference
 from subscribers.services import (
     BULK_LIMIT,
     PreferenceChange,
@@ -108,9 +108,11 @@ def everything_set(*, customer: Customer, enabled: bool, actor: Actor) -> None:
 
 @dataclass(frozen=True)
 class Unsubscribed:
-    """What a one-click unsubscribe turned off, in words for the confirmation page."""
+    """What a one-click unsubscribe turned off, in words for the confirmation page, and the value it replaced
+    (for Undo: the email opt-out flag, or the channel's switch, None = inherit)."""
 
     summary: str
+    previous: bool | None = None
 
 
 def unsubscribe_describe(grant: LinkGrant) -> Unsubscribed:
@@ -143,41 +145,79 @@ def _target(grant: LinkGrant) -> tuple[object, Unsubscribed]:
     raise InvalidLink("unknown scope")
 
 
+def _global_or_workflow_value(customer: Customer, workflow: Workflow | None, channel: str) -> bool | None:
+    row = WorkflowPreference.objects.filter(customer=customer, workflow=workflow).first()
+    return getattr(row, channel, None) if row is not None else None
+
+
+def _category_values(customer: Customer, category: Category) -> dict:
+    """The category's four values as the customer has them now (the row, else what the engine answers)."""
+    rows = {
+        row.category_id: row
+        for row in CategoryPreference.objects.filter(customer=customer, category_id__in=[category.pk])
+        | CategoryPreference.objects.filter(customer=customer, category__isnull=True)
+    }
+    row = rows.get(category.pk)
+    decisions = category_decisions(
+        tenant=customer.tenant, category=category, row=row, messaging_default=category_choice(rows.get(None))
+    )
+    return category_current_values(category=category, row=row, decisions=decisions)
+
+
+def _set_target(*, grant: LinkGrant, target: object, value: bool | None, actor: Actor) -> None:
+    """Set what the link names to `value`: the opt-out flag (no scope), else the channel's switch."""
+    customer = grant.customer
+    scope = grant.scope
+    if scope is None:
+        customer_update(customer=customer, actor=actor, email_opt_out=bool(value))
+    elif scope.kind == SCOPE_CHANNEL:
+        workflow_preference_update(
+            tenant=customer.tenant, customer=customer, workflow=None, channels={scope.channel: value}, actor=actor
+        )
+    elif scope.kind == SCOPE_CATEGORY:
+        assert isinstance(target, Category)
+        if scope.channel not in MESSAGING_CHANNELS:
+            raise InvalidLink("a category covers in_app, email and push only")
+        values = _category_values(customer, target)
+        values[scope.channel] = value if value is not None else getattr(target, f"default_{scope.channel}")
+        _set_category(customer=customer, category=target, values=values, actor=actor)
+    else:
+        assert isinstance(target, Workflow)
+        workflow_preference_update(
+            tenant=customer.tenant, customer=customer, workflow=target, channels={scope.channel: value}, actor=actor
+        )
+
+
 def one_click_unsubscribe(*, grant: LinkGrant, actor: Actor) -> Unsubscribed:
     """RFC 8058: turn off what the link names. Idempotent: a second click changes and records nothing.
 
     No scope: opt out of non-critical email (Customer.email_opt_out). A channel scope: that
-    channel's global switch. A category or workflow scope: that channel of it.
+    channel's global switch. A category or workflow scope: that channel of it. The answer
+    carries the value it replaced, for the confirmation page's Undo.
     """
     customer = grant.customer
     scope = grant.scope
     target, outcome = _target(grant)
     with transaction.atomic():
         if scope is None:
-            customer_update(customer=customer, actor=actor, email_opt_out=True)
-        elif scope.kind == SCOPE_CHANNEL:
-            workflow_preference_update(
-                tenant=customer.tenant, customer=customer, workflow=None, channels={scope.channel: False}, actor=actor
-            )
-        elif scope.kind == SCOPE_CATEGORY:
-            assert isinstance(target, Category)
-            if scope.channel not in MESSAGING_CHANNELS:
-                raise InvalidLink("a category covers in_app, email and push only")
-            rows = {
-                row.category_id: row
-                for row in CategoryPreference.objects.filter(customer=customer, category_id__in=[target.pk])
-                | CategoryPreference.objects.filter(customer=customer, category__isnull=True)
-            }
-            row = rows.get(target.pk)
-            decisions = category_decisions(
-                tenant=customer.tenant, category=target, row=row, messaging_default=category_choice(rows.get(None))
-            )
-            values = category_current_values(category=target, row=row, decisions=decisions)
-            values[scope.channel] = False
-            _set_category(customer=customer, category=target, values=values, actor=actor)
+            previous: bool | None = customer.email_opt_out
+            _set_target(grant=grant, target=target, value=True, actor=actor)
         else:
-            assert isinstance(target, Workflow)
-            workflow_preference_update(
-                tenant=customer.tenant, customer=customer, workflow=target, channels={scope.channel: False}, actor=actor
-            )
+            if scope.kind == SCOPE_CATEGORY:
+                assert isinstance(target, Category)
+                previous = bool(_category_values(customer, target).get(scope.channel, True))
+            else:
+                previous = _global_or_workflow_value(
+                    customer, target if isinstance(target, Workflow) else None, scope.channel
+                )
+            _set_target(grant=grant, target=target, value=False, actor=actor)
+    return Unsubscribed(outcome.summary, previous=previous)
+
+
+def one_click_undo(*, grant: LinkGrant, previous: bool | None, actor: Actor) -> Unsubscribed:
+    """Undo on the confirmation page: put back the value the unsubscribe replaced (recorded in the ledger
+    like the unsubscribe itself). Nothing is written when it is already so."""
+    target, outcome = _target(grant)
+    with transaction.atomic():
+        _set_target(grant=grant, target=target, value=previous, actor=actor)
     return outcome

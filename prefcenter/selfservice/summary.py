@@ -8,7 +8,7 @@ ledger holds, field by field, old → new.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from prefcenter.channels import CHANNELS
 from prefcenter.models import ConsentEvent
 from prefcenter.selfservice.state import CHANNEL_LABELS, DIGEST_LABELS, PageState
+from subscribers.resolution import GLOBAL_WORKFLOW, resolve_channel
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 CATEGORY_FIELDS = {"in_app_enabled": "in_app", "email_enabled": "email", "push_enabled": "push"}
@@ -28,10 +29,28 @@ class SavedChange:
     new: str
 
 
-def _switch(value: Any) -> str:
+def _switch(value: Any, inherited: bool | None = None) -> str:
+    """On, Off, or what "Default" (no choice of its own) means: "Default (On)", from the engine."""
     if value is None:
-        return _("Default")
+        if inherited is None:
+            return _("Default")
+        return _("Default (%(value)s)") % {"value": _("On") if inherited else _("Off")}
     return _("On") if value else _("Off")
+
+
+def _inherited(state: PageState, identifier: str, channel: str) -> bool | None:
+    """What a workflow's (or, for "*", the global) channel resolves to with no choice of its own there, now."""
+    if identifier == "*":
+        facts, layers, attr = GLOBAL_WORKFLOW, state.resolution.global_layers, "global_preference"
+    else:
+        item = next((w for w in state.resolution.workflows if w.workflow.identifier == identifier), None)
+        if item is None:
+            return None
+        facts, layers, attr = item.facts, item.layers, "workflow_preference"
+    own = getattr(layers, attr)
+    if own is not None:
+        layers = replace(layers, **{attr: replace(own, channels={**dict(own.channels), channel: None})})
+    return resolve_channel(facts, layers, channel).allowed
 
 
 def _opt_out(value: Any) -> str:
@@ -52,9 +71,11 @@ def describe(event: ConsentEvent, state: PageState) -> SavedChange:
             found = next((w.workflow for w in state.resolution.workflows if w.workflow.identifier == name), None)
             target = found.name if found else name
         if field == "enabled":
-            return SavedChange(str(target), _switch(old), _switch(new))
+            # A master switch left unset is on (Default (On)): only `false` turns things off.
+            return SavedChange(str(target), _switch(old, True), _switch(new, True))
         channel = CHANNEL_LABELS.get(field, field) if field in CHANNELS else field
-        return SavedChange(f"{target} · {channel}", _switch(old), _switch(new))
+        inherited = _inherited(state, name, field) if None in (old, new) and field in CHANNELS else None
+        return SavedChange(f"{target} · {channel}", _switch(old, inherited), _switch(new, inherited))
     if subject == "category":
         category = next((c for c in state.categories_by_id.values() if c.key == name), None)
         target = _("All topics") if name == "*" else (category.name if category else name)
@@ -69,7 +90,8 @@ def describe(event: ConsentEvent, state: PageState) -> SavedChange:
             def label(value: Any) -> str:
                 return str(DIGEST_LABELS.get(value, value)) if value else _("Default")
 
-            return SavedChange(f"{target} · {_('Email frequency')}", label(old), label(new))
+            frequency = _("Email frequency")  # outside the f-string, where makemessages finds it
+            return SavedChange(f"{target} · {frequency}", label(old), label(new))
         channel = CHANNEL_LABELS.get(CATEGORY_FIELDS.get(field, ""), field)
         return SavedChange(f"{target} · {channel}", _switch(old), _switch(new))
     return SavedChange(f"{event.subject} · {field}", str(old), str(new))

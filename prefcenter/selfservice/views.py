@@ -2,7 +2,7 @@
 
 The page and the unsubscribe endpoint are plain Django views with no API authentication:
 the signed token in the URL is the credential (prefcenter/selfservice/links.py). Every
-response of theirs is private and uncacheable, sends no referrer (the URL is a secret)
+response of theirs is private and uncacheable, sends no referrer to other sites (the URL is a secret)
 and may not be framed.
 """
 
@@ -17,21 +17,29 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.utils import translation
-from django.utils.decorators import decorator_from_middleware
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from customers.selectors import customer_get
+from customers.services import customer_revoke_links
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.ledger import Actor
 from prefcenter.models import ConsentEvent
 from prefcenter.selfservice import links, markup, shell
 from prefcenter.selfservice.forms import PreferencesForm, unbound_fields
-from prefcenter.selfservice.serializers import PreferenceLinkRequestSerializer, PreferenceLinksSerializer
+from prefcenter.selfservice.serializers import (
+    PreferenceLinkRequestSerializer,
+    PreferenceLinksSerializer,
+    RevokedLinksSerializer,
+    RevokeLinksRequestSerializer,
+)
 from prefcenter.selfservice.services import (
     everything_set,
+    one_click_undo,
     one_click_unsubscribe,
     preferences_save,
     unsubscribe_describe,
@@ -56,7 +64,9 @@ def private_page(view):
         response = view(request, *args, **kwargs)
         response["Cache-Control"] = "no-store"
         response["Pragma"] = "no-cache"
-        response["Referrer-Policy"] = "no-referrer"
+        # The URL is a secret: never sent to another site. Same-origin requests keep their Origin and
+        # Referer, which the page's own form posts need for Django's CSRF check.
+        response["Referrer-Policy"] = "same-origin"
         response["X-Frame-Options"] = "DENY"
         response["X-Robots-Tag"] = "noindex, nofollow"
         response["Content-Security-Policy"] = shell.content_security_policy(getattr(response, "style_hash", None))
@@ -65,24 +75,21 @@ def private_page(view):
     return wrapped
 
 
-class LinkCsrfViewMiddleware(CsrfViewMiddleware):
-    """Django's CSRF check (cookie + form token), fitted to a page that sends no referrer.
+_csrf = CsrfViewMiddleware(lambda request: HttpResponse())
 
-    With `Referrer-Policy: no-referrer` browsers send `Origin: null` and no Referer on the
-    page's own form posts, which Django's origin and referer checks would refuse. Those two
-    checks are relaxed for exactly that case; the token check stays, and the URL itself carries
-    an unguessable signed token, so a forged request would need the secret it is meant to protect.
+
+def csrf_refused(request: HttpRequest) -> bool:
+    """Django's own CSRF check (token, cookie, Origin) for one of the page's POSTs: True when it refuses.
+
+    The page runs the check itself rather than through the middleware, so that a refusal (cookies
+    cleared, a tab left open past a cookie rotation) answers the page again in its own design,
+    with what the customer chose and a fresh token, instead of Django's bare 403.
     """
-
-    def _origin_verified(self, request: HttpRequest) -> bool:
-        return request.META.get("HTTP_ORIGIN") == "null" or super()._origin_verified(request)
-
-    def _check_referer(self, request: HttpRequest) -> None:
-        if request.META.get("HTTP_REFERER"):
-            super()._check_referer(request)
+    return _csrf.process_view(request, _checked_view, (), {}) is not None
 
 
-link_csrf_protect = decorator_from_middleware(LinkCsrfViewMiddleware)
+def _checked_view(request: HttpRequest) -> HttpResponse:  # what the CSRF check is told it protects
+    raise NotImplementedError
 
 
 def render_page(
@@ -147,15 +154,21 @@ def with_grant(purpose: str):
 
 @private_page
 @throttle_by_address("self-service")
-@csrf_exempt  # the link-aware CSRF check below replaces the global one
-@link_csrf_protect
+@csrf_exempt  # the view runs Django's CSRF check itself (csrf_refused), to answer a refusal in its own page
 @require_http_methods(["GET", "HEAD", "POST"])
 @with_grant(links.PURPOSE_PREFERENCES)
 def preferences_page(request: HttpRequest, grant: links.LinkGrant) -> HttpResponse:
     state = page_state(customer=grant.customer)
     if request.method == "POST":
-        actor = page_actor(request, grant, ConsentEvent.SOURCE_PAGE)
         action = request.POST.get("action", "save")
+        if csrf_refused(request):
+            # Nothing is written. The page again, with what they chose (a save's values) and a fresh token.
+            form = PreferencesForm(state, request.POST) if action == "save" else None
+            if form is not None:
+                form.is_valid()
+            context = page_context(state, form, csrf_failed=True)
+            return render_page(request, "preferences.html", context, status=HTTPStatus.FORBIDDEN)
+        actor = page_actor(request, grant, ConsentEvent.SOURCE_PAGE)
         if action in ("unsubscribe_all", "resubscribe_all"):
             everything_set(customer=grant.customer, enabled=action == "resubscribe_all", actor=actor)
             return HttpResponseRedirect(f"{request.path}?saved={request.request_id}", status=HTTPStatus.SEE_OTHER)
@@ -179,7 +192,9 @@ def preferences_page(request: HttpRequest, grant: links.LinkGrant) -> HttpRespon
     return render_page(request, "preferences.html", page_context(state, saved=saved))
 
 
-def page_context(state, form: PreferencesForm | None = None, *, saved=None, bad_action: bool = False) -> dict[str, Any]:
+def page_context(
+    state, form: PreferencesForm | None = None, *, saved=None, bad_action: bool = False, csrf_failed: bool = False
+) -> dict[str, Any]:
     """The template's context. `form` is the bound form of a refused save, whose values and errors are shown;
     without one the fields show what the customer has, as an unbound form would (`unbound_fields`)."""
     if form is None:
@@ -196,7 +211,7 @@ def page_context(state, form: PreferencesForm | None = None, *, saved=None, bad_
     lock = markup.lock_icon()
     for section in state.sections:
         section.digest_bound = fields.get(section.digest_name)
-        section.chips_html = markup.chips(section.controls, lock=lock, described=False)
+        section.chips_html = markup.chips(section.controls, lock=lock, described=True)
         section.workflows_html = markup.workflow_rows(section.workflows, lock=lock)
     return {
         "state": state,
@@ -206,20 +221,32 @@ def page_context(state, form: PreferencesForm | None = None, *, saved=None, bad_
         "field_errors": field_errors,
         "saved": saved,
         "bad_action": bad_action,
+        "csrf_failed": csrf_failed,
         "masked_email": mask_email(state.customer.email),
         "masked_phone": mask_phone(state.customer.phone),
     }
 
 
 def mask_email(email: str) -> str:
+    """The address with all but its first letter hidden: dots on screen, words for a screen reader
+    (which would otherwise read "bullet bullet bullet", or nothing at all)."""
     local, _sep, domain = (email or "").partition("@")
     if not domain:
         return ""
-    return f"{local[:1]}•••@{domain}"
+    spoken = gettext("%(start)s (rest hidden) at %(domain)s") % {"start": local[:1], "domain": domain}
+    return format_html(
+        '<span aria-hidden="true">{}</span><span class="visually-hidden">{}</span>', f"{local[:1]}•••@{domain}", spoken
+    )
 
 
 def mask_phone(phone: str) -> str:
-    return f"••• {phone[-4:]}" if phone else ""
+    """The number's last four digits, read by a screen reader as "the number ending in 0123"."""
+    if not phone:
+        return ""
+    spoken = gettext("the number ending in %(digits)s") % {"digits": phone[-4:]}
+    return format_html(
+        '<span aria-hidden="true">{}</span><span class="visually-hidden">{}</span>', f"••• {phone[-4:]}", spoken
+    )
 
 
 # ---------------------------------------------------------------------- one-click unsubscribe
@@ -239,16 +266,35 @@ def unsubscribe_page(request: HttpRequest, grant: links.LinkGrant) -> HttpRespon
     context = {"tenant": grant.customer.tenant, "outcome": outcome}
     if request.method != "POST":
         return render_page(request, "unsubscribe.html", context)
+    actor = page_actor(request, grant, ConsentEvent.SOURCE_ONE_CLICK)
+    if request.POST.get("action") == "undo":
+        return unsubscribe_undo(request, grant, context, actor)
     if request.POST.get("List-Unsubscribe") != "One-Click":
         return render_page(request, "unsubscribe.html", {**context, "bad_request": True}, status=HTTPStatus.BAD_REQUEST)
     try:
-        one_click_unsubscribe(grant=grant, actor=page_actor(request, grant, ConsentEvent.SOURCE_ONE_CLICK))
+        done = one_click_unsubscribe(grant=grant, actor=actor)
     except links.InvalidLink as exc:
         return link_error(request, exc)
     except PrefCenterError as exc:
         return render_page(request, "unsubscribe.html", {**context, "refused": exc.message}, status=HTTPStatus.CONFLICT)
     preferences_url = links.links_issue(customer=grant.customer).preferences_url
-    return render_page(request, "unsubscribed.html", {**context, "preferences_url": preferences_url})
+    undo = links.undo_token(grant=grant, previous=done.previous)
+    return render_page(request, "unsubscribed.html", {**context, "preferences_url": preferences_url, "undo": undo})
+
+
+def unsubscribe_undo(request: HttpRequest, grant: links.LinkGrant, context: dict[str, Any], actor: Actor):
+    """Undo on "You're unsubscribed": put back what the click replaced (one click, in the ledger as one_click)."""
+    try:
+        previous = links.undo_verify(request.POST.get("undo", ""), grant=grant)
+    except links.InvalidLink:
+        return render_page(request, "unsubscribe.html", {**context, "bad_request": True}, status=HTTPStatus.BAD_REQUEST)
+    try:
+        one_click_undo(grant=grant, previous=previous, actor=actor)
+    except links.InvalidLink as exc:
+        return link_error(request, exc)
+    except PrefCenterError as exc:
+        return render_page(request, "unsubscribe.html", {**context, "refused": exc.message}, status=HTTPStatus.CONFLICT)
+    return render_page(request, "unsubscribe.html", {**context, "undone": True})
 
 
 # ---------------------------------------------------------------------- the link-issuing API
@@ -276,8 +322,9 @@ class PreferenceLinksView(PrefCenterAPIView):
             "A signed link to the customer's preference page and an RFC 8058 one-click unsubscribe link, with the "
             "List-Unsubscribe headers to put on the message. Without a body the unsubscribe link opts the customer "
             "out of non-essential email; `category` or `workflow` (with `channel`, default email) narrow it; "
-            "`channel` alone turns that channel off everywhere. Links expire after PREFCENTER_LINK_MAX_AGE seconds "
-            "and are revoked by raising the customer's link version."
+            "`channel` alone turns that channel off everywhere. The preferences link expires after "
+            "PREFCENTER_LINK_MAX_AGE seconds (`expires_at`); the unsubscribe link does not expire by age. Both are "
+            "revoked by raising the customer's link version."
         ),
     )
     def post(self, request, external_id: str) -> Response:
@@ -291,4 +338,32 @@ class PreferenceLinksView(PrefCenterAPIView):
                 "expires_at": issued.expires_at,
                 "headers": issued.headers,
             }
+        )
+
+
+class RevokeLinksView(PrefCenterAPIView):
+    """`POST /v1/customers/{external_id}/revoke-links`: end every link and customer JWT issued so far."""
+
+    scopes = {"POST": ("links:create",)}
+    provider_only_actions = ("post",)
+    serializer_class = RevokeLinksRequestSerializer
+    output_serializer_class = RevokedLinksSerializer
+
+    @extend_schema(
+        request=RevokeLinksRequestSerializer,
+        responses={200: RevokedLinksSerializer},
+        summary="Revoke a customer's self-service links and customer tokens",
+        description=(
+            "Raises the customer's link version: every self-service link (preference page, one-click unsubscribe) "
+            "and every customer JWT issued so far for this customer stops working; links and tokens issued "
+            "afterwards work. Needs `links:create` (whoever may issue links may revoke them). Recorded in the "
+            "consent ledger. Another tenant's customer is a 404."
+        ),
+    )
+    def post(self, request, external_id: str) -> Response:
+        customer = customer_get(tenant=self.tenant, external_id=external_id)
+        self.validated()
+        revoked = customer_revoke_links(customer=customer, actor=self.actor)
+        return self.respond(
+            {"external_id": revoked.external_id, "link_version": revoked.link_version, "revoked_at": revoked.updated_at}
         )

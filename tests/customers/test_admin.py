@@ -177,3 +177,166 @@ def test_changelist_runs_a_fixed_number_of_queries_when_customers_grow(
 
     assert len(response.context["cl"].result_list) == 50
     assert few <= 12
+
+
+def test_admin_add_shows_a_field_error_when_the_external_id_exists(client, staff_user, customer, form_data, unchanged):
+    """Issue 12: the staff form has no tenant field, so only the service sees the clash; it was a 500."""
+    client.force_login(staff_user)
+    data = form_data(client.get("/admin/customers/customer/add/"), external_id=customer.external_id)
+
+    with unchanged():
+        response = client.post("/admin/customers/customer/add/", data)
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.context["adminform"].form.errors["external_id"] == ["Already exists in this tenant."]
+
+
+# ---------------------------------------------------------------------- issue 12: the customer's page
+
+
+@pytest.mark.parametrize(
+    ("typed", "region", "stored"),
+    [
+        ("(415) 555-0199", "US", "+14155550199"),
+        ("415.555.0199", "US", "+14155550199"),
+        ("020 7946 0958", "GB", "+442079460958"),
+        ("+44 20 7946 0958", "US", "+442079460958"),
+        ("+14155550199", "", "+14155550199"),
+    ],
+)
+def test_phone_is_stored_e164_when_typed_as_people_write_it(
+    client, staff_user, tenant, customer, form_data, typed, region, stored
+):
+    tenant.default_phone_region = region
+    tenant.save()
+    client.force_login(staff_user)
+    data = form_data(client.get(change_url(customer)), phone=typed)
+
+    response = client.post(change_url(customer), data)
+
+    assert response.status_code == HTTPStatus.FOUND
+    customer.refresh_from_db()
+    assert customer.phone == stored
+    assert ConsentEvent.objects.get(customer_id=customer.pk, field="phone").new_value == stored
+
+
+@pytest.mark.parametrize(("typed", "region"), [("(415) 555-0199", ""), ("555-01", "US"), ("not a phone", "US")])
+def test_phone_is_refused_on_its_field_when_it_cannot_be_read(
+    client, staff_user, tenant, customer, form_data, unchanged, typed, region
+):
+    tenant.default_phone_region = region
+    tenant.save()
+    client.force_login(staff_user)
+    data = form_data(client.get(change_url(customer)), phone=typed)
+
+    with unchanged():
+        response = client.post(change_url(customer), data)
+
+    assert response.status_code == HTTPStatus.OK
+    assert list(response.context["adminform"].form.errors) == ["phone"]
+
+
+def test_api_still_refuses_a_national_phone_when_the_tenant_has_a_region(api, customer):
+    response = api.patch(f"/api/v2/customers/{customer.pk}", {"phone": "(415) 555-0199"}, format="json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert api.patch(f"/api/v2/customers/{customer.pk}", {"phone": "+14155550199"}, format="json").json()[
+        "phone"
+    ] == "+14155550199"
+
+
+def test_consent_history_lists_only_this_customers_events_newest_first_when_opened(
+    client, staff_user, tenant, other_tenant, customer
+):
+    from customers.services import customer_update
+    from prefcenter.ledger import Actor
+
+    actor = Actor(label="crm", source="api")
+    customer_update(customer=customer, actor=actor, first_name="Augusta")
+    customer_update(customer=customer, actor=actor, email_opt_out=True)
+    twin = make_customer(other_tenant, customer.external_id, email=customer.email)
+    customer_update(customer=twin, actor=Actor(label="globex-crm", source="api"), first_name="Globex twin")
+    client.force_login(staff_user)
+
+    html = client.get(change_url(customer)).content.decode()
+
+    history = html.split("Consent history", 1)[1]
+    assert history.index("email_opt_out") < history.index("first_name")  # newest first
+    assert "No → Yes" in history and "Ada → Augusta" in history and "crm" in history
+    assert "Globex twin" not in html and "globex-crm" not in html
+    assert f"/admin/prefcenter/consentevent/?customer_id={customer.pk}" in history
+
+
+def test_filtered_ledger_shows_only_the_staff_tenants_events_when_the_link_is_followed(
+    client, staff_user, tenant, other_tenant, customer
+):
+    from customers.services import customer_update
+    from prefcenter.ledger import Actor
+
+    twin = make_customer(other_tenant, "globex-1")
+    customer_update(customer=twin, actor=Actor(label="globex-crm", source="api"), first_name="Globex twin")
+    client.force_login(staff_user)
+
+    response = client.get(f"/admin/prefcenter/consentevent/?customer_id={twin.pk}")
+
+    assert response.status_code == HTTPStatus.OK
+    assert list(response.context["cl"].result_list) == []
+
+
+def test_links_page_issues_working_links_when_staff_asks(client, staff_user, customer):
+    from prefcenter.selfservice.links import PURPOSE_PREFERENCES, link_verify
+
+    client.force_login(staff_user)
+    url = f"/admin/customers/customer/{customer.pk}/links/"
+    assert client.get(url).status_code == HTTPStatus.OK
+
+    response = client.post(url, {"action": "issue"})
+
+    assert response.status_code == HTTPStatus.OK
+    issued = response.context["issued"]
+    assert issued.preferences_url in response.content.decode()
+    token = issued.preferences_url.rstrip("/").rsplit("/", 1)[1]
+    assert link_verify(token, purpose=PURPOSE_PREFERENCES).customer.pk == customer.pk
+
+
+def test_revoke_ends_every_link_through_the_service_when_staff_confirms(client, staff_user, customer):
+    from prefcenter.selfservice.links import PURPOSE_PREFERENCES, InvalidLink, link_token, link_verify
+
+    token = link_token(customer=customer, purpose=PURPOSE_PREFERENCES)
+    client.force_login(staff_user)
+
+    response = client.post(f"/admin/customers/customer/{customer.pk}/links/", {"action": "revoke"})
+
+    assert response.status_code == HTTPStatus.FOUND
+    with pytest.raises(InvalidLink):
+        link_verify(token, purpose=PURPOSE_PREFERENCES)
+    event = ConsentEvent.objects.get(customer_id=customer.pk, field="link_version")
+    assert (event.actor, event.source) == ("staff:acme-staff", "admin")
+
+
+def test_revoke_action_on_the_changelist_revokes_each_selected_customer(client, staff_user, tenant, customer):
+    other = make_customer(tenant, "cust-2")
+    client.force_login(staff_user)
+
+    response = client.post(CHANGELIST, {"action": "revoke_links", "_selected_action": [customer.pk, other.pk]})
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert set(Customer.objects.values_list("link_version", flat=True)) == {2}
+
+
+def test_links_page_of_another_tenants_customer_is_a_404_when_staff_guesses(
+    client, staff_user, two_tenants, unchanged
+):
+    _, theirs = two_tenants
+    client.force_login(staff_user)
+    with unchanged():
+        assert client.get(f"/admin/customers/customer/{theirs.pk}/links/").status_code == HTTPStatus.NOT_FOUND
+        response = client.post(f"/admin/customers/customer/{theirs.pk}/links/", {"action": "revoke"})
+    assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+def test_admin_frame_has_a_favicon_and_a_useful_view_site_link_when_rendered(client, staff_user):
+    client.force_login(staff_user)
+    html = client.get("/admin/").content.decode()
+    assert '<link rel="icon" type="image/svg+xml" href="data:image/svg+xml,' in html
+    assert 'href="/api/docs/"' in html
+    assert client.get("/api/docs/").status_code == HTTPStatus.OK

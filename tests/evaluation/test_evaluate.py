@@ -273,3 +273,26 @@ def test_evaluation_is_forbidden_in_customer_mode_when_a_customer_asks(client_fo
 def test_evaluation_needs_authentication_when_called_anonymously(client, catalog):
     response = client.post(URL, {"workflow": "newsletter", "recipients": ["a"]}, content_type="application/json")
     assert response.status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_evaluation_sends_mandatory_email_but_not_other_email_when_the_customer_used_the_one_click_link(
+    api, client, tenant, catalog
+):
+    # Issue 14 item 1: the default one-click unsubscribe stops every email except critical and mandatory mail.
+    from prefcenter.selfservice.links import PURPOSE_UNSUBSCRIBE, link_token
+
+    make_workflow(tenant, "sign-in-alert", name="Sign-in alert", category=catalog.account, channels=["email", "sms"])
+    person = make_customer(tenant, "p", email="p@example.com")
+    path = f"/u/{link_token(customer=person, purpose=PURPOSE_UNSUBSCRIBE)}/"
+    assert client.post(path, {"List-Unsubscribe": "One-Click"}).status_code == HTTPStatus.OK
+    answers = {
+        workflow: api.post(URL, {"workflow": workflow, "recipients": ["p"], "channels": ["email"]}, format="json")
+        .json()["results"][0]["channels"]["email"]
+        for workflow in ("sign-in-alert", "password-reset", "newsletter", "order-shipped")
+    }
+    assert answers == {
+        "sign-in-alert": decision(True, "mandatory_category", "instant"),
+        "password-reset": decision(True, "critical", "instant"),
+        "newsletter": decision(False, "email_opt_out", "daily"),
+        "order-shipped": decision(False, "email_opt_out", "instant"),
+    }

@@ -166,6 +166,7 @@ OPERATIONS: list[Op] = [
     ),
     # Novu subscribers and their preferences
     Op("POST", SUBS, "subscribers:write", CREATED, {"subscriberId": "new-sub"}, provider_only=True, b_status=CREATED),
+    Op("GET", SUBS, "subscribers:read", OK, provider_only=True, b_status=OK),
     Op("GET", SUB, "subscribers:read", OK),
     Op("PATCH", SUB, "subscribers:write", OK, {"firstName": "Changed"}),
     Op("DELETE", SUB, "subscribers:write", OK, provider_only=True),
@@ -192,9 +193,11 @@ OPERATIONS: list[Op] = [
     ),
     Op("GET", WF, "subscribers:read", OK, provider_only=True),
     Op("PATCH", WF, "catalog:write", OK, {"name": "Renamed"}, provider_only=True),
+    Op("PUT", WF, "catalog:write", OK, {"name": "Renamed"}, provider_only=True),
     Op("DELETE", WF, "catalog:write", NO_CONTENT, provider_only=True),
     # Self-service links and delivery evaluation: provider only
     Op("POST", "/v1/customers/{external_id}/preference-links", "links:create", OK, {}, provider_only=True),
+    Op("POST", "/v1/customers/{external_id}/revoke-links", "links:create", OK, {}, provider_only=True),
     Op(
         "POST",
         "/v1/deliveries/evaluate",

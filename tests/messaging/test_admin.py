@@ -163,3 +163,25 @@ def test_customer_add_page_renders_when_inline_cannot_add_yet(admin_client, tena
 
     assert response.status_code == HTTPStatus.OK
     assert 'name="category_preferences-MAX_NUM_FORMS" value="0"' in response.content.decode()
+
+
+def test_category_delete_in_use_is_refused_not_a_500_when_staff_confirms(admin_client, customer, marketing, unchanged):
+    """Issue 12: no 500 in the admin; a category in use is not deleted (the protected relation is named)."""
+    make_preference(customer, marketing)
+    with unchanged():
+        response = admin_client.post(f"/admin/messaging/category/{marketing.pk}/delete/", {"post": "yes"}, follow=True)
+    assert response.status_code == HTTPStatus.OK
+    assert "Cannot delete category" in response.content.decode()
+
+
+def test_bulk_delete_in_use_deletes_nothing_when_one_category_is_used(admin_client, customer, marketing, unchanged):
+    unused = make_category(marketing.tenant, "unused")
+    make_preference(customer, marketing)
+    with unchanged():
+        response = admin_client.post(
+            "/admin/messaging/category/",
+            {"action": "delete_selected", "_selected_action": [unused.pk, marketing.pk], "post": "yes"},
+            follow=True,
+        )
+    assert response.status_code == HTTPStatus.OK
+    assert "Cannot delete categories" in response.content.decode()

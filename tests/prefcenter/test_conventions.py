@@ -454,7 +454,7 @@ def test_post_answers_without_redirect_when_trailing_slash_is_present_or_not(api
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/v2/nowhere", "/api/nowhere/", "/v1/nowhere", "/v2/nowhere", "/api/v2/customers/1/x"]
+    "path", ["/api/v2/nowhere", "/api/nowhere/", "/v1/nowhere", "/api/v2/customers/1/x"]
 )
 def test_unknown_api_path_is_json_404_when_requested(api, path):
     response = api.get(path)
@@ -462,6 +462,16 @@ def test_unknown_api_path_is_json_404_when_requested(api, path):
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert is_json(response)
     assert response.json() == api_error(response, HTTPStatus.NOT_FOUND, "not_found", "Not found.")
+
+
+def test_unknown_novu_path_is_novu_404_when_requested(api):
+    # Issue 13: every /v2 route answers Novu's error envelope.
+    response = api.get("/v2/nowhere")
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    body = response.json()
+    assert body == {"statusCode": 404, "timestamp": body["timestamp"], "path": "/v2/nowhere", "message": "Not found.",
+                    "code": "not_found"}
 
 
 def test_unknown_reach_path_is_reach_404_when_requested(api):

@@ -139,6 +139,14 @@ def test_patch_replays_when_repeated_on_reach(api, customer):
     assert ConsentEvent.objects.filter(field="sms_opt_out").count() == 1
 
 
+@pytest.mark.parametrize("key", ["", "   ", " " + "k" * 255])
+def test_key_is_400_when_blank_or_over_255_characters_as_sent(api, unchanged, key):
+    """The schema says minLength 1, maxLength 255, not only whitespace: the value as sent is measured."""
+    with unchanged():
+        response = post(api, key=key)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["errors"] == {"idempotency-key": ["Must be 1 to 255 characters long."]}
+
 # -- the acting customer and the response format are part of what a request means -------------
 
 PREFERENCES_URL = "/v1/messaging/preferences"

@@ -279,3 +279,21 @@ def test_customer_jwt_is_limited_to_its_customer_when_listing(customer_mode, ten
     response = client_for(token, scheme="Bearer").get(LIST)
 
     assert _external_ids(response) == ["cust-2"]
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_mode_header_is_400_when_sent_empty(value, provider_key, client_for, unchanged):
+    """An empty header is not an absent one: the schema's enum (customer, provider) has no empty value."""
+    with unchanged():
+        response = client_for(provider_key, HTTP_TEAMUP_REQUEST_MODE=value).post(
+            LIST, {"external_id": "empty-mode"}, format="json"
+        )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == api_error(
+        response,
+        HTTPStatus.BAD_REQUEST,
+        "invalid",
+        "Teamup-Request-Mode must be 'customer' or 'provider'.",
+        {"Teamup-Request-Mode": ["'' is not one of: customer, provider."]},
+    )

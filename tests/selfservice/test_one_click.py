@@ -81,7 +81,7 @@ def test_get_shows_a_confirmation_and_changes_nothing_when_a_scanner_prefetches(
     html = response.content.decode()
     assert "Unsubscribe?" in html and "Acme Inc. will stop sending you non-essential email." in html
     assert 'name="List-Unsubscribe" value="One-Click"' in html
-    assert response["Referrer-Policy"] == "no-referrer" and response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin" and response["X-Frame-Options"] == "DENY"
 
 
 def test_confirmation_button_unsubscribes_when_pressed(person, unsubscribe_path):
@@ -184,10 +184,34 @@ def test_one_click_is_refused_and_nothing_written_when_the_link_is_tampered_with
     assert "How to get a new link" in response.content.decode()
 
 
-def test_one_click_is_gone_and_nothing_written_when_the_link_has_expired(mail_client, person, settings, unchanged):
+# Issue 14 item 2: unsubscribe links do not expire by age (they used to answer 410 after
+# PREFCENTER_LINK_MAX_AGE); only revocation through the link version stops them.
+def test_one_click_still_works_when_the_link_is_older_than_the_preference_links_max_age(mail_client, person, settings):
+    token = token_issued_ago(settings.PREFCENTER_LINK_MAX_AGE * 12 + 1, customer=person, purpose=PURPOSE_UNSUBSCRIBE)
+    assert one_click(mail_client, f"/u/{token}/").status_code == HTTPStatus.OK
+    assert fresh(person).email_opt_out is True
+
+
+def test_unsubscribe_page_still_opens_when_the_link_is_a_year_old(person, settings):
+    token = token_issued_ago(366 * 24 * 3600, customer=person, purpose=PURPOSE_UNSUBSCRIBE)
+    response = Client().get(f"/u/{token}/")
+    assert response.status_code == HTTPStatus.OK
+    assert "Unsubscribe?" in response.content.decode()
+
+
+def test_old_one_click_link_is_gone_and_nothing_written_when_the_links_were_revoked(
+    mail_client, person, settings, unchanged
+):
     token = token_issued_ago(settings.PREFCENTER_LINK_MAX_AGE + 1, customer=person, purpose=PURPOSE_UNSUBSCRIBE)
+    customer_revoke_links(customer=person, actor=SYSTEM)
     with unchanged():
         assert one_click(mail_client, f"/u/{token}/").status_code == HTTPStatus.GONE
+        assert Client().get(f"/u/{token}/").status_code == HTTPStatus.GONE
+
+
+def test_preferences_link_still_expires_when_older_than_the_max_age(client, person, settings):
+    token = token_issued_ago(settings.PREFCENTER_LINK_MAX_AGE + 1, customer=person, purpose=PURPOSE_PREFERENCES)
+    assert client.get(f"/p/{token}/").status_code == HTTPStatus.GONE
 
 
 def test_one_click_is_gone_and_nothing_written_when_the_links_were_revoked(
@@ -202,3 +226,63 @@ def test_one_click_refuses_a_preferences_token_when_given_one(mail_client, perso
     token = link_token(customer=person, purpose=PURPOSE_PREFERENCES)
     with unchanged():
         assert one_click(mail_client, f"/u/{token}/").status_code == HTTPStatus.BAD_REQUEST
+
+
+# -- Undo on "You're unsubscribed" (issue 14 item 7) --------------------------------------------------
+
+
+def undo_form(html: str) -> dict:
+    from tests.selfservice.helpers import read_form
+
+    return read_form(html)["fields"]
+
+
+def test_undo_puts_the_email_back_and_records_it_as_one_click_when_pressed(mail_client, person, unsubscribe_path):
+    response = one_click(mail_client, unsubscribe_path)
+    fields = undo_form(response.content.decode())
+    assert fields["action"] == "undo"
+    undone = mail_client.post(unsubscribe_path, fields, **MAIL_CLIENT)  # one click, no cookie, no CSRF token
+    assert undone.status_code == HTTPStatus.OK
+    assert "You're subscribed again" in undone.content.decode()
+    assert fresh(person).email_opt_out is False
+    assert list(
+        ConsentEvent.objects.filter(customer_id=person.pk)
+        .order_by("pk")
+        .values_list("field", "old_value", "new_value", "source")
+    ) == [("email_opt_out", False, True, "one_click"), ("email_opt_out", True, False, "one_click")]
+
+
+def test_undo_restores_inherit_when_the_channel_switch_was_unset_before(mail_client, person, catalog):
+    path = scoped_path(person, LinkScope(kind="workflow", target_id=catalog.order_shipped.pk, channel="push"))
+    fields = undo_form(one_click(mail_client, path).content.decode())
+    assert WorkflowPreference.objects.get(customer=person, workflow=catalog.order_shipped).push is False
+    assert mail_client.post(path, fields).status_code == HTTPStatus.OK
+    row = WorkflowPreference.objects.filter(customer=person, workflow=catalog.order_shipped).first()
+    assert row is None or row.push is None  # back to inherit (a row left with nothing in it is removed)
+
+
+def test_undo_keeps_an_earlier_opt_out_when_the_customer_had_already_unsubscribed(
+    mail_client, person, unsubscribe_path
+):
+    one_click(mail_client, unsubscribe_path)
+    fields = undo_form(one_click(mail_client, unsubscribe_path).content.decode())  # the second click replaced True
+    mail_client.post(unsubscribe_path, fields)
+    assert fresh(person).email_opt_out is True
+
+
+def test_undo_is_refused_and_nothing_written_when_its_value_was_tampered_with(
+    mail_client, person, unsubscribe_path, unchanged
+):
+    fields = undo_form(one_click(mail_client, unsubscribe_path).content.decode())
+    with unchanged():
+        response = mail_client.post(unsubscribe_path, {**fields, "undo": tampered(fields["undo"])})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_undo_is_refused_when_its_value_comes_from_another_link(
+    mail_client, person, catalog, unsubscribe_path, unchanged
+):
+    other = scoped_path(person, LinkScope(kind="workflow", target_id=catalog.order_shipped.pk, channel="push"))
+    fields = undo_form(one_click(mail_client, other).content.decode())
+    with unchanged():
+        assert mail_client.post(unsubscribe_path, fields).status_code == HTTPStatus.BAD_REQUEST

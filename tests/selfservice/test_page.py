@@ -63,8 +63,11 @@ def test_page_shows_the_tenant_channels_topics_and_notifications_when_opened(cli
         "Product tips",
         "Mentions",
         "Other notifications",
-        "Yes, send me text messages at ••• 0123",
-        "g•••@example.com",
+        "Yes, send me text messages at",
+        # Masked on screen, and read as words by a screen reader (issue 14 item 10), never in full.
+        '<span aria-hidden="true">••• 0123</span><span class="visually-hidden">the number ending in 0123</span>',
+        '<span aria-hidden="true">g•••@example.com</span>'
+        '<span class="visually-hidden">g (rest hidden) at example.com</span>',
         "Unsubscribe from everything that isn't essential",
     ):
         assert text in html
@@ -78,7 +81,9 @@ def test_page_shows_the_tenant_channels_topics_and_notifications_when_opened(cli
     assert form["fields"][f"c{catalog.news.pk}_digest"] == "daily"
     # Critical workflows and mandatory categories are shown locked, not posted.
     assert f"w{catalog.password_reset.pk}_email" in form["disabled"]
-    assert f"c{catalog.account.pk}_email" in form["disabled"]
+    # A mandatory topic's email is always sent: only its frequency is a choice, with no "Off".
+    assert form["fields"][f"c{catalog.account.pk}_digest"] == "instant"
+    assert 'value="off"' not in html.split(f'name="c{catalog.account.pk}_digest"')[1].split("</select>")[0]
     assert "Always sent: essential for your account." in html
     assert "Always sent: required for your account." in html
 
@@ -86,7 +91,7 @@ def test_page_shows_the_tenant_channels_topics_and_notifications_when_opened(cli
 def test_page_sends_private_headers_when_rendered(client, catalog, person, page_path):
     response = client.get(page_path)
     assert response["Cache-Control"] == "no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert "default-src 'none'" in response["Content-Security-Policy"]
@@ -196,7 +201,7 @@ def test_save_writes_only_the_changed_switch_with_page_consent_events_when_a_wor
     # The page then shows what was saved, read back from the ledger.
     html = client.get(response["Location"]).content.decode()
     assert "Your preferences are saved" in html
-    assert "Monthly newsletter · Email: Default → Off" in html
+    assert "Monthly newsletter · Email: Default (On) → Off" in html
     assert read_form(html)["checkboxes"][f"w{catalog.newsletter.pk}_email"] is False
 
 
@@ -233,16 +238,22 @@ def test_save_keeps_a_choice_made_elsewhere_when_the_page_was_stale(client, cata
     assert CategoryPreference.objects.get(customer=person, category=catalog.orders).digest == "hourly"
 
 
-def test_save_stores_the_whole_category_row_when_a_topic_switch_and_digest_change(client, catalog, person, page_path):
-    save(client, page_path, **{f"c{catalog.news.pk}_email": False, f"c{catalog.news.pk}_digest": "hourly"})
+def test_save_stores_the_whole_category_row_when_a_topic_switch_and_the_email_choice_change(
+    client, catalog, person, page_path
+):
+    # Issue 14 item 4: a topic's email is one choice (a frequency or Off), no longer a switch beside a frequency.
+    save(client, page_path, **{f"c{catalog.news.pk}_in_app": False, f"c{catalog.news.pk}_digest": "off"})
     row = CategoryPreference.objects.get(customer=person, category=catalog.news)
-    assert (row.in_app_enabled, row.email_enabled, row.push_enabled, row.digest) == (True, False, False, "hourly")
+    assert (row.in_app_enabled, row.email_enabled, row.push_enabled, row.digest) == (False, False, False, "daily")
     assert events(person) == [
-        ("category:news", "in_app_enabled", None, True),
+        ("category:news", "in_app_enabled", None, False),
         ("category:news", "email_enabled", None, False),
         ("category:news", "push_enabled", None, False),
-        ("category:news", "digest", None, "hourly"),
+        ("category:news", "digest", None, "daily"),
     ]
+    save(client, page_path, **{f"c{catalog.news.pk}_digest": "hourly"})
+    row.refresh_from_db()
+    assert (row.in_app_enabled, row.email_enabled, row.push_enabled, row.digest) == (False, True, False, "hourly")
 
 
 def test_master_switch_turns_a_channel_off_and_back_to_inherit_when_toggled_twice(client, catalog, person, page_path):
@@ -328,12 +339,38 @@ def test_unsubscribe_from_everything_sets_the_global_switch_when_asked_and_resub
     assert WorkflowPreference.objects.get(customer=person, workflow=None).enabled is False
     html = client.get(response["Location"]).content.decode()
     assert "You're unsubscribed from everything that isn't essential" in html
-    assert "All notifications: Default → Off" in html
+    assert "All notifications: Default (On) → Off" in html  # issue 14 item 10: what "Default" meant
     assert f"w{catalog.newsletter.pk}_email" in read_form(html, index=1)["disabled"]  # form 0: the banner's
     assert "Always sent" in html  # critical still shown as sent
     banner = read_form(html, index=0)
     client.post(page_path, {**banner["fields"], "action": "resubscribe_all"})
     assert not WorkflowPreference.objects.filter(customer=person, workflow=None).exists()  # back to inherit
+
+
+def test_page_shows_everything_off_but_what_must_be_sent_when_unsubscribed_from_everything(
+    client, catalog, person, page_path
+):
+    # Issue 14 item 3: switches used to stay On, the SMS box ticked, notes said "Turn it on above".
+    customer_update(customer=person, actor=SYSTEM, sms_opt_out=False)
+    form = read_form(client.get(page_path).content.decode(), index=1)
+    client.post(page_path, {**form["fields"], "action": "unsubscribe_all"})
+    html = client.get(page_path).content.decode()
+    prefs = read_form(html, index=1)
+    # Nothing non-essential is on or editable: only the SMS consent (essential texts still go) and
+    # the required topic's email frequency remain choices.
+    assert prefs["checkboxes"] == {"sms_opt_in": True}
+    assert set(prefs["fields"]) - {"csrfmiddlewaretoken"} == {
+        "initial-sms_opt_in", f"c{catalog.account.pk}_digest", f"initial-c{catalog.account.pk}_digest",
+    }
+    for name in ("master_email", "master_push", f"c{catalog.news.pk}_push", f"w{catalog.order_shipped.pk}_email"):
+        assert name in prefs["disabled"]
+    assert re.search(rf'id="w{catalog.order_shipped.pk}_email" disabled(?! checked)', html)
+    assert re.search(rf'id="c{catalog.news.pk}_digest" disabled[^>]*><option value="off" selected>', html)
+    assert "Only text messages we must send" in html
+    assert "Turn it on above" not in html and "Turn email back on above" not in html
+    assert html.count(">Resubscribe</button>") == 1
+    assert "Unsubscribe from all non-essential messages" not in html
+    assert re.search(rf'id="w{catalog.password_reset.pk}_email" disabled checked', html)  # still sent, locked
 
 
 # ------------------------------------------------------------------------------- bad input
@@ -382,11 +419,59 @@ def test_save_is_forbidden_when_the_csrf_token_is_missing(catalog, person, page_
         assert client.post(page_path, data).status_code == HTTPStatus.FORBIDDEN
 
 
-def test_save_is_accepted_when_the_browser_sends_origin_null_under_no_referrer(catalog, person, page_path):
+def test_csrf_failure_shows_the_page_again_with_the_choices_and_a_fresh_token_when_cookies_were_cleared(
+    catalog, person, page_path, unchanged
+):
+    # Issue 14 item 6: not Django's bare 403, and the customer's changes are not lost.
     client = Client(enforce_csrf_checks=True)
     form = get_form(client, page_path)
-    response = client.post(page_path, submission(form, master_push=False), HTTP_ORIGIN="null", secure=True)
+    client.cookies.clear()
+    with unchanged():
+        response = client.post(page_path, submission(form, master_push=False, **{f"c{catalog.news.pk}_digest": "off"}))
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response["Cache-Control"] == "no-store"
+    html = response.content.decode()
+    assert "Nothing was saved yet" in html and "save again" in html
+    assert "CSRF verification failed" not in html
+    shown = read_form(html, index=0)
+    assert shown["checkboxes"]["master_push"] is False  # what they chose, not what is stored
+    assert shown["fields"][f"c{catalog.news.pk}_digest"] == "off"
+    assert shown["fields"]["initial-master_push"] == "True"  # what the page showed before
+    assert "csrftoken" in response.cookies  # a fresh token, with its cookie
+    again = client.post(page_path, {k: v for k, v in submission(shown).items()})
+    assert again.status_code == HTTPStatus.SEE_OTHER
+    assert WorkflowPreference.objects.get(customer=person, workflow=None).push is False
+    assert CategoryPreference.objects.get(customer=person, category=catalog.news).email_enabled is False
+
+
+def test_csrf_failure_asks_to_press_again_and_writes_nothing_when_unsubscribing_from_everything(
+    catalog, person, page_path, unchanged
+):
+    client = Client(enforce_csrf_checks=True)
+    client.get(page_path)
+    with unchanged():
+        response = client.post(page_path, {"action": "unsubscribe_all", "csrfmiddlewaretoken": "x" * 64})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert "Nothing was saved yet" in response.content.decode()
+
+
+def test_save_is_accepted_when_the_browser_sends_its_own_origin_under_same_origin(catalog, person, page_path):
+    client = Client(enforce_csrf_checks=True)
+    form = get_form(client, page_path)
+    response = client.post(
+        page_path, submission(form, master_push=False), HTTP_ORIGIN="https://testserver", secure=True
+    )
     assert response.status_code == HTTPStatus.SEE_OTHER
+
+
+def test_save_is_forbidden_when_the_origin_is_null(catalog, person, page_path, unchanged):
+    """Issue 12: the page sends `Referrer-Policy: same-origin`, so browsers send its real Origin; an opaque
+    `Origin: null` (a sandboxed frame, a data: URL) is no longer accepted."""
+    client = Client(enforce_csrf_checks=True)
+    form = get_form(client, page_path)
+    with unchanged():
+        response = client.post(page_path, submission(form, master_push=False), HTTP_ORIGIN="null", secure=True)
+    assert response.status_code == HTTPStatus.FORBIDDEN
 
 
 def test_save_is_forbidden_when_another_origin_posts(catalog, person, page_path, unchanged):
@@ -443,3 +528,42 @@ def test_page_refuses_an_unsubscribe_token_when_given_one(client, catalog, perso
 def test_page_is_not_found_when_the_token_has_characters_a_token_never_has(client, unchanged):
     with unchanged():
         assert client.get("/p/abc%20def/").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_saved_summary_says_what_default_meant_when_a_switch_leaves_its_default(client, catalog, person, page_path):
+    # Issue 14 item 10: "Push: Default → On" did not say that Default was Off.
+    response = save(client, page_path, **{f"w{catalog.product_tips.pk}_push": True})
+    html = client.get(response["Location"]).content.decode()
+    assert "Product tips · Push: Default (Off) → On" in html
+
+
+def test_switch_names_are_unique_when_several_topics_and_notifications_share_a_channel(client, catalog, page_path):
+    html = client.get(page_path).content.decode()
+    for name in (
+        f'aria-label="Email for {catalog.newsletter.name}"',
+        f'aria-label="In-app for {catalog.orders.name}"',
+        f'aria-label="In-app for {catalog.news.name}"',
+        f'aria-label="Email for {catalog.orders.name}"',
+        f'aria-label="Push for {catalog.order_shipped.name}"',
+    ):
+        assert html.count(name) == 1, name
+
+
+def test_topic_shows_only_the_channels_its_notifications_use_when_rendered(client, tenant, person, page_path):
+    # Issue 14 item 4: Marketing showed In-app and Push though its workflow uses Email, SMS and Chat;
+    # Billing showed a locked Push that nothing uses.
+    marketing = make_category(tenant, "marketing", name="Marketing")
+    billing = make_category(tenant, "billing", name="Billing", mandatory=True)
+    make_workflow(tenant, "promo", category=marketing, channels=["email", "sms", "chat"])
+    make_workflow(tenant, "invoice-ready", category=billing, channels=["email"])
+    html = client.get(page_path).content.decode()
+    for name in ("in_app", "push"):
+        assert f'id="c{marketing.pk}_{name}"' not in html and f'id="id_c{marketing.pk}_{name}"' not in html
+        assert f'id="c{billing.pk}_{name}"' not in html
+    assert 'aria-label="Email for Marketing"' in html and 'aria-label="Email for Billing"' in html
+    billing_email = html.split(f'name="c{billing.pk}_digest"')[1].split("</select>")[0]
+    assert 'value="off"' not in billing_email  # required mail: how often, never whether
+    assert 'aria-describedby="topic-billing-notes"' in html.split(f'name="c{billing.pk}_digest"')[0][-200:] + (
+        billing_email
+    )
+    assert 'id="topic-billing-notes">Always sent: required for your account.</p>' in html

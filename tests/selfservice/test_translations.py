@@ -15,7 +15,7 @@ from django.test import Client
 
 from customers.models import Customer
 from prefcenter.selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, LinkScope, link_token
-from tests.selfservice.helpers import tampered
+from tests.selfservice.helpers import read_form, tampered
 
 ROOT = Path(settings.BASE_DIR)
 LOCALE = ROOT / "locale"
@@ -28,7 +28,7 @@ PAGE_STRINGS = {
         "Comment nous vous contactons": "How we reach you",
         "Enregistrer les préférences": "Save preferences",
         "Se désabonner de tout ce qui n'est pas essentiel": "Unsubscribe from everything that isn't essential",
-        "Oui, envoyez-moi des SMS au ••• 0123": "Yes, send me text messages at ••• 0123",
+        "Oui, envoyez-moi des SMS au": "Yes, send me text messages at",
         "Choisissez ce que vous envoie Acme Inc., et comment.": "Choose what Acme Inc. sends you, and how.",
         "Autres notifications": "Other notifications",
     },
@@ -36,7 +36,7 @@ PAGE_STRINGS = {
         "Wie wir Sie erreichen": "How we reach you",
         "Einstellungen speichern": "Save preferences",
         "Von allem abmelden, was nicht wesentlich ist": "Unsubscribe from everything that isn't essential",
-        "Ja, senden Sie mir SMS an ••• 0123": "Yes, send me text messages at ••• 0123",
+        "Ja, senden Sie mir SMS an": "Yes, send me text messages at",
         "Wählen Sie, was Acme Inc. Ihnen sendet und auf welchem Weg.": "Choose what Acme Inc. sends you, and how.",
         "Weitere Benachrichtigungen": "Other notifications",
     },
@@ -104,8 +104,9 @@ def test_locked_and_blocked_notes_are_translated_when_the_page_is_french(client,
     text = text_of(client.get(page_path))
     assert "Envoi systématique : obligatoire pour votre compte." in text
     assert "Nous n'avons pas votre numéro de téléphone : nous ne pouvons donc pas vous envoyer de SMS." in text
-    assert "Fréquence des e-mails" in text and "Récapitulatif quotidien" in text
-    assert "Email frequency" not in text and "Daily summary" not in text
+    # A topic's email is one choice (issue 14 item 4), named for its topic (item 10).
+    assert 'aria-label="E-mail pour « News and offers »"' in text and "Récapitulatif quotidien" in text
+    assert "Email frequency" not in text and "Daily summary" not in text and " for News" not in text
 
 
 def test_one_click_confirmation_is_in_french_when_the_customer_locale_is_french(person, unsubscribe_path):
@@ -125,6 +126,23 @@ def test_one_click_confirmation_is_in_french_when_the_customer_locale_is_french(
     text = text_of(done)
     assert "Votre désabonnement est confirmé" in text and "Gérer toutes vos préférences" in text
     assert "You're unsubscribed" not in text
+    assert ">Annuler</button>" in text and ">Undo<" not in text
+
+    undo = re.search(r'name="undo" value="([^"]+)"', done.content.decode()).group(1)
+    undone = text_of(client.post(unsubscribe_path, {"action": "undo", "undo": undo}))
+    assert "Vous êtes de nouveau abonné" in undone and "Votre désabonnement est annulé" in undone
+
+
+def test_new_notes_of_issue_14_are_in_german_when_the_customer_locale_is_german(client, catalog, person, page_path):
+    speaking(person, "de")
+    form = read_form(client.get(page_path).content.decode(), index=1)
+    client.post(page_path, {**form["fields"], "action": "unsubscribe_all"})
+    text = text_of(client.get(page_path))
+    assert "Sie haben sich von allem abgemeldet, was nicht wesentlich ist." in text
+    assert "die Nummer mit der Endung 0123" in text
+    assert "(Rest ausgeblendet) at example.com" in text
+    assert 'aria-label="E-Mail für „Order shipped“"' in text
+    assert "You unsubscribed" not in text and " for Order shipped" not in text
 
 
 def test_one_click_names_the_channel_as_german_writes_it_when_the_link_is_scoped(client, catalog, person):

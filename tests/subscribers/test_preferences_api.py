@@ -24,8 +24,10 @@ def test_subscriber_create_answers_201_when_body_valid(api, tenant):
     assert response.status_code == HTTPStatus.CREATED, response.json()
     data = response.json()
     customer = Customer.objects.get(external_id="sub-1")
-    assert data == {"id": customer.pk, "subscriberId": "sub-1", "email": "x@example.com", "phone": "+14155550123",
-                    "firstName": "X", "lastName": "Y", "locale": "en-US", "timezone": "Europe/Paris",
+    assert data == {"_id": f"{customer.pk:024x}", "_organizationId": tenant.uuid.hex[:24],
+                    "_environmentId": data["_environmentId"], "subscriberId": "sub-1", "email": "x@example.com",
+                    "phone": "+14155550123", "firstName": "X", "lastName": "Y", "avatar": None, "locale": "en-US",
+                    "timezone": "Europe/Paris", "data": None, "deleted": False,
                     "createdAt": data["createdAt"], "updatedAt": data["updatedAt"]}
     assert events(subject="customer", field="created") == [("customer", "created", None, True)]
 
@@ -34,6 +36,7 @@ def test_subscriber_create_answers_201_when_body_valid(api, tenant):
     ("body", "field"),
     [({}, "subscriberId"), ({"subscriberId": "s", "email": "nope"}, "email"),
      ({"subscriberId": "s", "phone": "123"}, "phone"), ({"subscriberId": "s", "avatar": "x"}, "avatar"),
+     ({"subscriberId": "s", "data": "x"}, "data"), ({"subscriberId": "s", "nickname": "x"}, "nickname"),
      ({"subscriberId": 5}, "subscriberId"), ({"subscriberId": "s", "timezone": "Mars/Olympus"}, "timezone"),
      ({"subscriberId": "s", "timezone": "../../etc/passwd"}, "timezone")],
 )
@@ -44,10 +47,33 @@ def test_subscriber_create_answers_400_when_input_bad(api, tenant, unchanged, bo
     assert field in response.json()["errors"]
 
 
-def test_subscriber_create_answers_409_when_subscriber_exists(api, customer, unchanged):
+def test_subscriber_create_answers_409_when_subscriber_exists_and_fail_if_exists(api, customer, unchanged):
+    # Issue 13: Novu updates an existing subscriber unless failIfExists=true (then 409 with the subscriber).
     with unchanged():
-        response = api.post("/v2/subscribers", {"subscriberId": customer.external_id}, format="json")
+        response = api.post("/v2/subscribers?failIfExists=true", {"subscriberId": customer.external_id,
+                                                                    "firstName": "Other"}, format="json")
     assert response.status_code == HTTPStatus.CONFLICT
+    body = response.json()
+    assert body["statusCode"] == 409 and body["path"] == "/v2/subscribers"
+    assert body["subscriberId"] == customer.external_id and body["firstName"] == customer.first_name
+
+
+def test_subscriber_create_updates_when_subscriber_exists(api, customer):
+    response = api.post("/v2/subscribers", {"subscriberId": customer.external_id, "firstName": "Other",
+                                            "avatar": "https://img.example/a.png", "data": {"plan": "pro"}},
+                        format="json")
+    assert response.status_code == HTTPStatus.CREATED
+    assert response.json()["firstName"] == "Other"
+    assert response.json()["avatar"] == "https://img.example/a.png" and response.json()["data"] == {"plan": "pro"}
+    assert Customer.objects.count() == 1
+    assert Customer.objects.get().first_name == "Other"
+
+
+def test_subscriber_create_writes_nothing_when_fail_if_exists_is_not_a_boolean(api, tenant, unchanged):
+    with unchanged():
+        response = api.post("/v2/subscribers?failIfExists=maybe", {"subscriberId": "n"}, format="json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "failIfExists" in response.json()["errors"]
 
 
 def test_subscriber_patch_and_get_work_when_own_tenant(api, customer):
@@ -163,7 +189,7 @@ def test_patch_answers_400_when_workflow_is_critical(api, customer, critical_wor
                              {"channels": {"email": False}, "workflowId": "password-reset"}, format="json")
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json()["code"] == "critical_workflow"
-    assert "critical" in response.json()["detail"]
+    assert "critical" in response.json()["message"]  # Novu envelope on /v2 (issue 13)
 
 
 @pytest.mark.parametrize(
@@ -245,7 +271,9 @@ def test_bulk_applies_every_item_when_valid(api, tenant, customer, workflow):
                             {"channels": {"email": False}, "workflowId": "weekly"}]}
     response = api.patch(f"/v2/subscribers/{customer.external_id}/preferences/bulk", body, format="json")
     assert response.status_code == HTTPStatus.OK, response.json()
-    assert [w["channels"]["email"] for w in response.json()["workflows"]] == [False, False]
+    # Issue 13: Novu answers an array of preference items, one per workflow named, in order.
+    assert [(w["level"], w["workflow"]["identifier"], w["channels"]["email"]) for w in response.json()] == [
+        ("template", "order-shipped", False), ("template", "weekly", False)]
     assert WorkflowPreference.objects.count() == 2
 
 

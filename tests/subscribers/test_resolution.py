@@ -276,3 +276,32 @@ def test_allowed_reasons_are_never_blocking_reasons_when_well_formed(workflow, l
     for d in resolve(workflow, layers).values():
         if d.allowed:
             assert d.reason not in blocking_only
+
+
+# -- issue 14: one rule for an email opt-out everywhere (DESIGN rule 3, then 3b) ------------------------
+
+
+def test_email_opt_out_does_not_block_when_the_category_is_mandatory():
+    mandatory = WorkflowFacts(identifier="sign-in-alert", category_key="account", category_mandatory=True)
+    assert decide("email", mandatory, email_opt_out=True) == (True, "mandatory_category")
+
+
+def test_email_opt_out_still_blocks_every_other_email_when_a_master_switch_says_on():
+    on = Switches(enabled=True, channels={"email": True})
+    assert decide("email", email_opt_out=True, global_preference=on, workflow_preference=on) == (
+        False,
+        "email_opt_out",
+    )
+
+
+def test_sms_opt_out_blocks_sms_when_the_category_is_mandatory():
+    mandatory = WorkflowFacts(identifier="sign-in-alert", category_key="account", category_mandatory=True)
+    assert decide("sms", mandatory, sms_opt_out=True) == (False, "sms_opt_out")
+
+
+def test_capabilities_ignore_the_email_opt_out_when_the_category_is_mandatory():
+    mandatory = WorkflowFacts(identifier="w", category_mandatory=True)
+    email = capabilities(mandatory, CustomerLayers(email_opt_out=True, has_email=True))["email"]
+    assert (email.capable, email.reasons) == (True, ())
+    other = capabilities(WorkflowFacts(identifier="w"), CustomerLayers(email_opt_out=True, has_email=True))["email"]
+    assert (other.capable, other.reasons) == (False, ("email_opt_out",))

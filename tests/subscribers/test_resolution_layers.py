@@ -39,12 +39,12 @@ def replay(values: dict, channel: str) -> tuple[bool, str]:
         return False, NOT_APPLICABLE
     if values[SMS_OPT_OUT]:
         return False, SMS_OPT_OUT
-    if values[EMAIL_OPT_OUT] and not values[CRITICAL]:
-        return False, EMAIL_OPT_OUT
     if values[CRITICAL]:
         return True, CRITICAL
     if values[MANDATORY_CATEGORY]:
         return True, MANDATORY_CATEGORY
+    if values[EMAIL_OPT_OUT]:  # rule 3b (issue 14): after critical and mandatory mail
+        return False, EMAIL_OPT_OUT
     for reason, names in (
         (GLOBAL_PREFERENCE, (f"{GLOBAL_PREFERENCE}.enabled", GLOBAL_PREFERENCE)),
         (WORKFLOW_PREFERENCE, (f"{WORKFLOW_PREFERENCE}.enabled", WORKFLOW_PREFERENCE)),

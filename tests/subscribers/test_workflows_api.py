@@ -21,11 +21,25 @@ def test_create_answers_201_with_the_workflow_when_body_valid(api, tenant):
     assert response.status_code == HTTPStatus.CREATED, response.json()
     data = response.json()
     workflow = Workflow.objects.get()
+    # Issue 13: Novu's WorkflowResponseDto (string _id, steps from the channels, preferences), plus the catalog fields.
+    wid = f"{workflow.pk:024x}"
+
+    def step(index, channel):
+        return {"_id": f"{workflow.pk:016x}{index:08x}", "stepId": channel, "name": channel, "slug": channel,
+                "type": channel, "origin": "external", "workflowId": "order-shipped", "workflowDatabaseId": wid,
+                "controls": {"values": {"subject": ""} if channel == "email" else {}}, "variables": {}}
+
     assert data == {
-        "id": workflow.pk, "workflowId": "order-shipped", "slug": "order-shipped", "name": "Order shipped",
-        "description": "", "tags": ["orders"], "category": "shipping", "critical": False,
-        "channels": ["email", "sms"], "defaults": {"sms": False},
-        "createdAt": data["createdAt"], "updatedAt": data["updatedAt"],
+        "_id": wid, "workflowId": "order-shipped", "slug": "order-shipped", "name": "Order shipped",
+        "description": None, "tags": ["orders"], "category": "shipping", "critical": False,
+        "channels": ["email", "sms"], "defaults": {"sms": False}, "active": True, "severity": "none",
+        "status": "ACTIVE", "origin": "external", "steps": [step(0, "email"), step(1, "sms")],
+        "preferences": {
+            "default": {"all": {"enabled": True, "readOnly": False},
+                        "channels": {c: {"enabled": True} for c in ("email", "sms", "in_app", "chat", "push")}},
+            "user": {"all": {"enabled": True, "readOnly": False}, "channels": {"sms": {"enabled": False}}},
+        },
+        "isTranslationEnabled": False, "createdAt": data["createdAt"], "updatedAt": data["updatedAt"],
     }
 
 
@@ -49,11 +63,13 @@ def test_create_answers_400_naming_the_field_when_input_bad(api, tenant, unchang
     assert field in response.json()["errors"], response.json()
 
 
-def test_create_answers_409_when_identifier_exists(api, tenant, unchanged):
+def test_create_answers_400_when_identifier_exists(api, tenant, unchanged):
+    # Issue 13: Novu answers a taken workflowId with 400; its SDK would retry a 409 for up to an hour.
     make_workflow(tenant, "dup")
     with unchanged():
         response = api.post("/v2/workflows", {"workflowId": "dup", "name": "Dup"}, format="json")
-    assert response.status_code == HTTPStatus.CONFLICT
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["code"] == "conflict" and "workflowId" in response.json()["errors"]
 
 
 def test_create_answers_403_when_key_lacks_catalog_write(client_for, tenant, unchanged):
@@ -68,9 +84,11 @@ def test_list_filters_by_tag_and_category_when_asked(api, tenant):
     make_workflow(tenant, "a", tags=["orders"])
     make_workflow(tenant, "b", tags=["news"], category=news)
     make_workflow(tenant, "c", tags=["orders", "news"])
-    assert [w["workflowId"] for w in api.get("/v2/workflows?tags=orders").json()["results"]] == ["a", "c"]
-    assert [w["workflowId"] for w in api.get("/v2/workflows?category=news").json()["results"]] == ["b"]
-    assert api.get("/v2/workflows").json()["count"] == 3
+    # Issue 13: Novu's {workflows, totalCount}, newest first by default.
+    assert [w["workflowId"] for w in api.get("/v2/workflows?tags=orders&orderDirection=ASC").json()["workflows"]] == [
+        "a", "c"]
+    assert [w["workflowId"] for w in api.get("/v2/workflows?category=news").json()["workflows"]] == ["b"]
+    assert api.get("/v2/workflows").json()["totalCount"] == 3
 
 
 def test_list_runs_fixed_queries_when_workflows_grow(api, tenant, django_assert_max_num_queries):
@@ -79,7 +97,7 @@ def test_list_runs_fixed_queries_when_workflows_grow(api, tenant, django_assert_
         make_workflow(tenant, f"w-{i}", category=news)
     with django_assert_max_num_queries(4):
         response = api.get("/v2/workflows?expand=category")
-    assert response.json()["results"][0]["category"] == {"key": "news", "name": "News", "description": "",
+    assert response.json()["workflows"][0]["category"] == {"key": "news", "name": "News", "description": "",
                                                           "mandatory": False}
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('prefcenter', '0003_tenant_branding'),
+        ('prefcenter', '0004_tenant_default_phone_region'),
     ]
 
     operations = [

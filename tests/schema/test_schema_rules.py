@@ -1,0 +1,109 @@
+"""What the schema says about the rules the server enforces (prefcenter/schema.py); fast, no fuzzing.
+
+Schemathesis (test_fuzz.py) proves schema and server agree; these pin the findings of issue 11 item 11.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+
+import pytest
+
+from prefcenter.fields import parse_tree
+
+
+@pytest.fixture
+def schema(db, client) -> dict:
+    response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == HTTPStatus.OK
+    return json.loads(response.content)
+
+
+def parameter(schema, path, method, name):
+    (found,) = [p for p in schema["paths"][path][method]["parameters"] if p["name"] == name]
+    return found
+
+
+def component(schema, ref_holder):
+    return schema["components"]["schemas"][ref_holder["$ref"].rsplit("/", 1)[1]]
+
+
+def test_fields_and_expand_are_enums_of_the_output_serializer_when_an_operation_selects(schema):
+    fields = parameter(schema, "/v1/messaging/preferences", "get", "fields")
+    expand = parameter(schema, "/v1/messaging/preferences", "get", "expand")
+
+    assert fields["explode"] is False
+    assert fields["schema"]["items"]["enum"] == [
+        "id", "object", "category", "in_app_enabled", "email_enabled", "push_enabled", "digest",
+        "created_at", "updated_at", "",
+    ]  # fmt: skip
+    assert expand["schema"] == {"type": "array", "items": {"type": "string", "enum": ["category", ""]}}
+
+
+def test_expand_takes_no_name_when_nothing_can_be_expanded(schema):
+    expand = parameter(schema, "/api/v2/customers", "get", "expand")
+
+    assert expand["schema"] == {"type": "array", "items": {"type": "string", "enum": [""]}}
+
+
+def test_mandatory_category_rule_is_in_the_request_schema_when_documented(schema):
+    for name in ("CategoryWriteRequest", "PatchedCategoryWriteRequest"):
+        branches = schema["components"]["schemas"][name]["anyOf"]
+        assert branches[0] == {"properties": {"mandatory": {"enum": [False]}}}
+    assert "MandatoryEnum" not in schema["components"]["schemas"]
+
+
+def test_every_documented_selection_is_accepted_when_checked_by_the_server(schema):
+    """The enums and the server's check walk the same serializer tree: every listed name passes it."""
+    from prefcenter.evaluation import DeliveryEvaluationSerializer
+    from subscribers.serializers import NotificationPreferenceSerializer
+
+    for serializer_class in (NotificationPreferenceSerializer, DeliveryEvaluationSerializer):
+        fields, expand = serializer_class.selection_paths()
+        assert fields
+        for path in fields:
+            assert serializer_class.selection_errors(parse_tree([path]), {}) == {}, path
+        for path in expand:
+            assert serializer_class.selection_errors({}, parse_tree([path])) == {}, path
+
+
+def test_idempotency_key_has_its_length_limits_when_documented(schema):
+    key = parameter(schema, "/v1/messaging/preferences", "put", "idempotency-key")
+
+    assert key["schema"] == {"type": "string", "minLength": 1, "pattern": r"\S", "maxLength": 255}
+
+
+def test_customer_header_is_required_when_documented(schema):
+    header = parameter(schema, "/v1/messaging/preferences", "put", "Prefcenter-Customer")
+
+    assert header["required"] is True
+    assert header["schema"] == {"type": "string", "minLength": 1, "pattern": r"\S"}
+
+
+def test_bulk_preferences_have_item_limits_when_documented(schema):
+    body = schema["paths"]["/v2/subscribers/{subscriberId}/preferences/bulk"]["patch"]["requestBody"]
+    preferences = component(schema, body["content"]["application/json"]["schema"])["properties"]["preferences"]
+
+    assert (preferences["minItems"], preferences["maxItems"]) == (1, 100)
+
+
+def test_bodies_refusing_unknown_fields_are_closed_when_documented(schema):
+    body = schema["paths"]["/v1/deliveries/evaluate"]["post"]["requestBody"]
+    evaluate = component(schema, body["content"]["application/json"]["schema"])
+
+    assert evaluate["additionalProperties"] is False
+    assert evaluate["properties"]["channels"]["minItems"] == 1
+    assert list(body["content"]) == ["application/json"]  # a list in XML needs <list-item>; no form bodies
+
+
+def test_page_and_page_size_have_minimums_when_documented(schema):
+    for name in ("page", "page_size"):
+        assert parameter(schema, "/api/v2/customers", "get", name)["schema"] == {"type": "integer", "minimum": 1}
+
+
+def test_category_delete_documents_409_in_the_error_envelope_when_in_use(schema):
+    conflict = schema["paths"]["/v1/messaging/categories/{key}"]["delete"]["responses"]["409"]
+
+    assert "category_in_use" in conflict["description"]
+    assert conflict["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
