@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "customers",
     "messaging",
     "subscribers",
+    "webhooks",
     "console",
 ]
 
@@ -256,6 +257,14 @@ PREFCENTER_PLATFORM_ID = os.environ.get("PREFCENTER_PLATFORM_ID", "6f1d1c3e-5d0a
 # Proxies in front of the app that append to X-Forwarded-For (0: trust only REMOTE_ADDR). The client
 # address (per-address throttles, the ledger's ip) is the one the outermost trusted proxy saw.
 PREFCENTER_NUM_PROXIES = env_int("PREFCENTER_NUM_PROXIES", 0)
+
+# Webhooks (docs/webhooks.md): POST timeout, a worker's claim on a delivery (must outlast the POST),
+# how long a failing delivery is retried (and an endpoint may fail before it is disabled), backoff.
+PREFCENTER_WEBHOOK_TIMEOUT = env_int("PREFCENTER_WEBHOOK_TIMEOUT", 10)
+PREFCENTER_WEBHOOK_LEASE = env_int("PREFCENTER_WEBHOOK_LEASE", 60)
+PREFCENTER_WEBHOOK_RETRY_FOR = env_int("PREFCENTER_WEBHOOK_RETRY_FOR", 3 * 24 * 3600)
+PREFCENTER_WEBHOOK_BACKOFF_BASE = env_int("PREFCENTER_WEBHOOK_BACKOFF_BASE", 5)
+PREFCENTER_WEBHOOK_BACKOFF_MAX = env_int("PREFCENTER_WEBHOOK_BACKOFF_MAX", 6 * 3600)
 
 LOGGING = {
     "version": 1,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any, Protocol
@@ -50,6 +50,19 @@ class Actor:
         return cls(label=label, source=ConsentEvent.SOURCE_SYSTEM)
 
 
+# Callables run by record() with the events it has just written, inside the change's transaction:
+# how apps above the foundation (webhooks' outbox) hear of every consent change without this module
+# importing them. A listener that raises rolls the change back with it. Registered in AppConfig.ready().
+LedgerListener = Callable[[list[ConsentEvent]], None]
+listeners: list[LedgerListener] = []
+
+
+def add_listener(listener: LedgerListener) -> None:
+    """Register a listener once (idempotent, so a repeated ready() does not double it)."""
+    if listener not in listeners:
+        listeners.append(listener)
+
+
 def record(
     *,
     tenant: Tenant,
@@ -61,7 +74,8 @@ def record(
     """Append one event per changed field; unchanged fields leave no trace.
 
     Must run inside the caller's transaction: an event without its change (or the
-    reverse) would make the ledger lie.
+    reverse) would make the ledger lie. The registered `listeners` see the events in the
+    same transaction (one call per record(), so one change reaches them as one batch).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger.record() must run inside the transaction that makes the change.")
@@ -85,6 +99,8 @@ def record(
     ]
     if events:
         ConsentEvent.objects.bulk_create(events)
+        for listener in listeners:
+            listener(events)
     return events
 
 

@@ -32,6 +32,7 @@ SCOPES: tuple[str, ...] = (
     "links:create",
     "deliveries:evaluate",
     "ledger:read",
+    "webhooks:manage",
 )
 
 # What a customer acting for themself may do (customer JWTs carry this set unless
@@ -109,6 +110,11 @@ class Tenant(models.Model):
     logo_sha256 = models.CharField(
         max_length=64, blank=True, editable=False,
         help_text="SHA-256 of the uploaded logo (TenantLogo): its URL, so a new logo is a new URL.",
+    )
+    webhook_event_types = models.JSONField(
+        default=list, blank=True, editable=False,
+        help_text="Event types some enabled webhook endpoint of this tenant hears (kept by webhooks/services.py). "
+        "Loaded with the tenant, it spares a tenant without webhooks any outbox query on a consent change.",
     )
 
     class Meta:

@@ -73,7 +73,7 @@ def _snapshot() -> dict[str, list[dict[str, Any]]]:
     return {
         model._meta.label: list(model.objects.order_by("pk").values())
         for model in apps.get_models()
-        if model._meta.app_label in ("prefcenter", "customers", "messaging", "subscribers")
+        if model._meta.app_label in ("prefcenter", "customers", "messaging", "subscribers", "webhooks")
         and model._meta.model_name not in ("apikey",)
     }
 

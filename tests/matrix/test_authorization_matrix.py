@@ -34,6 +34,7 @@ from messaging.models import Category, CategoryPreference
 from prefcenter.models import SCOPES, ApiKey
 from subscribers.models import Workflow
 from tests.factories import make_api_key, make_customer, make_customer_token, make_tenant
+from webhooks.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +47,7 @@ C1, C2 = "alpha-c1-7f3q", "alpha-c2-9k1z"
 C2_EMAIL, C2_PHONE = "c2-9k1z@alpha.example", "+14155550199"
 WORKFLOW, CATEGORY = "alpha-wf-4d2m", "alpha-cat-8p6v"
 SPARE_CATEGORY = "alpha-spare-cat-3h5t"  # unused, so deleting it is allowed (a category in use is a 409)
+HOOK_URL = "https://alpha-hook-2x7c.example/h"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class World:
     workflow: Workflow
     category: Category
     preference: CategoryPreference  # C2's preference in CATEGORY
+    webhook: WebhookEndpoint
 
     def fill(self, template: str) -> str:
         return template.format(
@@ -68,6 +71,7 @@ class World:
             key=CATEGORY,
             workflowId=WORKFLOW,
             preference_id=self.preference.public_id,
+            webhook_id=self.webhook.pk,
         )
 
 
@@ -202,6 +206,26 @@ OPERATIONS: list[Op] = [
         {"workflow": WORKFLOW, "recipients": [C2]},
         provider_only=True,
     ),
+    # Webhook endpoints: provider only
+    Op("GET", "/v1/webhooks", "webhooks:manage", OK, provider_only=True, b_status=OK),
+    Op(
+        "POST",
+        "/v1/webhooks",
+        "webhooks:manage",
+        CREATED,
+        {"url": "https://new.example/h", "event_types": ["customer.deleted"]},
+        provider_only=True,
+        b_status=CREATED,
+    ),
+    Op("GET", "/v1/webhooks/{webhook_id}", "webhooks:manage", OK, provider_only=True, schema_path="/v1/webhooks/{id}"),
+    Op(
+        "DELETE",
+        "/v1/webhooks/{webhook_id}",
+        "webhooks:manage",
+        NO_CONTENT,
+        provider_only=True,
+        schema_path="/v1/webhooks/{id}",
+    ),
 ]
 
 CALLERS = (
@@ -233,7 +257,10 @@ def world(db) -> World:
     category = Category.objects.create(tenant=a, key=CATEGORY, name="Alpha Category")
     Category.objects.create(tenant=a, key=SPARE_CATEGORY, name="Alpha Spare")
     preference = CategoryPreference.objects.create(tenant=a, customer=c2, category=category, email_enabled=True)
-    return World(a=a, b=b, c1=c1, c2=c2, workflow=workflow, category=category, preference=preference)
+    webhook = WebhookEndpoint.objects.create(tenant=a, url=HOOK_URL, event_types=["customer.opted_out"])
+    return World(
+        a=a, b=b, c1=c1, c2=c2, workflow=workflow, category=category, preference=preference, webhook=webhook
+    )
 
 
 def client_for_caller(caller: str, world: World, op: Op) -> APIClient:
@@ -289,7 +316,7 @@ def rows() -> dict[str, dict[Any, dict[str, Any]]]:
     return {
         model._meta.label: {row["id"]: row for row in model.objects.values()}
         for model in apps.get_models()
-        if model._meta.app_label in ("prefcenter", "customers", "messaging", "subscribers")
+        if model._meta.app_label in ("prefcenter", "customers", "messaging", "subscribers", "webhooks")
         and model._meta.model_name != "apikey"
     }
 
@@ -300,8 +327,10 @@ def assert_only_tenant_b_written(before: dict, after: dict, world: World) -> Non
         new = after[label]
         for pk, row in old.items():
             if label == "prefcenter.Tenant" and pk == world.b.pk:
-                # B's own catalog writes give B a new catalog revision (a cache key); nothing else of B's row moves.
-                row, changed = ({k: v for k, v in r.items() if k != "catalog_revision"} for r in (row, new.get(pk, {})))
+                # B's own catalog writes give B a new catalog revision (a cache key), its own webhook endpoints
+                # the event types they hear (webhooks/services.py); nothing else of B's row moves.
+                own = ("catalog_revision", "webhook_event_types")
+                row, changed = ({k: v for k, v in r.items() if k not in own} for r in (row, new.get(pk, {})))
                 assert changed == row, f"{label} #{pk} changed by tenant B"
                 continue
             assert new.get(pk) == row, f"{label} #{pk} changed by tenant B"
@@ -310,7 +339,9 @@ def assert_only_tenant_b_written(before: dict, after: dict, world: World) -> Non
                 assert row["tenant_id"] == world.b.pk, f"{label} #{pk} written outside tenant B"
 
 
-LEAK_MARKERS = (C1, C2, C2_EMAIL, C2_PHONE, WORKFLOW, CATEGORY, SPARE_CATEGORY, "Alpha Workflow", "Alpha Category")
+LEAK_MARKERS = (
+    C1, C2, C2_EMAIL, C2_PHONE, WORKFLOW, CATEGORY, SPARE_CATEGORY, "Alpha Workflow", "Alpha Category", HOOK_URL
+)
 
 
 def assert_nothing_of(response, markers) -> None:

@@ -15,7 +15,7 @@ DEMO_TENANT = "acme"
 DEMO_KEY = "pc_demo_acme_provider_key_do_not_use_in_production"
 DEMO_STAFF = ("staff", "staff-demo-password")
 DEMO_ADMIN = ("admin", "admin-demo-password")
-STAFF_APPS = ("customers", "messaging", "subscribers", "prefcenter")
+STAFF_APPS = ("customers", "messaging", "subscribers", "prefcenter", "webhooks")
 
 
 class Command(BaseCommand):
