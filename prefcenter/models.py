@@ -72,7 +72,8 @@ class Tenant(models.Model):
     )
     channel_defaults = models.JSONField(default=default_channel_map)
     catalog_revision = models.UUIDField(
-        default=new_catalog_revision, editable=False,
+        default=new_catalog_revision,
+        editable=False,
         help_text="A new value on every change to this tenant's workflows or categories: the key of the "
         "in-process catalog cache (subscribers/catalog.py).",
     )
@@ -94,7 +95,9 @@ class Tenant(models.Model):
         help_text="A help or contact page linked from the self-service pages (https://…).",
     )
     logo_sha256 = models.CharField(
-        max_length=64, blank=True, editable=False,
+        max_length=64,
+        blank=True,
+        editable=False,
         help_text="SHA-256 of the uploaded logo (TenantLogo): its URL, so a new logo is a new URL.",
     )
 
@@ -223,6 +226,19 @@ class ConsentEventQuerySet(models.QuerySet):
 
     _raw_delete = delete
 
+    def pseudonymise(self, *, pseudonym: str, redact_fields: tuple[str, ...], redacted: str) -> int:
+        """The ledger's one sanctioned rewrite, for erasure (GDPR Art. 17; docs/compliance.md).
+
+        Replaces the external id with its keyed pseudonym and the values of personal-data fields
+        with a marker; who/what/when/source/ip stay as proof. Only the erasure service calls it,
+        in the transaction that records the erasure event (which carries the checksums before and after).
+        """
+        changed = super().update(customer_external_id=pseudonym)
+        rows = self.filter(field__in=redact_fields)
+        super(ConsentEventQuerySet, rows.filter(old_value__isnull=False)).update(old_value=redacted)
+        super(ConsentEventQuerySet, rows.filter(new_value__isnull=False)).update(new_value=redacted)
+        return changed
+
 
 class ConsentEvent(models.Model):
     """One changed value of one customer's consent: who, what, old → new, when, how.
@@ -236,7 +252,10 @@ class ConsentEvent(models.Model):
     SOURCE_PAGE = "page"
     SOURCE_ONE_CLICK = "one_click"
     SOURCE_SYSTEM = "system"
-    SOURCES = [(s, s) for s in (SOURCE_API, SOURCE_ADMIN, SOURCE_PAGE, SOURCE_ONE_CLICK, SOURCE_SYSTEM)]
+    SOURCE_SMS_KEYWORD = "sms_keyword"  # an inbound SMS such as STOP (compliance/sms.py)
+    SOURCES = [
+        (s, s) for s in (SOURCE_API, SOURCE_ADMIN, SOURCE_PAGE, SOURCE_ONE_CLICK, SOURCE_SYSTEM, SOURCE_SMS_KEYWORD)
+    ]
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="consent_events")
     customer_id = models.BigIntegerField(db_index=True)
