@@ -76,12 +76,18 @@ def customer_erase(*, tenant: Tenant, external_id: str, actor: Actor) -> Erasure
         if customer is None and not rows.exists():
             raise PrefCenterError("Not found.", code="not_found", status=404)
         if customer is not None:
+            customer_id = customer.id  # delete() clears the instance's pk
             customer_delete(customer=customer, actor=actor)
-            customer_id = customer.id
         else:
             customer_id = rows.order_by("-id").values_list("customer_id", flat=True).first()
         _count, before = ledger.events_checksum(rows)
-        rewritten = rows.pseudonymise(pseudonym=alias, redact_fields=PERSONAL_FIELDS, redacted=REDACTED)
+        rewritten = rows.pseudonymise(
+            pseudonym=alias,
+            redact_fields=PERSONAL_FIELDS,
+            redacted=REDACTED,
+            actor_aliases={f"customer:{external_id}": f"customer:{alias}"},
+            redact_actor_sources=(ConsentEvent.SOURCE_SMS_KEYWORD,),
+        )
         _count, after = ledger.events_checksum(ConsentEvent.objects.filter(tenant=tenant, customer_external_id=alias))
         erased_at = timezone.now().isoformat()
         ledger.record(

@@ -226,18 +226,31 @@ class ConsentEventQuerySet(models.QuerySet):
 
     _raw_delete = delete
 
-    def pseudonymise(self, *, pseudonym: str, redact_fields: tuple[str, ...], redacted: str) -> int:
+    def pseudonymise(
+        self,
+        *,
+        pseudonym: str,
+        redact_fields: tuple[str, ...],
+        redacted: str,
+        actor_aliases: dict[str, str],
+        redact_actor_sources: tuple[str, ...],
+    ) -> int:
         """The ledger's one sanctioned rewrite, for erasure (GDPR Art. 17; docs/compliance.md).
 
-        Replaces the external id with its keyed pseudonym and the values of personal-data fields
-        with a marker; who/what/when/source/ip stay as proof. Only the erasure service calls it,
+        Replaces the external id with its keyed pseudonym, the values of personal-data fields with
+        a marker, actor labels that name the person with their alias (`actor_aliases`) and the actor
+        of events from `redact_actor_sources` (an SMS sender's number) with the marker; what/when/
+        source/ip and the consent values stay as proof. Only the erasure service calls it,
         in the transaction that records the erasure event (which carries the checksums before and after).
         """
-        changed = super().update(customer_external_id=pseudonym)
+        # Redact first: the caller's filter usually names the external id this rewrite replaces.
         rows = self.filter(field__in=redact_fields)
         super(ConsentEventQuerySet, rows.filter(old_value__isnull=False)).update(old_value=redacted)
         super(ConsentEventQuerySet, rows.filter(new_value__isnull=False)).update(new_value=redacted)
-        return changed
+        for label, alias in actor_aliases.items():
+            super(ConsentEventQuerySet, self.filter(actor=label)).update(actor=alias)
+        super(ConsentEventQuerySet, self.filter(source__in=redact_actor_sources)).update(actor=redacted)
+        return super().update(customer_external_id=pseudonym)
 
 
 class ConsentEvent(models.Model):
