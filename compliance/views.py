@@ -79,6 +79,7 @@ class ConsentExportView(PrefCenterAPIView):
     scopes = {"GET": ("ledger:read",)}
 
     @extend_schema(
+        operation_id="customers_consent_export",
         parameters=[OpenApiParameter("format", str, enum=["json", "csv"])],
         responses={200: dict},
         summary="Consent record of one customer (GDPR Art. 7(1), 15, 20)",
@@ -108,6 +109,7 @@ class CustomerErasureView(PrefCenterAPIView):
     provider_only_actions = ("delete",)
 
     @extend_schema(
+        operation_id="customers_erase",
         parameters=[OpenApiParameter("erase", bool, default=False)],
         responses={200: dict, 204: None},
         summary="Delete a customer; with erase=true also pseudonymise their ledger history",
