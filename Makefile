@@ -11,6 +11,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# make run signs self-service links with this file's secret: random, made on the first run, never committed.
+SECRET_KEY_FILE ?= .secret_key
 
 .PHONY: help run test lint bench clean
 
@@ -32,9 +34,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
-run: $(VENV)/.installed
-	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
-	DEBUG=1 PREFCENTER_BASE_URL=$${PREFCENTER_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py load_demo
+$(SECRET_KEY_FILE):
+	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@.tmp && mv $@.tmp $@
+	@echo "Generated a random SECRET_KEY in $@ (kept out of git; delete it to invalidate every link issued so far)."
+
+run: $(VENV)/.installed $(SECRET_KEY_FILE)
+	DEBUG=1 SECRET_KEY=$${SECRET_KEY:-$$(cat $(SECRET_KEY_FILE))} $(BIN)/python manage.py migrate --no-input -v 0
+	DEBUG=1 SECRET_KEY=$${SECRET_KEY:-$$(cat $(SECRET_KEY_FILE))} PREFCENTER_BASE_URL=$${PREFCENTER_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py load_demo
 	@echo ""
 	@echo "  prefcenter is starting on http://$(HOST):$(PORT)/"
 	@echo "    API docs (Swagger UI)  http://$(HOST):$(PORT)/api/docs/"
@@ -44,7 +50,7 @@ run: $(VENV)/.installed
 	@echo "    Health                 http://$(HOST):$(PORT)/healthz"
 	@echo "  Demo credentials are printed above. Stop with Ctrl-C."
 	@echo ""
-	DEBUG=1 PREFCENTER_BASE_URL=$${PREFCENTER_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 SECRET_KEY=$${SECRET_KEY:-$$(cat $(SECRET_KEY_FILE))} PREFCENTER_BASE_URL=$${PREFCENTER_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -100,8 +100,15 @@ TEMPLATES = [
 ]
 
 # ---------------------------------------------------------------- database
-# Default: a SQLite file in the project, in WAL mode, with IMMEDIATE transactions so
-# that concurrent writers queue on the busy timeout instead of failing on upgrade.
+# PostgreSQL (or any engine) through DATABASE_URL; SQLite by default, in the file SQLITE_PATH
+# (default db.sqlite3) or the one a `sqlite:///…` DATABASE_URL names. However SQLite is chosen it
+# runs in WAL mode with IMMEDIATE transactions and a busy timeout, so concurrent writers queue
+# on the timeout instead of failing "database is locked" when a read upgrades to a write.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+}
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
@@ -110,14 +117,11 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-            },
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Options given in the URL's query string win over the defaults.
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
     DATABASES["default"].setdefault("TEST", {"NAME": os.environ.get("SQLITE_TEST_PATH") or None})
 else:
     # One test database per test process, so concurrent test runs against one server never collide.
@@ -178,6 +182,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = PREFCENTER_MAX_BODY_BYTES
 # 5 channels is over 2,000 fields, past Django's default of 1,000 (a save would be a 400). The body
 # limit above bounds the parsing work whatever this number is.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("PREFCENTER_MAX_FORM_FIELDS", 20_000)
+# JSON and XML bodies nested deeper than this are a 400 parse error (prefcenter/parsers.py); far below
+# Python's recursion limit, far above any contract's shape (the deepest is 5 levels).
+PREFCENTER_MAX_BODY_DEPTH = env_int("PREFCENTER_MAX_BODY_DEPTH", 32)
 
 # ---------------------------------------------------------------- REST framework
 REST_FRAMEWORK = {
@@ -185,7 +192,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["prefcenter.permissions.HasScopes"],
     "DEFAULT_RENDERER_CLASSES": ["prefcenter.renderers.JSONRenderer", "prefcenter.renderers.XMLRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "prefcenter.parsers.StrictJSONParser",
         "prefcenter.parsers.SafeXMLParser",
         "prefcenter.parsers.TextXMLParser",
         "rest_framework.parsers.FormParser",
@@ -234,6 +241,11 @@ SPECTACULAR_SETTINGS = {
 PREFCENTER_IDEMPOTENCY_TTL = env_int("PREFCENTER_IDEMPOTENCY_TTL", 24 * 3600)
 # Signed self-service links expire after this many seconds (default 30 days).
 PREFCENTER_LINK_MAX_AGE = env_int("PREFCENTER_LINK_MAX_AGE", 30 * 24 * 3600)
+# Customer JWTs may live at most this many seconds (exp - iat): mint_customer_token refuses a longer --ttl
+# and authentication refuses a longer-lived token (default one day).
+PREFCENTER_CUSTOMER_TOKEN_MAX_TTL = env_int("PREFCENTER_CUSTOMER_TOKEN_MAX_TTL", 24 * 3600)
+# Reads a customer's token version (prefcenter/authentication.py); the customers app owns the answer.
+PREFCENTER_CUSTOMER_TOKEN_VERSION = "customers.selectors.customer_token_version"
 # A stable id for this installation, shown as Reach's platformId.
 PREFCENTER_PLATFORM_ID = os.environ.get("PREFCENTER_PLATFORM_ID", "6f1d1c3e-5d0a-5b7e-9a51-0c1f3b2a7e10")
 # Proxies in front of the app that append to X-Forwarded-For (0: trust only REMOTE_ADDR). The client

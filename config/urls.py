@@ -5,7 +5,7 @@ import os
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from prefcenter.errors import api_aware_404, api_aware_500, api_route_not_found
+from prefcenter.errors import api_aware_400, api_aware_403, api_aware_404, api_aware_500, api_route_not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -21,5 +21,7 @@ urlpatterns = [
 if os.environ.get("PREFCENTER_BENCH_VIEWS") == "1":  # python -m bench: hand-written views beside the API
     urlpatterns.append(path("", include("bench.urls")))
 
+handler400 = api_aware_400
+handler403 = api_aware_403
 handler404 = api_aware_404
 handler500 = api_aware_500

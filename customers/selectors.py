@@ -19,3 +19,11 @@ def customer_get(*, tenant: Tenant, external_id: str) -> Customer:
     if customer is None:
         raise PrefCenterError(f"Customer '{external_id}' not found.", code="not_found", status=404)
     return customer
+
+
+def customer_token_version(*, tenant: Tenant, external_id: str) -> int | None:
+    """The version a customer JWT must carry (its `ver` claim): the customer's link version, which
+    customer_revoke_links raises. None when the tenant has no such customer."""
+    return (
+        Customer.objects.filter(tenant=tenant, external_id=external_id).values_list("link_version", flat=True).first()
+    )

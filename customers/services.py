@@ -122,7 +122,14 @@ def customer_delete(*, customer: Customer, actor: Actor) -> None:
 
 
 def customer_revoke_links(*, customer: Customer, actor: Actor) -> Customer:
-    """Invalidate every self-service link issued so far for this customer."""
+    """Invalidate every self-service link and every customer JWT issued so far for this customer.
+
+    Both carry the customer's link version (the links in their signed payload, the JWTs in
+    their `ver` claim); raising it makes every earlier one a 401 / a revoked-link page. Links and
+    tokens issued afterwards carry the new version and work. Customer-bound API keys are
+    credentials of their own: revoke them one by one (ApiKey.revoked_at). The change is a
+    ledger event in the same transaction.
+    """
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         old = locked.link_version

@@ -8,16 +8,28 @@ Accepted `Authorization` schemes:
   `sub` = the customer's external id, `exp` required, `tenant` = the tenant's slug
   (or the tenant named in a `TeamUp-Provider-ID`/`reach-tenant-id` header). Customer mode only.
 
+A customer token is also refused when
+- it lives longer than PREFCENTER_CUSTOMER_TOKEN_MAX_TTL: `exp - iat` (`exp - now` without
+  `iat`) above it. A leaked token must not stay good for a century.
+- it was revoked: its `ver` claim (absent = 1, every customer's first version) is not the
+  customer's current token version (`Customer.link_version`, raised by
+  customers.services.customer_revoke_links together with every self-service link).
+  Rotating the tenant's `jwt_secret` (`rotate_jwt_secret`) ends every token of the tenant.
+
 Anything missing, malformed, unknown, revoked or expired is a 401 with `WWW-Authenticate`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 
 import jwt
+from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from rest_framework import authentication, exceptions
 
 from prefcenter.models import CUSTOMER_SCOPES, MODE_CUSTOMER, SCOPES, ApiKey, Tenant, hash_key
@@ -136,6 +148,8 @@ class PrefCenterAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Token has expired.") from exc
         except jwt.PyJWTError as exc:
             raise exceptions.AuthenticationFailed(f"Invalid token: {exc}.") from exc
+        self._check_lifetime(claims)
+        self._check_version(tenant, claims)
         requested = claims.get("scope")
         scopes = frozenset(CUSTOMER_SCOPES)
         if isinstance(requested, str):
@@ -149,11 +163,58 @@ class PrefCenterAuthentication(authentication.BaseAuthentication):
             customer_external_id=str(claims["sub"]),
         )
 
+    @staticmethod
+    def _check_lifetime(claims: dict) -> None:
+        limit = max_token_lifetime()
+        start = claims.get("iat", timezone.now().timestamp())
+        if not isinstance(start, (int, float)) or claims["exp"] - start > limit:
+            raise exceptions.AuthenticationFailed(f"Token lifetime exceeds the maximum of {limit} seconds.")
+
+    @staticmethod
+    def _check_version(tenant: Tenant, claims: dict) -> None:
+        version = claims.get("ver", 1)
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise exceptions.AuthenticationFailed("Invalid token: the ver claim must be an integer.")
+        if version != (customer_token_version(tenant=tenant, external_id=str(claims["sub"])) or 1):
+            raise exceptions.AuthenticationFailed("This token has been revoked.")
+
+
+def max_token_lifetime() -> int:
+    return int(settings.PREFCENTER_CUSTOMER_TOKEN_MAX_TTL)
+
+
+@cache
+def _token_version_reader() -> Callable[..., int | None]:
+    return import_string(settings.PREFCENTER_CUSTOMER_TOKEN_VERSION)
+
+
+def customer_token_version(*, tenant: Tenant, external_id: str) -> int | None:
+    """The customer's current token version, or None for no such customer.
+
+    The customers app answers (the callable named by PREFCENTER_CUSTOMER_TOKEN_VERSION):
+    this foundation module never imports an app above it.
+    """
+    return _token_version_reader()(tenant=tenant, external_id=external_id)
+
 
 def mint_customer_token(*, tenant: Tenant, external_id: str, ttl_seconds: int = 3600, scope: str | None = None) -> str:
-    """A customer-mode JWT for one customer of one tenant."""
+    """A customer-mode JWT for one customer of one tenant, carrying the customer's current token version.
+
+    A lifetime above PREFCENTER_CUSTOMER_TOKEN_MAX_TTL is refused (ValueError): authentication would refuse the token.
+    """
+    limit = max_token_lifetime()
+    if ttl_seconds > limit:
+        raise ValueError(
+            f"A customer token may live at most {limit} seconds (PREFCENTER_CUSTOMER_TOKEN_MAX_TTL), not {ttl_seconds}."
+        )
     now = timezone.now()
-    claims = {"sub": external_id, "tenant": tenant.slug, "iat": now, "exp": now + timedelta(seconds=ttl_seconds)}
+    claims = {
+        "sub": external_id,
+        "tenant": tenant.slug,
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl_seconds),
+        "ver": customer_token_version(tenant=tenant, external_id=external_id) or 1,
+    }
     if scope:
         claims["scope"] = scope
     return jwt.encode(claims, tenant.jwt_secret, algorithm="HS256")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from prefcenter.models import SCOPES, ApiKey, Tenant
+from prefcenter.models import SCOPES, ApiKey, Tenant, new_jwt_secret
 
 
 def parse_scopes(value: str) -> list[str]:
@@ -52,3 +52,13 @@ def api_key_create(
             expires_at=expires_at,
         )
     return key, raw
+
+
+def tenant_jwt_secret_rotate(*, tenant: Tenant) -> str:
+    """Give the tenant a new random `jwt_secret` and return it: every customer JWT signed with the
+    old one stops working at once (a leaked secret, or all of a tenant's tokens to end)."""
+    secret = new_jwt_secret()
+    with transaction.atomic():
+        Tenant.objects.filter(pk=tenant.pk).update(jwt_secret=secret)
+    tenant.jwt_secret = secret
+    return secret

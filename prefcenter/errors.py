@@ -1,12 +1,18 @@
-"""Django-level 404/500 handlers: JSON in the project's envelope on API paths, never HTML."""
+"""Django-level 400/403/404/500 handlers: JSON in the route's envelope on API paths, never HTML.
+
+They answer what escapes DRF's exception handler (a SuspiciousOperation such as DisallowedHost
+raised by middleware, a PermissionDenied outside a view); inside a view, DRF's handler answers
+in the negotiated format (JSON or XML).
+"""
 
 from __future__ import annotations
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 
-from prefcenter.exceptions import error_body, reach_error_body
+from prefcenter.exceptions import describe_suspicious, error_body, reach_error_body
 
 REACH_PREFIX = "/api/resources/"
 
@@ -26,6 +32,22 @@ def api_error_response(
     body = error_body(status=status, code=code, detail=message)
     body["request_id"] = getattr(request, "request_id", "")
     return JsonResponse(body, status=status)
+
+
+def api_aware_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_path(request.path):
+        code, message = ("bad_request", "Bad request.")
+        if isinstance(exception, SuspiciousOperation):
+            code, message = describe_suspicious(exception)
+        return api_error_response(request, 400, message, code, reach_errors=[message])
+    return defaults.bad_request(request, exception)
+
+
+def api_aware_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_path(request.path):
+        message = "You do not have permission to perform this action."
+        return api_error_response(request, 403, message, "permission_denied", reach_errors=[message])
+    return defaults.permission_denied(request, exception)
 
 
 def api_aware_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

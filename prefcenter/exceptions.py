@@ -15,8 +15,9 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
@@ -103,6 +104,8 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict[str, list[str]], dict
         return 403, "permission_denied", "You do not have permission to perform this action.", {}, headers
     if isinstance(exc, RequestDataTooBig):
         return 413, "request_too_large", "Request body too large.", {}, headers
+    if isinstance(exc, SuspiciousOperation):
+        return (400, *describe_suspicious(exc), {}, headers)
     if isinstance(exc, (OperationalError, InterfaceError)):
         # The database is unreachable or restarting (or a lock timed out): nothing was committed
         # and a retry will do. Logged, since it is answered rather than raised.
@@ -126,11 +129,21 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict[str, list[str]], dict
     raise exc
 
 
+def describe_suspicious(exc: SuspiciousOperation) -> tuple[str, str]:
+    """Code and message for Django's own 400s (its messages name settings, not what to do)."""
+    if isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return "too_many_fields", f"Too many fields in the request: the limit is {limit}."
+    if isinstance(exc, TooManyFilesSent):
+        return "too_many_files", f"Too many files in the request: the limit is {settings.DATA_UPLOAD_MAX_NUMBER_FILES}."
+    return "bad_request", "Bad request."
+
+
 HANDLED = (
     exceptions.APIException,
     Http404,
     DjangoPermissionDenied,
-    RequestDataTooBig,
+    SuspiciousOperation,
     DjangoValidationError,
     OperationalError,
     InterfaceError,

@@ -18,6 +18,11 @@ urlpatterns: list = [
         selfservice.PreferenceLinksView.as_view(),
         name="preference-links",
     ),
+    re_path(
+        r"^v1/customers/(?P<external_id>[^/]+)/revoke-links/?$",
+        selfservice.RevokeLinksView.as_view(),
+        name="revoke-links",
+    ),
     re_path(r"^v1/deliveries/evaluate/?$", evaluation.DeliveryEvaluationView.as_view(), name="delivery-evaluate"),
     re_path(
         r"^v2/subscribers/(?P<subscriberId>[^/]+)/preferences/explain/?$",

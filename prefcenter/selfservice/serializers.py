@@ -1,4 +1,4 @@
-"""Input and output of `POST /v1/customers/{external_id}/preference-links`."""
+"""Input and output of `POST /v1/customers/{external_id}/preference-links` and `…/revoke-links`."""
 
 from __future__ import annotations
 
@@ -86,3 +86,18 @@ class PreferenceLinksSerializer(PrefCenterSerializer):
         child=serializers.CharField(),
         help_text="The List-Unsubscribe and List-Unsubscribe-Post headers to put on the message as they are.",
     )
+
+
+class RevokeLinksRequestSerializer(RejectUnknownFieldsMixin, PrefCenterSerializer):
+    """No fields: the body is empty or `{}` (anything else is a 400 naming it)."""
+
+
+class RevokedLinksSerializer(PrefCenterSerializer):
+    external_id = serializers.CharField(help_text="The customer whose links and tokens were revoked.")
+    link_version = serializers.IntegerField(
+        help_text=(
+            "The customer's new link version. Links and customer JWTs issued from now on carry it; every earlier "
+            "one is refused. A JWT your backend signs itself puts it in its `ver` claim."
+        )
+    )
+    revoked_at = serializers.DateTimeField(help_text="When the revocation took effect.")

@@ -24,12 +24,18 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from customers.selectors import customer_get
+from customers.services import customer_revoke_links
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.ledger import Actor
 from prefcenter.models import ConsentEvent
 from prefcenter.selfservice import links, markup, shell
 from prefcenter.selfservice.forms import PreferencesForm, unbound_fields
-from prefcenter.selfservice.serializers import PreferenceLinkRequestSerializer, PreferenceLinksSerializer
+from prefcenter.selfservice.serializers import (
+    PreferenceLinkRequestSerializer,
+    PreferenceLinksSerializer,
+    RevokedLinksSerializer,
+    RevokeLinksRequestSerializer,
+)
 from prefcenter.selfservice.services import (
     everything_set,
     one_click_unsubscribe,
@@ -291,4 +297,32 @@ class PreferenceLinksView(PrefCenterAPIView):
                 "expires_at": issued.expires_at,
                 "headers": issued.headers,
             }
+        )
+
+
+class RevokeLinksView(PrefCenterAPIView):
+    """`POST /v1/customers/{external_id}/revoke-links`: end every link and customer JWT issued so far."""
+
+    scopes = {"POST": ("links:create",)}
+    provider_only_actions = ("post",)
+    serializer_class = RevokeLinksRequestSerializer
+    output_serializer_class = RevokedLinksSerializer
+
+    @extend_schema(
+        request=RevokeLinksRequestSerializer,
+        responses={200: RevokedLinksSerializer},
+        summary="Revoke a customer's self-service links and customer tokens",
+        description=(
+            "Raises the customer's link version: every self-service link (preference page, one-click unsubscribe) "
+            "and every customer JWT issued so far for this customer stops working; links and tokens issued "
+            "afterwards work. Needs `links:create` (whoever may issue links may revoke them). Recorded in the "
+            "consent ledger. Another tenant's customer is a 404."
+        ),
+    )
+    def post(self, request, external_id: str) -> Response:
+        customer = customer_get(tenant=self.tenant, external_id=external_id)
+        self.validated()
+        revoked = customer_revoke_links(customer=customer, actor=self.actor)
+        return self.respond(
+            {"external_id": revoked.external_id, "link_version": revoked.link_version, "revoked_at": revoked.updated_at}
         )
