@@ -77,6 +77,8 @@ class ConsentExportView(PrefCenterAPIView):
 
     renderer_classes = [JSONRenderer, ConsentCSVRenderer]
     scopes = {"GET": ("ledger:read",)}
+    # A tool for the tenant's staff (it shows staff actors and request addresses): customer mode is a 403.
+    provider_only_actions = ("get",)
 
     @extend_schema(
         operation_id="customers_consent_export",

@@ -169,6 +169,13 @@ def test_consent_export_is_403_when_a_customer_token_asks(client_for, tenant, co
     assert client.get(URL.format("ada")).status_code == HTTPStatus.FORBIDDEN
 
 
+def test_consent_export_is_403_when_a_customer_mode_key_asks_about_itself(client_for, tenant, consenting):
+    client = client_for(make_api_key(tenant, mode="customer", customer="ada")[1])
+    response = client.get(URL.format("ada"))
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json()["code"] == "permission_denied"
+
+
 def test_consent_export_is_400_when_the_format_is_unknown(api, consenting):
     response = api.get(URL.format("ada") + "?format=pdf")
     assert response.status_code == HTTPStatus.BAD_REQUEST
