@@ -80,6 +80,9 @@ class ConsentExportView(PrefCenterAPIView):
     # A tool for the tenant's staff (it shows staff actors and request addresses): customer mode is a 403.
     provider_only_actions = ("get",)
 
+    def get_serializer_class(self):
+        return None  # a fixed document: `fields`/`expand` select nothing here and are ignored
+
     @extend_schema(
         operation_id="customers_consent_export",
         parameters=[OpenApiParameter("format", str, enum=["json", "csv"])],
@@ -109,6 +112,9 @@ class CustomerErasureView(PrefCenterAPIView):
 
     scopes = {"DELETE": ("customers:write",)}
     provider_only_actions = ("delete",)
+
+    def get_serializer_class(self):
+        return None  # a fixed document: `fields`/`expand` select nothing here and are ignored
 
     @extend_schema(
         operation_id="customers_erase",
