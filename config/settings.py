@@ -6,6 +6,7 @@ there is no production-only settings module. See README.md for the list.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "messaging",
     "subscribers",
     "webhooks",
+    "compliance",
     "console",
 ]
 
@@ -273,3 +275,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Compliance (docs/compliance.md) ---------------------------------------------------------------
+# The key of the pseudonyms that replace an erased customer's external id in the ledger. Set it
+# explicitly and keep it: with another key, an access request for an erased person no longer
+# finds their history. Default: derived from SECRET_KEY.
+PREFCENTER_PSEUDONYM_KEY = (
+    os.environ.get("PREFCENTER_PSEUDONYM_KEY", "")
+    or hashlib.sha256(f"prefcenter.pseudonym:{SECRET_KEY}".encode()).hexdigest()
+)

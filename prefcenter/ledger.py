@@ -15,6 +15,7 @@ from datetime import UTC
 from typing import Any, Protocol
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from prefcenter.models import ConsentEvent, Tenant
 
@@ -136,12 +137,18 @@ def ledger_checksum(tenant: Tenant | None = None) -> tuple[int, str]:
     Each row is hashed as one canonical JSON line (sorted keys inside JSON values,
     timestamps in UTC ISO 8601), so the result does not depend on the database engine.
     """
-    events = ConsentEvent.objects.order_by("id")
+    events = ConsentEvent.objects.all()
     if tenant is not None:
         events = events.filter(tenant=tenant)
+    return events_checksum(events)
+
+
+def events_checksum(events: QuerySet[ConsentEvent]) -> tuple[int, str]:
+    """(count, sha256 hex) of any slice of the ledger, hashed exactly as `ledger_checksum` hashes rows
+    (a consent export's checksum, docs/compliance.md, is this over the customer's events)."""
     digest = hashlib.sha256()
     count = 0
-    for row in events.values_list(*CHECKSUM_FIELDS).iterator(chunk_size=2000):
+    for row in events.order_by("id").values_list(*CHECKSUM_FIELDS).iterator(chunk_size=2000):
         values = list(row)
         values[-1] = values[-1].astimezone(UTC).isoformat()
         digest.update(json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())

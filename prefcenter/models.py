@@ -86,7 +86,8 @@ class Tenant(models.Model):
         "e.g. US for (415) 555-0199. Empty: only +country numbers are accepted. Stored numbers are always E.164.",
     )
     catalog_revision = models.UUIDField(
-        default=new_catalog_revision, editable=False,
+        default=new_catalog_revision,
+        editable=False,
         help_text="A new value on every change to this tenant's workflows or categories: the key of the "
         "in-process catalog cache (subscribers/catalog.py).",
     )
@@ -108,7 +109,9 @@ class Tenant(models.Model):
         help_text="A help or contact page linked from the self-service pages (https://…).",
     )
     logo_sha256 = models.CharField(
-        max_length=64, blank=True, editable=False,
+        max_length=64,
+        blank=True,
+        editable=False,
         help_text="SHA-256 of the uploaded logo (TenantLogo): its URL, so a new logo is a new URL.",
     )
     webhook_event_types = models.JSONField(
@@ -242,6 +245,32 @@ class ConsentEventQuerySet(models.QuerySet):
 
     _raw_delete = delete
 
+    def pseudonymise(
+        self,
+        *,
+        pseudonym: str,
+        redact_fields: tuple[str, ...],
+        redacted: str,
+        actor_aliases: dict[str, str],
+        redact_actor_sources: tuple[str, ...],
+    ) -> int:
+        """The ledger's one sanctioned rewrite, for erasure (GDPR Art. 17; docs/compliance.md).
+
+        Replaces the external id with its keyed pseudonym, the values of personal-data fields with
+        a marker, actor labels that name the person with their alias (`actor_aliases`) and the actor
+        of events from `redact_actor_sources` (an SMS sender's number) with the marker; what/when/
+        source/ip and the consent values stay as proof. Only the erasure service calls it,
+        in the transaction that records the erasure event (which carries the checksums before and after).
+        """
+        # Redact first: the caller's filter usually names the external id this rewrite replaces.
+        rows = self.filter(field__in=redact_fields)
+        super(ConsentEventQuerySet, rows.filter(old_value__isnull=False)).update(old_value=redacted)
+        super(ConsentEventQuerySet, rows.filter(new_value__isnull=False)).update(new_value=redacted)
+        for label, alias in actor_aliases.items():
+            super(ConsentEventQuerySet, self.filter(actor=label)).update(actor=alias)
+        super(ConsentEventQuerySet, self.filter(source__in=redact_actor_sources)).update(actor=redacted)
+        return super().update(customer_external_id=pseudonym)
+
 
 class ConsentEvent(models.Model):
     """One changed value of one customer's consent: who, what, old → new, when, how.
@@ -256,8 +285,12 @@ class ConsentEvent(models.Model):
     SOURCE_ONE_CLICK = "one_click"
     SOURCE_SYSTEM = "system"
     SOURCE_IMPORT = "import"  # a CSV import (staff console: manage.py import_customers or the admin's upload)
+    SOURCE_SMS_KEYWORD = "sms_keyword"  # an inbound SMS such as STOP (compliance/sms.py)
     SOURCES = [
-        (s, s) for s in (SOURCE_API, SOURCE_ADMIN, SOURCE_PAGE, SOURCE_ONE_CLICK, SOURCE_SYSTEM, SOURCE_IMPORT)
+        (s, s)
+        for s in (
+            SOURCE_API, SOURCE_ADMIN, SOURCE_PAGE, SOURCE_ONE_CLICK, SOURCE_SYSTEM, SOURCE_IMPORT, SOURCE_SMS_KEYWORD
+        )
     ]
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="consent_events")

@@ -198,6 +198,9 @@ OPERATIONS: list[Op] = [
     # Self-service links and delivery evaluation: provider only
     Op("POST", "/v1/customers/{external_id}/preference-links", "links:create", OK, {}, provider_only=True),
     Op("POST", "/v1/customers/{external_id}/revoke-links", "links:create", OK, {}, provider_only=True),
+    # Compliance: consent export and erasure (docs/compliance.md)
+    Op("GET", "/v1/customers/{external_id}/consent", "ledger:read", OK, provider_only=True),
+    Op("DELETE", "/v1/customers/{external_id}", "customers:write", OK, query="?erase=true", provider_only=True),
     Op(
         "POST",
         "/v1/deliveries/evaluate",
