@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,3 +93,49 @@ def unchanged() -> Callable[[], Any]:
         assert _snapshot() == before
 
     return check
+
+
+# ---------------------------------------------------------------- one Chromium per test process
+# Playwright's sync API allows one running instance per thread: the session fixture lives here, at the
+# root, so the browser tests, the console's and any other share it (two definitions in two conftests
+# would be two session instances, and the second would fail to start under the same worker).
+CHROMIUM = os.environ.get("PREFCENTER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _chromium_path() -> str | None:
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    return shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One Chromium for the whole run."""
+    path = _chromium_path()
+    if path is None:
+        pytest.skip(
+            f"Chromium is not installed ({CHROMIUM} not found): install Debian's 'chromium' package to run "
+            "the browser tests."
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("Playwright for Python is not installed: pip install -e '.[dev]' to run the browser tests.")
+    # Playwright's sync API runs an event loop in this thread; the tests still use the ORM synchronously.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+

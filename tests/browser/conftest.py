@@ -7,55 +7,16 @@ and says so plainly.
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 (the `chromium` fixture lives there: one per process)
 from tests.selfservice.fixtures import catalog, page_path, person, unsubscribe_path
 
-CHROMIUM = os.environ.get("PREFCENTER_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-
-
-def _chromium_path() -> str | None:
-    if Path(CHROMIUM).exists():
-        return CHROMIUM
-    return shutil.which("chromium")
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    """One Chromium for the whole run."""
-    path = _chromium_path()
-    if path is None:
-        pytest.skip(
-            f"Chromium is not installed ({CHROMIUM} not found): install Debian's 'chromium' package to run "
-            "the browser tests."
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("Playwright for Python is not installed: pip install -e '.[dev]' to run the browser tests.")
-    # Playwright's sync API runs an event loop in this thread; the tests still use the ORM synchronously.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

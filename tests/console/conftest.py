@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, browser_settings, chromium  # noqa: F401
+from tests.browser.conftest import DESKTOP, browser_settings  # noqa: F401
 from tests.factories import make_customer
 from tests.prefcenter.conftest import staff_user, superuser  # noqa: F401
 from tests.subscribers.conftest import make_category, make_category_preference, make_preference, make_workflow
