@@ -310,11 +310,14 @@ class WorkflowListSerializer(serializers.Serializer):
     totalCount = serializers.IntegerField()
 
 
+MAX_OFFSET = 2**31 - 1  # past a 32-bit offset the databases refuse the query (SQLite: "datatype mismatch")
+
+
 class WorkflowListQuerySerializer(serializers.Serializer):
     """`GET /v2/workflows` query (Novu's offset pagination and search; `tags`/`category` are read apart)."""
 
     limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=100)
-    offset = serializers.IntegerField(required=False, default=0, min_value=0)
+    offset = serializers.IntegerField(required=False, default=0, min_value=0, max_value=MAX_OFFSET)
     orderDirection = serializers.ChoiceField(choices=["ASC", "DESC"], required=False, default="DESC")
     orderBy = serializers.ChoiceField(choices=["createdAt", "updatedAt", "name"], required=False, default="createdAt")
     query = StrictCharField(required=False, max_length=200)

@@ -43,6 +43,7 @@ from subscribers.selectors import (
 )
 from subscribers.serializers import (
     FACE_CHANNELS,
+    MAX_OFFSET,
     BulkPreferenceResultSerializer,
     BulkPreferencesSerializer,
     CreateQuerySerializer,
@@ -110,7 +111,8 @@ WORKFLOW_LIST_PARAMETERS = [
     *FILTER_PARAMETERS,
     OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 100},
                      description="Page size, 1 to 100 (default 10)."),
-    OpenApiParameter("offset", {"type": "integer", "minimum": 0}, description="Workflows to skip (default 0)."),
+    OpenApiParameter("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+                     description="Workflows to skip (default 0)."),
     OpenApiParameter("orderDirection", OpenApiTypes.STR, enum=["ASC", "DESC"], description="Default DESC."),
     OpenApiParameter("orderBy", OpenApiTypes.STR, enum=["createdAt", "updatedAt", "name"],
                      description="Default createdAt."),

@@ -33,12 +33,25 @@ def test_error_keeps_the_project_envelope_when_route_is_not_v2(api, tenant):
     ("query", "field"),
     [("after=zzz", "after"), ("before=123", "before"), ("limit=0", "limit"), ("limit=101", "limit"),
      ("orderDirection=UP", "orderDirection"), ("orderBy=email", "orderBy"),
-     (f"after={1:024x}&before={2:024x}", "before")],
+     ("after=8" + "0" * 23, "after"), ("before=" + "f" * 24, "before")],
 )
 def test_search_answers_400_when_query_bad(api, tenant, query, field):
     response = api.get(f"/v2/subscribers?{query}")
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert field in response.json()["errors"], response.json()
+
+
+def test_search_follows_after_when_both_cursors_are_given(api, tenant):
+    # The schema cannot say "not both" of two query parameters; `after` wins (documented on `before`).
+    both = api.get(f"/v2/subscribers?after={1:024x}&before={2:024x}")
+    assert both.status_code == HTTPStatus.OK
+    assert both.json() == api.get(f"/v2/subscribers?after={1:024x}").json()
+
+
+def test_workflow_list_answers_400_when_offset_is_past_32_bits(api, tenant):
+    response = api.get(f"/v2/workflows?offset={2**31}")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "offset" in response.json()["errors"], response.json()
 
 
 @pytest.mark.parametrize(
