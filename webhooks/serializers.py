@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from rest_framework import serializers
 
 from prefcenter.serializers import PrefCenterModelSerializer, RejectUnknownFieldsMixin, StrictCharField
@@ -29,10 +32,36 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
         read_only_fields = fields
 
 
+# The server checks exactly what the schema states (one pattern), so the two cannot disagree: an http(s)
+# URL with a DNS host name (letters, digits, hyphens; a TLD of letters), an optional port, and a path and
+# query in RFC 3986's plain characters (percent-encode the rest).
+ENDPOINT_URL_PATTERN = (
+    r"^https?://([A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,24}(:[0-9]{1,5})?([/?#][A-Za-z0-9._~:/?#@!$&'()*+,;=-]*)?$"
+)
+
+
+class EndpointUrlField(StrictCharField):
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not re.fullmatch(ENDPOINT_URL_PATTERN, value):
+            raise serializers.ValidationError("Enter an http(s) URL with a host name, e.g. https://hooks.example.com/x.")
+        return value
+
+    def openapi_schema(self) -> dict[str, Any]:
+        return {"type": "string", "pattern": ENDPOINT_URL_PATTERN, "maxLength": self.max_length}
+
+
+class EventTypeField(StrictCharField):
+    """Checked against the known types by the serializer (one message naming every unknown one)."""
+
+    def openapi_schema(self) -> dict[str, Any]:
+        return {"type": "string", "enum": list(EVENT_TYPES)}
+
+
 class WebhookEndpointWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    url = serializers.URLField(max_length=2000, help_text="http(s) URL that receives signed POSTs.")
+    url = EndpointUrlField(max_length=2000, help_text="http(s) URL that receives signed POSTs.")
     event_types = serializers.ListField(
-        child=StrictCharField(max_length=100),
+        child=EventTypeField(max_length=100),
         allow_empty=False,
         help_text=f"Any of: {', '.join(EVENT_TYPES)}.",
     )
