@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 # make run signs self-service links with this file's secret: random, made on the first run, never committed.
 SECRET_KEY_FILE ?= .secret_key
 
