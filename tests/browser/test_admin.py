@@ -133,6 +133,7 @@ def test_staff_and_superuser_edit_a_customer_when_working_in_chromium(admin_page
     # The ledger on the customer's page, newest first, readable.
     page.get_by_role("link", name="cust-ada", exact=True).click()  # the change list the save returned to
     history = page.get_by_role("region", name="Consent history")
+    history.locator("tbody tr").first.wait_for()  # all_inner_texts() does not wait for the page to arrive
     rows = history.locator("tbody tr").all_inner_texts()
     assert any("workflow:order-shipped" in row and "Yes → No" in row and label in row for row in rows), rows
     assert any("first_name" in row and "Ada → Augusta" in row for row in rows), rows
