@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, browser_settings  # noqa: F401
+from tests.browser.conftest import browser_settings, open_page  # noqa: F401 (the browser suite's fixtures)
 from tests.factories import make_customer
 from tests.prefcenter.conftest import staff_user, superuser  # noqa: F401
 from tests.subscribers.conftest import make_category, make_category_preference, make_preference, make_workflow
@@ -42,32 +42,3 @@ def globex_world(other_tenant):
     secret = make_customer(other_tenant, "globex-secret", email="secret@globex.test")
     make_category_preference(secret, promos, email_enabled=False)
     return {"promos": promos, "ada": same, "secret": secret}
-
-
-@pytest.fixture
-def console_page(chromium, live_server, browser_settings):  # noqa: F811 (fixtures imported above)
-    """Like tests/browser's `open_page`: a fresh Chromium page, and any console error fails the test.
-
-    The one exception is the browser's own request for /favicon.ico, which the admin does not
-    serve yet (issue 12 item 4 adds one): it is not this page's asset.
-    """
-    contexts = []
-    errors: list[str] = []
-
-    def build(path: str, *, viewport=DESKTOP, javascript: bool = True):
-        context = chromium.new_context(viewport=viewport, java_script_enabled=javascript, locale="en-US")
-        contexts.append(context)
-        page = context.new_page()
-
-        def on_console(message) -> None:
-            if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-                errors.append(message.text)
-
-        page.on("console", on_console)
-        page.goto(f"{live_server.url}{path}")
-        return page
-
-    yield build
-    for context in contexts:
-        context.close()
-    assert errors == []

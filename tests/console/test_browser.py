@@ -14,19 +14,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CSV = b"external_id,email,email_opt_out\nada,ada@new.test,true\nnew-1,new@acme.test,\n"
 
 
-def log_in(console_page, path: str, *, javascript: bool = True):
-    page = console_page(f"/admin/login/?next={path}", viewport=DESKTOP, javascript=javascript)
+def log_in(open_page, path: str, *, javascript: bool = True):
+    page = open_page(f"/admin/login/?next={path}", viewport=DESKTOP, javascript=javascript)
     page.get_by_label("Username").fill("acme-staff")
     page.get_by_label("Password").fill("pw")
     page.get_by_role("button", name="Log in").click()
     return page
 
 
-def test_staff_uploads_previews_and_confirms_an_import_when_using_chromium(console_page, staff_user, tenant,
+def test_staff_uploads_previews_and_confirms_an_import_when_using_chromium(open_page, staff_user, tenant,
                                                                          other_tenant):
     make_customer(tenant, "ada", email="ada@old.test")
     make_customer(other_tenant, "ada", email="ada@globex.test")
-    page = log_in(console_page, "/admin/customers/customer/")
+    page = log_in(open_page, "/admin/customers/customer/")
     page.get_by_role("link", name="Import CSV").click()
 
     page.get_by_label("CSV file").set_input_files(files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": CSV}])
@@ -47,10 +47,10 @@ def test_staff_uploads_previews_and_confirms_an_import_when_using_chromium(conso
     assert (event.source, event.actor, event.ip) == ("import", "staff:acme-staff", "127.0.0.1")
 
 
-def test_staff_downloads_the_export_when_clicking_export_all(console_page, staff_user, tenant, other_tenant):
+def test_staff_downloads_the_export_when_clicking_export_all(open_page, staff_user, tenant, other_tenant):
     make_customer(tenant, "ada")
     make_customer(other_tenant, "globex-1")
-    page = log_in(console_page, "/admin/customers/customer/")
+    page = log_in(open_page, "/admin/customers/customer/")
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Export all as CSV").click()
@@ -61,14 +61,14 @@ def test_staff_downloads_the_export_when_clicking_export_all(console_page, staff
 
 
 @pytest.mark.parametrize("javascript", [True, False])
-def test_dashboard_renders_its_charts_when_opened_with_or_without_javascript(console_page, staff_user, tenant,
+def test_dashboard_renders_its_charts_when_opened_with_or_without_javascript(open_page, staff_user, tenant,
                                                                              javascript):
     from customers.services import customer_update
     from prefcenter.ledger import Actor
 
     ada = make_customer(tenant, "ada")
     customer_update(customer=ada, actor=Actor(label="t", source="api"), email_opt_out=True)
-    page = log_in(console_page, "/admin/console/dashboard/", javascript=javascript)
+    page = log_in(open_page, "/admin/console/dashboard/", javascript=javascript)
 
     assert page.get_by_role("heading", name="Opt-out rate per channel").is_visible()
     charts = page.locator("svg.console-chart")
