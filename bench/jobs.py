@@ -1,4 +1,5 @@
-"""The jobs: for each, the requests to the API route and to its hand-written twin (bench/views.py).
+"""The jobs: for each, the requests to the API route, to its hand-written twin (bench/views.py) and, for
+the writes and the Novu GET, to the least-work view that is the limit of this stack (bench/limit.py).
 
 Write jobs are built so that every request really changes one stored value (and so
 writes its consent event): the current value is read from the database just before
@@ -22,7 +23,8 @@ from subscribers.models import Workflow, WorkflowPreference
 
 API = "api"
 HAND = "hand"
-VARIANTS = (API, HAND)
+LIMIT = "limit"  # bench/limit.py: the least database work the job needs (issue 16)
+VARIANTS = (API, HAND, LIMIT)
 
 
 @dataclass
@@ -60,7 +62,14 @@ class Context:
 
     def headers(self, scheme: str = "Token", **extra: str) -> dict[str, str]:
         return {"Authorization": f"{scheme} {self.raw_key}", "Accept": "application/json",
-                "Content-Type": "application/json", **extra}
+                "Content-Type": "application/json", "Bench-Tenant": str(self.tenant.pk), **extra}
+
+
+def _path(variant: str, api: str, hand: str) -> str:
+    """The API path, or the twin's (`/bench/hand/…`), or the limit's (`/bench/limit/…`, the same shape)."""
+    if variant == API:
+        return api
+    return hand if variant == HAND else hand.replace("/bench/hand/", "/bench/limit/", 1)
 
 
 def _json(value) -> bytes:
@@ -90,8 +99,8 @@ def teamup_patch(ctx: Context, variant: str, n: int) -> list[Request]:
     requests = []
     for cid, _ext, workflow in pairs:
         value = stored.get((cid, workflow.pk)) is False  # unset or true → false; false → true
-        path = (f"/api/v2/customers/{cid}/notification_preferences/{workflow.pk}" if variant == API
-                else f"/bench/hand/teamup/{cid}/notification_preferences/{workflow.pk}")
+        path = _path(variant, f"/api/v2/customers/{cid}/notification_preferences/{workflow.pk}",
+                     f"/bench/hand/teamup/{cid}/notification_preferences/{workflow.pk}")
         requests.append(Request("PATCH", path, _json({"email_enabled": value}), ctx.headers("Token")))
     return requests
 
@@ -103,7 +112,7 @@ def novu_patch(ctx: Context, variant: str, n: int) -> list[Request]:
     requests = []
     for cid, ext, workflow in pairs:
         value = stored.get((cid, workflow.pk)) is False
-        path = f"/v2/subscribers/{ext}/preferences" if variant == API else f"/bench/hand/novu/{ext}/preferences/patch"
+        path = _path(variant, f"/v2/subscribers/{ext}/preferences", f"/bench/hand/novu/{ext}/preferences/patch")
         body = {"channels": {"email": value}, "workflowId": workflow.identifier}
         requests.append(Request("PATCH", path, _json(body), ctx.headers("ApiKey")))
     return requests
@@ -135,7 +144,7 @@ def messaging_put(ctx: Context, variant: str, n: int) -> list[Request]:
         else:
             values = {"in_app_enabled": category.default_in_app, "email_enabled": not category.default_email,
                       "push_enabled": category.default_push, "digest": "daily"}
-        path = "/v1/messaging/preferences" if variant == API else "/bench/hand/messaging/preferences"
+        path = _path(variant, "/v1/messaging/preferences", "/bench/hand/messaging/preferences")
         headers = ctx.headers("Bearer", **{"Prefcenter-Customer": ext})
         requests.append(Request("PUT", path, _json({"category": category.key, **values}), headers))
     return requests
@@ -147,7 +156,7 @@ def reach_patch(ctx: Context, variant: str, n: int) -> list[Request]:
     current = dict(Customer.objects.filter(pk__in=[cid for cid, _e in picked]).values_list("id", "email_opt_out"))
     requests = []
     for cid, ext in picked:
-        path = f"/api/resources/customers/{ext}" if variant == API else f"/bench/hand/reach/{ext}"
+        path = _path(variant, f"/api/resources/customers/{ext}", f"/bench/hand/reach/{ext}")
         body = {"data": {"emailOptOut": not current[cid]}}
         requests.append(Request("PATCH", path, _json(body), ctx.headers("Bearer", **{"reach-tenant-id": "bench"})))
     return requests
@@ -160,7 +169,7 @@ def novu_get(ctx: Context, variant: str, n: int) -> list[Request]:
     """Novu GET of a customer's preferences: every one of the 200 workflows resolved."""
     requests = []
     for _cid, ext in ctx.sample(n):
-        path = f"/v2/subscribers/{ext}/preferences" if variant == API else f"/bench/hand/novu/{ext}/preferences"
+        path = _path(variant, f"/v2/subscribers/{ext}/preferences", f"/bench/hand/novu/{ext}/preferences")
         requests.append(Request("GET", path, None, ctx.headers("ApiKey")))
     return requests
 
@@ -206,14 +215,19 @@ class Job:
     kind: str  # "write" or "read"
     build: Callable[[Context, str, int], list[Request]]
     max_requests: int
+    limit: bool = False  # has a least-work view (bench/limit.py)
+
+    @property
+    def variants(self) -> tuple[str, ...]:
+        return VARIANTS if self.limit else (API, HAND)
 
 
 JOBS: tuple[Job, ...] = (
-    Job("teamup_patch", "TeamUp PATCH notification preference", "write", teamup_patch, 3000),
-    Job("messaging_put", "messaging PUT preference", "write", messaging_put, 3000),
-    Job("novu_get", "Novu GET preferences (200 workflows)", "read", novu_get, 3000),
-    Job("novu_patch", "Novu PATCH preferences", "write", novu_patch, 3000),
-    Job("reach_patch", "Reach PATCH customer", "write", reach_patch, 3000),
+    Job("teamup_patch", "TeamUp PATCH notification preference", "write", teamup_patch, 6000, limit=True),
+    Job("messaging_put", "messaging PUT preference", "write", messaging_put, 6000, limit=True),
+    Job("novu_get", "Novu GET preferences (200 workflows)", "read", novu_get, 6000, limit=True),
+    Job("novu_patch", "Novu PATCH preferences", "write", novu_patch, 6000, limit=True),
+    Job("reach_patch", "Reach PATCH customer", "write", reach_patch, 6000, limit=True),
     Job("evaluate_1k", "evaluate 1,000 recipients", "read", evaluate(1_000), 1000),
     Job("evaluate_10k", "evaluate 10,000 recipients", "read", evaluate(10_000), 300),
     Job("selfservice_get", "self-service page GET", "read", selfservice_get, 3000),

@@ -30,6 +30,14 @@ class Outcome:
     latencies_ms: list[float] = field(default_factory=list)
     first_error: str = ""
 
+    def add(self, other: Outcome) -> None:
+        """Fold another slice of the same variant into this one (alternated rounds)."""
+        self.completed += other.completed
+        self.errors += other.errors
+        self.elapsed += other.elapsed
+        self.latencies_ms += other.latencies_ms
+        self.first_error = self.first_error or other.first_error
+
     @property
     def rps(self) -> float:
         return self.completed / self.elapsed if self.elapsed else 0.0

@@ -16,6 +16,11 @@ WRITE_RATIO_MIN = 0.5
 NOVU_GET_P50_MAX_MS = 25.0
 EVALUATE_10K_MAX_MS = 250.0
 WORKER_RSS_MAX_MB = 150.0
+# Issue 16: against the limit (bench/limit.py, the least database work each job needs) instead of the twin.
+WRITE_LIMIT_RATIO_MIN = 0.5
+NOVU_GET_LIMIT_RATIO_MIN = 0.6
+WRITE_QUERIES_MAX = 7
+EVALUATE_10K_P50_MAX_MS = {"sqlite": 50.0, "postgresql": 80.0}
 
 
 def machine() -> dict[str, Any]:
@@ -41,8 +46,10 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
-def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each target with the measured value and pass / fail (or `missing` when its job could not run)."""
+def targets(rows: list[dict[str, Any]], vendor: str = "sqlite") -> list[dict[str, Any]]:
+    """Each target with the measured value and pass / fail (or `missing` when its job could not run).
+
+    `vendor` (sqlite, postgresql) chooses the evaluation latency target of issue 16."""
     by = {(r["job"], r["variant"]): r for r in rows}
     checks: list[dict[str, Any]] = []
 
@@ -69,6 +76,22 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "limit": f"reported, not judged: < {limit:g} ms would need {needed:,.0f} req/s, measured {rps:,.1f}",
                 "result": "info",
             })
+    for row in rows:  # issue 16
+        if row["variant"] != "api" or not (row["kind"] == "write" or row["job"] == "novu_get"):
+            continue
+        minimum = WRITE_LIMIT_RATIO_MIN if row["kind"] == "write" else NOVU_GET_LIMIT_RATIO_MIN
+        ratio = row.get("limit_ratio")
+        add(f"{row['job']}: throughput vs the limit", ratio, f">= {minimum}x",
+            None if ratio is None else ratio >= minimum)
+        if row["kind"] == "write":
+            queries = row.get("queries")
+            add(f"{row['job']}: queries per request", queries, f"<= {WRITE_QUERIES_MAX}",
+                None if queries is None else queries <= WRITE_QUERIES_MAX)
+    alone = EVALUATE_10K_P50_MAX_MS.get(vendor)
+    if alone is not None:
+        serial = by.get(("evaluate_10k", "api"), {}).get("p50_serial_ms")
+        add(f"evaluate_10k p50 alone ({vendor})", serial, f"<= {alone:g} ms",
+            None if serial is None else serial <= alone)
     peaks = [r["peak_rss_mb"] for r in rows if r.get("peak_rss_mb") is not None and r["variant"] == "api"]
     peak = max(peaks) if peaks else None
     add("peak RSS per worker (API jobs)", peak, f"< {WORKER_RSS_MAX_MB:g} MB",
@@ -78,7 +101,7 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def table(rows: list[dict[str, Any]], checks: list[dict[str, Any]]) -> str:
     header = ("job", "variant", "status", "reqs", "req/s", "p50 ms", "p99 ms", "p50 c=1", "queries", "peak MB",
-              "api/hand")
+              "api/hand", "api/limit")
     lines = [header]
     for r in rows:
         lines.append((
@@ -86,6 +109,7 @@ def table(rows: list[dict[str, Any]], checks: list[dict[str, Any]]) -> str:
             _fmt(r.get("p50_ms")), _fmt(r.get("p99_ms")), _fmt(r.get("p50_serial_ms")),
             _fmt(r.get("queries")), _fmt(r.get("peak_rss_mb")),
             _fmt(r.get("ratio"), 2) if r["variant"] == "api" else "",
+            _fmt(r.get("limit_ratio"), 2) if r["variant"] == "api" and "limit_ratio" in r else "",
         ))
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
     out = []

@@ -1,5 +1,6 @@
-"""`python -m bench`: seed (or reuse) the bench database, start gunicorn, run every job twice
-(API route, then its hand-written twin), print the table and write the JSON.
+"""`python -m bench`: seed (or reuse) the bench database, start gunicorn, run every job against its API
+route, its hand-written twin and (writes, Novu GET) its least-work limit view, alternated in rounds,
+print the table and write the JSON.
 
 The environment is set before Django is imported, so this process and the gunicorn
 workers read the same settings: DEBUG off, a per-run SECRET_KEY (signed self-service
@@ -40,7 +41,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=None, help="cap on requests per job and variant")
     parser.add_argument("--serial", type=int, default=30, help="requests of the one-at-a-time latency run (0: skip)")
     parser.add_argument("--jobs", default="", help="comma-separated job names (default: all)")
-    parser.add_argument("--no-hand", action="store_true", help="skip the hand-written twins")
+    parser.add_argument("--no-hand", action="store_true", help="skip the hand-written twins and the limit views")
+    parser.add_argument("--no-limit", action="store_true", help="skip the least-work limit views (bench/limit.py)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="slices per job and variant: the variants of a job are alternated, round after round")
     parser.add_argument("--analyze", action="store_true",
                         help="SQLite: gather planner statistics (ANALYZE) before the jobs; by default they are "
                              "removed, as on a deployment where nobody ran ANALYZE (see docs/bench.md)")
@@ -178,49 +182,70 @@ def load_average() -> list[float]:
         return []
 
 
-def run_job(job, variant: str, ctx, server, args) -> dict[str, Any]:
-    from bench.load import drive
-    from bench.server import MemorySampler
-
+def probe(job, variant: str, ctx) -> dict[str, Any]:
+    """The variant's row before it is loaded: `missing`/`error`, or its queries per request and answer size."""
     row: dict[str, Any] = {"job": job.name, "title": job.title, "kind": job.kind, "variant": variant}
-    probe = job.build(ctx, variant, 2)
-    if not route_exists(probe[0].path):
-        return {**row, "status": "missing", "note": f"no route for {probe[0].method} {probe[0].path.split('?')[0]}"}
+    requests = job.build(ctx, variant, 2)
+    if not route_exists(requests[0].path):
+        path = requests[0].path.split("?")[0]
+        return {**row, "status": "missing", "note": f"no route for {requests[0].method} {path}"}
     # Queries per request: the second of two identical-shape requests, so one-off work (API key
     # last_used_at, first-use caches) is not counted.
-    results = [in_process(request) for request in probe]
-    status, queries, body = results[-1]
+    status, queries, body = [in_process(request) for request in requests][-1]
     if status == 405:
-        return {**row, "status": "missing", "note": f"{probe[0].method} not allowed on {probe[0].path}"}
+        return {**row, "status": "missing", "note": f"{requests[0].method} not allowed on {requests[0].path}"}
     if not 200 <= status < 300:
         return {**row, "status": "error", "queries": queries,
-                "note": f"in-process {probe[0].method} {probe[0].path[:80]} → {status}: {body[:300]!r}"}
-    row["queries"] = queries
-    row["response_bytes"] = len(body)
+                "note": f"in-process {requests[0].method} {requests[0].path[:80]} → {status}: {body[:300]!r}"}
+    return {**row, "status": "ok", "queries": queries, "response_bytes": len(body)}
 
-    limit = args.requests or job.max_requests
-    # Warm-up: two requests per worker (imports, caches, connections), not timed.
-    warmup = job.build(ctx, variant, args.workers * 2)
-    drive(port=server.port, requests=warmup, concurrency=args.workers, max_requests=len(warmup),
-          max_seconds=min(args.duration, 5.0))
-    requests = job.build(ctx, variant, limit)
-    with MemorySampler(server) as memory:
-        loaded = drive(port=server.port, requests=requests, concurrency=args.concurrency, max_requests=limit,
-                       max_seconds=args.duration)
-    row.update({
-        "status": "ok" if not loaded.errors else "errors",
-        "requests": loaded.completed, "errors": loaded.errors, "seconds": round(loaded.elapsed, 2),
-        "rps": loaded.rps, "p50_ms": loaded.percentile(50), "p99_ms": loaded.percentile(99),
-        "peak_rss_mb": memory.peak_mb, "concurrency": args.concurrency,
-    })
-    if loaded.first_error:
-        row["note"] = loaded.first_error
-    if args.serial:
-        serial = drive(port=server.port, requests=job.build(ctx, variant, args.serial), concurrency=1,
-                       max_requests=args.serial, max_seconds=max(5.0, args.duration / 2))
-        row["p50_serial_ms"] = serial.percentile(50)
-        row["serial_requests"] = serial.completed
-    return row
+
+def run_job(job, variants: tuple[str, ...], ctx, server, args) -> list[dict[str, Any]]:
+    """One job, its variants alternated (A/B/C, A/B/C, …) in `args.rounds` slices each, so that a change in
+    the machine's load during the job reaches every variant alike; loaded and one-at-a-time runs both."""
+    from bench.load import Outcome, drive
+    from bench.server import MemorySampler
+
+    rows = {variant: probe(job, variant, ctx) for variant in variants}
+    live = [variant for variant in variants if rows[variant]["status"] == "ok"]
+    cap = args.requests or job.max_requests
+    rounds = max(1, args.rounds)
+    for variant in live:  # warm-up: two requests per worker (imports, caches, connections), not timed
+        warmup = job.build(ctx, variant, args.workers * 2)
+        drive(port=server.port, requests=warmup, concurrency=args.workers, max_requests=len(warmup),
+              max_seconds=min(args.duration, 5.0))
+    loaded = {variant: Outcome() for variant in live}
+    serial = {variant: Outcome() for variant in live}
+    peaks: dict[str, list[float]] = {variant: [] for variant in live}
+    per_round = max(1, -(-cap // rounds))
+    serial_per_round = -(-args.serial // rounds) if args.serial else 0
+    for _ in range(rounds):
+        for variant in live:
+            requests = job.build(ctx, variant, per_round)
+            with MemorySampler(server) as memory:
+                loaded[variant].add(drive(port=server.port, requests=requests, concurrency=args.concurrency,
+                                          max_requests=per_round, max_seconds=args.duration / rounds))
+            if memory.peak_mb is not None:
+                peaks[variant].append(memory.peak_mb)
+        for variant in live if serial_per_round else ():
+            serial[variant].add(drive(port=server.port, requests=job.build(ctx, variant, serial_per_round),
+                                      concurrency=1, max_requests=serial_per_round,
+                                      max_seconds=max(5.0, args.duration / 2) / rounds))
+    for variant in live:
+        outcome, row = loaded[variant], rows[variant]
+        row.update({
+            "status": "ok" if not outcome.errors else "errors",
+            "requests": outcome.completed, "errors": outcome.errors, "seconds": round(outcome.elapsed, 2),
+            "rps": outcome.rps, "p50_ms": outcome.percentile(50), "p99_ms": outcome.percentile(99),
+            "peak_rss_mb": max(peaks[variant]) if peaks[variant] else None, "concurrency": args.concurrency,
+            "rounds": rounds,
+        })
+        if outcome.first_error:
+            row["note"] = outcome.first_error
+        if serial_per_round:
+            row["p50_serial_ms"] = serial[variant].percentile(50)
+            row["serial_requests"] = serial[variant].completed
+    return [rows[variant] for variant in variants]
 
 
 def profile(args: argparse.Namespace, ctx) -> int:
@@ -332,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     selected = [job for job in jobs_module.JOBS if not wanted or job.name in wanted]
     variants = (jobs_module.API,) if args.no_hand else jobs_module.VARIANTS
+    if args.no_limit:
+        variants = tuple(v for v in variants if v != jobs_module.LIMIT)
 
     rows: list[dict[str, Any]] = []
     load_before = load_average()
@@ -343,26 +370,29 @@ def main(argv: list[str] | None = None) -> int:
                   log_path=args.output.parent / "gunicorn.log") as server:
         print(f"gunicorn on 127.0.0.1:{server.port}, {args.workers} workers; concurrency {args.concurrency}")
         for job in selected:
-            for variant in variants:
-                row = run_job(job, variant, ctx, server, args)
-                rows.append(row)
-                print(f"  {job.name:<16} {variant:<5} {row['status']:<8} "
+            job_rows = run_job(job, tuple(v for v in job.variants if v in variants), ctx, server, args)
+            rows += job_rows
+            for row in job_rows:
+                print(f"  {job.name:<16} {row['variant']:<5} {row['status']:<8} "
                       + (f"{row['rps']:8.1f} req/s  p50 {row['p50_ms'] or 0:7.1f} ms" if "rps" in row else
                          row.get("note", "")), flush=True)
-            api_row = next(r for r in rows if r["job"] == job.name and r["variant"] == jobs_module.API)
-            hand_row = next((r for r in rows if r["job"] == job.name and r["variant"] == jobs_module.HAND), None)
-            if api_row.get("rps") and hand_row and hand_row.get("rps"):
-                api_row["ratio"] = api_row["rps"] / hand_row["rps"]
+            by_variant = {row["variant"]: row for row in job_rows}
+            api_row = by_variant[jobs_module.API]
+            for variant, key in ((jobs_module.HAND, "ratio"), (jobs_module.LIMIT, "limit_ratio")):
+                other = by_variant.get(variant)
+                if api_row.get("rps") and other and other.get("rps"):
+                    api_row[key] = api_row["rps"] / other["rps"]
         high_water = server.high_water_mb()
     load_after = load_average()
 
-    checks = targets(rows)
+    checks = targets(rows, vendor=connection.vendor)
     document = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": database_label(),
         "machine": machine(),
         "dataset": {**params.__dict__, "seeded_in_seconds": seeded_in},
         "settings": {"analyze": args.analyze, "workers": args.workers, "concurrency": args.concurrency,
+                     "rounds": args.rounds,
                      "duration": args.duration, "requests": args.requests, "serial": args.serial},
         "jobs": rows,
         "worker_high_water_mb": high_water,

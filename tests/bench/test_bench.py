@@ -58,7 +58,7 @@ def test_seed_writes_the_same_rows_when_seeded_twice_with_the_same_parameters():
 
 
 @pytest.mark.slow
-def test_bench_runs_one_write_job_against_its_hand_written_twin_when_given_a_tiny_dataset(tmp_path):
+def test_bench_runs_one_write_job_against_its_twin_and_its_limit_when_given_a_tiny_dataset(tmp_path):
     env = dict(os.environ)
     if env.get("DATABASE_URL"):  # never the real bench database: a throwaway one beside it
         parts = urlsplit(env["DATABASE_URL"])
@@ -74,7 +74,7 @@ def test_bench_runs_one_write_job_against_its_hand_written_twin_when_given_a_tin
 
     report = json.loads(output.read_text())
     rows = {row["variant"]: row for row in report["jobs"]}
-    assert set(rows) == {"api", "hand"}
+    assert set(rows) == {"api", "hand", "limit"}
     for row in rows.values():
         assert row["status"] == "ok", row
         assert row["job"] == "reach_patch"
@@ -85,6 +85,11 @@ def test_bench_runs_one_write_job_against_its_hand_written_twin_when_given_a_tin
     # The same database work on both sides: same queries per request.
     assert rows["api"]["queries"] == rows["hand"]["queries"]
     assert rows["api"]["ratio"] == pytest.approx(rows["api"]["rps"] / rows["hand"]["rps"])
+    # The limit: the customer's UPDATE and the SELECT of it, alternated with the others in rounds.
+    assert rows["limit"]["queries"] == 2
+    assert rows["api"]["limit_ratio"] == pytest.approx(rows["api"]["rps"] / rows["limit"]["rps"])
+    assert {row["rounds"] for row in rows.values()} == {3}
+    assert "reach_patch: throughput vs the limit" in {check["target"] for check in report["targets"]}
     assert report["dataset"]["customers"] == 300
     assert {check["target"] for check in report["targets"]} >= {"peak RSS per worker (API jobs)"}
     assert "reach_patch" in done.stdout
