@@ -13,11 +13,20 @@ def customer_list(*, tenant: Tenant) -> QuerySet[Customer]:
     return Customer.objects.filter(tenant=tenant)
 
 
-def customer_get(*, tenant: Tenant, external_id: str) -> Customer:
-    """The tenant's customer with this external id, or a 404 (another tenant's is a 404 too)."""
-    customer = Customer.objects.filter(tenant=tenant, external_id=external_id).select_related("tenant").first()
+def customer_get(*, tenant: Tenant, external_id: str, for_update: bool = False) -> Customer:
+    """The tenant's customer with this external id, or a 404 (another tenant's is a 404 too).
+
+    `for_update`: read with `SELECT … FOR UPDATE` (inside the caller's transaction), so that a
+    write reads the row it changes once, locked, instead of once to find it and again to lock it.
+    The customer's `tenant` is the one given (the request's, read with its credential): no join.
+    """
+    queryset = Customer.objects.filter(tenant=tenant, external_id=external_id)
+    if for_update:
+        queryset = queryset.select_for_update()
+    customer = queryset.first()
     if customer is None:
         raise PrefCenterError(f"Customer '{external_id}' not found.", code="not_found", status=404)
+    customer.tenant = tenant
     return customer
 
 

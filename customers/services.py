@@ -87,29 +87,39 @@ def customer_create(*, tenant: Tenant, actor: Actor, external_id: str, **fields:
     return customer
 
 
-def customer_update(*, customer: Customer, actor: Actor, **changes: Any) -> Customer:
+def customer_update(*, customer: Customer, actor: Actor, locked: bool = False, **changes: Any) -> Customer:
     """Apply an incremental change; unchanged values write nothing (no row update, no event).
 
     The row is locked for the duration so concurrent updates serialize and each event's
-    old value is the value the previous commit left.
+    old value is the value the previous commit left. `locked=True` says the caller read
+    `customer` with `select_for_update()` in the transaction still open around this call
+    (customers.selectors.customer_get(for_update=True)): it is used as read, not read again.
+    Only the changed columns (and their timestamps) are written.
     """
     unknown = set(changes) - set(TRACKED_FIELDS)
     if unknown:
         raise ValueError(f"customer_update does not change {sorted(unknown)}")
-    with transaction.atomic():
-        locked = Customer.objects.select_for_update().select_related("tenant").get(pk=customer.pk)
-        before = _snapshot(locked)
+    if locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("customer_update(locked=True) must run in the transaction that locked the customer.")
+    with transaction.atomic(savepoint=not locked):  # locked: the caller's transaction is this change's
+        if not locked:
+            customer = Customer.objects.select_for_update().select_related("tenant").get(pk=customer.pk)
+        locked_customer = customer
+        before = _snapshot(locked_customer)
         for field, value in changes.items():
-            setattr(locked, field, value)
-        after = _snapshot(locked)
+            setattr(locked_customer, field, value)
+        after = _snapshot(locked_customer)
         changed = ledger.diff(before, after)
         if not changed:
-            return locked
-        _stamp_opt_outs(locked, before)
-        locked.full_clean(exclude=["tenant"], validate_unique=False, validate_constraints=False)
-        locked.save()
-        ledger.record(tenant=locked.tenant, customer=locked, subject=SUBJECT, changes=changed, actor=actor)
-    return locked
+            return locked_customer
+        _stamp_opt_outs(locked_customer, before)
+        locked_customer.full_clean(exclude=["tenant"], validate_unique=False, validate_constraints=False)
+        stamps = [f"{name}_at" for name in ("email_opt_out", "sms_opt_out") if name in changed]
+        locked_customer.save(update_fields=[*changed, *stamps, "updated_at"])
+        ledger.record(
+            tenant=locked_customer.tenant, customer=locked_customer, subject=SUBJECT, changes=changed, actor=actor
+        )
+    return locked_customer
 
 
 def customer_delete(*, customer: Customer, actor: Actor) -> None:

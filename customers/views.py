@@ -6,6 +6,7 @@ import uuid
 from http import HTTPStatus
 from typing import Any
 
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
@@ -47,10 +48,12 @@ def parse_ignore_unknown(raw: str | None) -> bool:
 class CustomerNamedMixin:
     """For views on PrefCenterViewMixin whose path names a customer by external id."""
 
-    def customer_named(self, external_id: str) -> Customer:
-        """The tenant's customer; customer mode reaches only itself (any other is a 404, like a missing one)."""
+    def customer_named(self, external_id: str, *, for_update: bool = False) -> Customer:
+        """The tenant's customer; customer mode reaches only itself (any other is a 404, like a missing one).
+
+        `for_update`: locked, for a write that changes the customer row (in the caller's transaction)."""
         self.check_customer_access(external_id)
-        return customer_get(tenant=self.tenant, external_id=external_id)
+        return customer_get(tenant=self.tenant, external_id=external_id, for_update=for_update)
 
 
 class ReachCustomerViewSet(CustomerNamedMixin, PrefCenterViewSet):
@@ -135,16 +138,18 @@ class ReachCustomerViewSet(CustomerNamedMixin, PrefCenterViewSet):
         ),
     )
     def partial_update(self, request, *args: Any, **kwargs: Any) -> Response:
-        customer = self.get_customer()
-        validated = self.validated(ReachCustomerRequestSerializer, data=self.body_data())["data"]
-        fields = {REACH_FIELDS[name]: value for name, value in validated.items()}
-        new_id = fields.pop("external_id", customer.external_id)
-        if new_id != customer.external_id:
-            raise PrefCenterError(
-                "customerId does not match the externalId in the path; external ids cannot be changed.",
-                errors={"data.customerId": ["Must equal the externalId in the path."]},
-            )
-        customer = customer_update(customer=customer, actor=self.actor, **fields)
+        # The customer row is the row this write changes: read once, locked, in the write's transaction.
+        with transaction.atomic():
+            customer = self.customer_named(self.kwargs["externalId"], for_update=True)
+            validated = self.validated(ReachCustomerRequestSerializer, data=self.body_data())["data"]
+            fields = {REACH_FIELDS[name]: value for name, value in validated.items()}
+            new_id = fields.pop("external_id", customer.external_id)
+            if new_id != customer.external_id:
+                raise PrefCenterError(
+                    "customerId does not match the externalId in the path; external ids cannot be changed.",
+                    errors={"data.customerId": ["Must equal the externalId in the path."]},
+                )
+            customer = customer_update(customer=customer, actor=self.actor, locked=True, **fields)
         return self.envelope(customer, "Customer updated successfully")
 
     @extend_schema(responses={200: ReachEnvelopeSerializer})

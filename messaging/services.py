@@ -239,13 +239,18 @@ def category_preference_set(
     push_enabled: bool,
     digest: str,
     actor: Actor,
+    locked: bool = False,
 ) -> tuple[CategoryPreference, bool]:
     """Create or replace the customer's preference for a category (None = their global default).
 
     Returns the row and whether anything changed. Unchanged values write nothing: no save
-    (so `updated_at` stays), no consent event. Race-safe: a concurrent insert of the same
-    row makes ours fail on the partial unique constraint inside a savepoint, and we then
-    lock the winner's row and apply our values as an update.
+    (so `updated_at` stays), no consent event. Race-safe: the customer row is locked first
+    (`SELECT … FOR UPDATE`), so the writes of one customer's preferences serialize, as the
+    workflow preference services do, and a row found missing cannot be inserted by another
+    request before ours commits (every insert of a category preference is this service's).
+    `locked=True` says the caller already read `customer` with `select_for_update()` in the
+    transaction still open around this call (customers.selectors.customer_get(for_update=True)):
+    it is not read again.
     """
     _check_tenant(tenant=tenant, customer=customer, category=category)
     values = {
@@ -258,31 +263,49 @@ def category_preference_set(
                    if category is not None and category.mandatory else "Invalid preference: ")
         raise PrefCenterError(message + summarize(errors), errors=errors)
     subject = subject_for(category)
-    with transaction.atomic():
+    if locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("category_preference_set(locked=True) must run in the transaction that locked the customer.")
+    with transaction.atomic(savepoint=not locked):  # locked: the caller's transaction is this change's
+        if not locked:
+            Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk").first()
         preference = _locked(customer, category)
         if preference is None:
-            try:
-                with transaction.atomic():
-                    preference = CategoryPreference.objects.create(
-                        tenant=tenant, customer=customer, category=category, **values
-                    )
-            except IntegrityError:
-                preference = _locked(customer, category)  # a concurrent request inserted it first
-                if preference is None:
-                    raise
-            else:
-                ledger.record(
-                    tenant=tenant, customer=customer, subject=subject,
-                    changes={field: (None, value) for field, value in values.items()}, actor=actor,
+            if locked:  # every inserter holds the customer's lock: no concurrent insert, no savepoint needed
+                preference = CategoryPreference.objects.create(
+                    tenant=tenant, customer=customer, category=category, **values
                 )
-                return preference, True
-        changes = ledger.diff(_values(preference), values)
-        if not changes:
-            return preference, False
-        for field in changes:
-            setattr(preference, field, values[field])
-        preference.save(update_fields=[*changes, "updated_at"])
-        ledger.record(tenant=tenant, customer=customer, subject=subject, changes=changes, actor=actor)
+            else:
+                try:
+                    with transaction.atomic():
+                        preference = CategoryPreference.objects.create(
+                            tenant=tenant, customer=customer, category=category, **values
+                        )
+                except IntegrityError:
+                    preference = _locked(customer, category)  # a row written bypassing this service won
+                    if preference is None:
+                        raise
+                    return _change(preference, values, tenant=tenant, customer=customer, subject=subject,
+                                   actor=actor)
+            ledger.record(
+                tenant=tenant, customer=customer, subject=subject,
+                changes={field: (None, value) for field, value in values.items()}, actor=actor,
+            )
+            return preference, True
+        return _change(preference, values, tenant=tenant, customer=customer, subject=subject, actor=actor)
+
+
+def _change(
+    preference: CategoryPreference, values: dict[str, Any], *, tenant: Tenant, customer: Customer, subject: str,
+    actor: Actor,
+) -> tuple[CategoryPreference, bool]:
+    """Apply `values` to a locked existing row: only what differs is saved and recorded."""
+    changes = ledger.diff(_values(preference), values)
+    if not changes:
+        return preference, False
+    for field in changes:
+        setattr(preference, field, values[field])
+    preference.save(update_fields=[*changes, "updated_at"])
+    ledger.record(tenant=tenant, customer=customer, subject=subject, changes=changes, actor=actor)
     return preference, True
 
 

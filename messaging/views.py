@@ -5,6 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
@@ -111,7 +112,8 @@ class NotificationPreferenceViewSet(PrefCenterViewSet):
     write_scope = "messaging:update"
     filter_backends: list = []
 
-    def get_customer(self) -> Customer:
+    def get_customer(self, *, for_update: bool = False) -> Customer:
+        """`for_update`: locked, for a write (in the caller's transaction): the customer is read once."""
         named = self.request.META.get("HTTP_PREFCENTER_CUSTOMER", "").strip()
         context = self.request_context
         if context.is_customer_mode:
@@ -127,7 +129,7 @@ class NotificationPreferenceViewSet(PrefCenterViewSet):
             )
         else:
             external_id = named
-        return customer_get(tenant=self.tenant, external_id=external_id)
+        return customer_get(tenant=self.tenant, external_id=external_id, for_update=for_update)
 
     def category_from_query(self) -> tuple[bool, Category | None]:
         """(whether `category` was given, the category or None for the global default)."""
@@ -170,14 +172,15 @@ class NotificationPreferenceViewSet(PrefCenterViewSet):
         "an omitted digest is `instant`.",
     )
     def upsert(self, request, *args: Any, **kwargs: Any) -> Response:
-        customer = self.get_customer()
-        data = self.validated(CategoryPreferenceWriteSerializer)
-        category = category_get_or_global(tenant=self.tenant, key=data.get("category"))
-        values = category_preference_defaults(tenant=self.tenant, category=category)
-        values.update({field: data[field] for field in PREFERENCE_FIELDS if field in data})
-        preference, _changed = category_preference_set(
-            tenant=self.tenant, customer=customer, category=category, actor=self.actor, **values
-        )
+        with transaction.atomic():  # the customer is read once, locked: the service serializes on it
+            customer = self.get_customer(for_update=True)
+            data = self.validated(CategoryPreferenceWriteSerializer)
+            category = category_get_or_global(tenant=self.tenant, key=data.get("category"))
+            values = category_preference_defaults(tenant=self.tenant, category=category)
+            values.update({field: data[field] for field in PREFERENCE_FIELDS if field in data})
+            preference, _changed = category_preference_set(
+                tenant=self.tenant, customer=customer, category=category, actor=self.actor, locked=True, **values
+            )
         return self.respond(preference)
 
     @extend_schema(

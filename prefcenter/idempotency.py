@@ -128,25 +128,33 @@ class IdempotencyGuard:
         return cls(key=key, context=context, fingerprint=fingerprint(request, context))
 
     def _stored(self) -> IdempotencyRecord | None:
+        """The key's record, expired or not (`_live` tells): an expired one is deleted before the new one."""
         return (
-            IdempotencyRecord.objects.filter(
-                tenant=self.context.tenant, credential=self.scope, key=self.key, expires_at__gt=timezone.now()
-            )
-            .only("fingerprint", "status_code", "body", "content_type")
+            IdempotencyRecord.objects.filter(tenant=self.context.tenant, credential=self.scope, key=self.key)
+            .only("fingerprint", "status_code", "body", "content_type", "expires_at")
             .first()
         )
+
+    @staticmethod
+    def _live(stored: IdempotencyRecord | None) -> bool:
+        return stored is not None and stored.expires_at > timezone.now()
 
     def run(self, produce: Callable[[], HttpResponse]) -> HttpResponse:
         self._lock_in_cache()
         try:
             stored = self._stored()  # the common repeat: a finished request's record, replayed without a lock
-            if stored is not None:
+            if self._live(stored):
                 return self._replay(stored)
             with transaction.atomic():
                 self._lock_in_database()
-                stored = self._stored()  # again under both locks: a request that waited sees the first's record
-                if stored is not None:
+                # Again under both locks: a request that waited sees the first's record. An expired record
+                # of the key is read too and deleted here, so the new one can take its place (one query
+                # for both, instead of a DELETE before every INSERT).
+                stored = self._stored()
+                if self._live(stored):
                     return self._replay(stored)
+                if stored is not None:
+                    IdempotencyRecord.objects.filter(pk=stored.pk).delete()
                 response = produce()
                 if 200 <= response.status_code < 300:
                     self._store(response)
@@ -208,9 +216,6 @@ class IdempotencyGuard:
         if hasattr(response, "render"):
             response.render()
         now = timezone.now()
-        IdempotencyRecord.objects.filter(
-            tenant=self.context.tenant, credential=self.scope, key=self.key, expires_at__lte=now
-        ).delete()
         try:
             IdempotencyRecord.objects.create(
                 tenant=self.context.tenant,
