@@ -79,6 +79,14 @@ def tenant_header(request) -> str:
     return (meta.get("HTTP_TEAMUP_PROVIDER_ID") or meta.get("HTTP_REACH_TENANT_ID") or "").strip()
 
 
+def read_with_request(tenant: Tenant | None) -> Tenant | None:
+    """Mark a tenant row read at the start of this request, with its credential: readers that need its
+    freshest columns (the catalog revision, subscribers/catalog.py) need not read it again."""
+    if tenant is not None:
+        tenant.read_with_request = True
+    return tenant
+
+
 def find_tenant(value: str) -> Tenant | None:
     """A tenant by slug or integer id, as the tenant headers name it."""
     if not value:
@@ -86,7 +94,7 @@ def find_tenant(value: str) -> Tenant | None:
     tenant = Tenant.objects.filter(slug=value).first()
     if tenant is None and value.isdigit():
         tenant = Tenant.objects.filter(pk=int(value)).first()
-    return tenant
+    return read_with_request(tenant)
 
 
 class PrefCenterAuthentication(authentication.BaseAuthentication):
@@ -125,7 +133,7 @@ class PrefCenterAuthentication(authentication.BaseAuthentication):
         return Credential(
             kind="api_key",
             label=f"api_key:{key.prefix}",
-            tenant=key.tenant,
+            tenant=read_with_request(key.tenant),
             scopes=frozenset(s for s in key.scopes if s in SCOPES),
             modes=key.modes,
             customer_external_id=key.customer_external_id,

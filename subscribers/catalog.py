@@ -10,7 +10,9 @@ kept in process memory, keyed by the tenant's `catalog_revision`:
   `SubscribersConfig.ready`). A rolled-back change leaves the old revision in place.
 - Every use reads the revision fresh from the database (one single-row query by primary
   key), so a change committed by any process is seen by the next request of every process:
-  no cross-process invalidation, no time-to-live, never a stale answer. A random value,
+  no cross-process invalidation, no time-to-live, never a stale answer. An API request has
+  read its tenant row already, with its credential (prefcenter/authentication.py marks that
+  instance `read_with_request`): its revision is as fresh, so that read is not repeated. A random value,
   not a counter, so a revision never names two different catalogs (ids are reused after a
   rollback, e.g. between tests).
 - Writes that bypass `save()`/`delete()` (`QuerySet.update()`, `bulk_create()`) bypass the
@@ -39,7 +41,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from rest_framework import serializers
@@ -110,10 +112,27 @@ class Catalog:
     revision: uuid.UUID
     entries: tuple[CatalogEntry, ...]
 
+    @cached_property
+    def workflows_by(self) -> dict[str, dict[Any, Workflow]]:
+        """The workflows by `identifier`, `slug` and `pk` (read-only, like the entries)."""
+        workflows = [entry.workflow for entry in self.entries]
+        return {
+            "identifier": {w.identifier: w for w in workflows},
+            "slug": {w.slug: w for w in workflows},
+            "pk": {w.pk: w for w in workflows},
+        }
+
 
 def tenant_catalog(tenant: Tenant) -> Catalog:
-    """The tenant's catalog at its current revision: 1 query, +1 the first time a process sees that revision."""
-    revision = Tenant.objects.filter(pk=tenant.pk).values_list("catalog_revision", flat=True).first()
+    """The tenant's catalog at its current revision: 1 query, +1 the first time a process sees that revision.
+
+    No query for the revision when `tenant` was read by this request's authentication
+    (`read_with_request`): that read is as fresh.
+    """
+    if getattr(tenant, "read_with_request", False):
+        revision = tenant.catalog_revision
+    else:
+        revision = Tenant.objects.filter(pk=tenant.pk).values_list("catalog_revision", flat=True).first()
     return _catalog(tenant.pk, revision)
 
 

@@ -227,17 +227,31 @@ def _check_change(change: PreferenceChange, tenant: Tenant, prefix: str) -> None
 
 
 def _apply(
-    *, tenant: Tenant, customer: Customer, changes: Sequence[PreferenceChange], actor: Actor
+    *,
+    tenant: Tenant,
+    customer: Customer,
+    changes: Sequence[PreferenceChange],
+    actor: Actor,
+    existing: Mapping[int | None, WorkflowPreference] | None = None,
 ) -> list[WorkflowPreference]:
+    """`existing`: the caller locked the customer (`select_for_update`) in the transaction still open around
+    this call and read the customer's rows after that (at least those of the changed workflows, keyed by
+    workflow id, None for the global row): they are used as read, neither the customer nor they are read
+    again, and no savepoint is taken (the caller's transaction is this change's)."""
     workflow_ids = [c.workflow.pk if c.workflow else None for c in changes]
-    with transaction.atomic():
-        locked = Customer.objects.select_for_update().get(pk=customer.pk, tenant=tenant)
-        existing = {
-            row.workflow_id: row
-            for row in WorkflowPreference.objects.filter(customer=locked).filter(
-                _workflow_condition([w for w in workflow_ids if w is not None], None in workflow_ids)
-            )
-        }
+    if existing is not None and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Rows given to a preference service must be read in the transaction that changes them.")
+    with transaction.atomic(savepoint=existing is None):
+        if existing is None:
+            locked = Customer.objects.select_for_update().get(pk=customer.pk, tenant=tenant)
+            existing = {
+                row.workflow_id: row
+                for row in WorkflowPreference.objects.filter(customer=locked).filter(
+                    _workflow_condition([w for w in workflow_ids if w is not None], None in workflow_ids)
+                )
+            }
+        else:
+            locked = customer
         results = []
         to_create, to_update, to_delete, events = [], [], [], []
         for change in changes:
@@ -261,7 +275,9 @@ def _apply(
             WorkflowPreference.objects.filter(pk__in=to_delete).delete()
         if to_create:
             WorkflowPreference.objects.bulk_create(to_create)
-        if to_update:
+        if len(to_update) == 1:  # the common case: one plain UPDATE by key
+            to_update[0].save(update_fields=[*PREFERENCE_FIELDS, "updated_at"])
+        elif to_update:
             now = timezone.now()
             for row in to_update:
                 row.updated_at = now
@@ -286,15 +302,18 @@ def workflow_preference_update(
     enabled: bool | None = None,
     channels: Mapping[str, bool | None],
     actor: Actor,
+    existing: Mapping[int | None, WorkflowPreference] | None = None,
 ) -> WorkflowPreference:
     """Set a customer's choices for one workflow (None = the global switch); only the channels sent change.
 
     A critical workflow, or one of a mandatory category, is a 400. When nothing changes
-    nothing is written and the (possibly unsaved) row is returned as it stands.
+    nothing is written and the (possibly unsaved) row is returned as it stands. `existing`:
+    the customer's rows, read after locking the customer in the caller's open transaction
+    (subscribers.selectors.layers.customer_rows(for_update=True)): not read again.
     """
     change = PreferenceChange.of(workflow, channels=channels, enabled=enabled)
     _check_change(change, tenant, "")
-    return _apply(tenant=tenant, customer=customer, changes=[change], actor=actor)[0]
+    return _apply(tenant=tenant, customer=customer, changes=[change], actor=actor, existing=existing)[0]
 
 
 def workflow_preferences_bulk_update(

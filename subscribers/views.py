@@ -27,6 +27,7 @@ from prefcenter.views import PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
 from subscribers.models import Workflow
 from subscribers.novu import CURSOR_PATTERN
 from subscribers.resolution import NOT_CAPABLE_MESSAGES, NOT_TOGGLEABLE_MESSAGES
+from subscribers.selectors.layers import CustomerRows, customer_rows
 from subscribers.selectors.resolutions import (
     CustomerResolution,
     ResolvedWorkflow,
@@ -38,6 +39,7 @@ from subscribers.selectors.workflows import (
     workflow_get,
     workflow_list,
     workflow_matches,
+    workflow_of_id,
     workflow_search,
     workflows_by_ref,
 )
@@ -224,10 +226,11 @@ class WorkflowViewSet(RetrieveMixin, PrefCenterViewSet):
 class SubscriberMixin(CustomerNamedMixin):
     """The path's `{subscriberId}` as the tenant's customer; customer mode reaches only itself (404 otherwise)."""
 
-    def get_subscriber(self) -> Customer:
+    def get_subscriber(self, *, for_update: bool = False) -> Customer:
+        """`for_update`: locked, for a write (in the caller's transaction): the customer is read once."""
         external_id = self.kwargs["subscriberId"]
         self.check_customer_access(external_id)
-        return subscriber_get(tenant=self.tenant, external_id=external_id)
+        return subscriber_get(tenant=self.tenant, external_id=external_id, for_update=for_update)
 
 
 SEARCH_PARAMETERS = [  # SubscriberSearchSerializer reads them
@@ -353,8 +356,8 @@ class SubscriberPreferencesView(SubscriberMixin, PrefCenterAPIView):
         )
         return Response(serializer.data)
 
-    def resolution(self, customer: Customer, *, filtered: bool) -> CustomerResolution:
-        resolution = customer_resolutions(tenant=self.tenant, customer=customer)
+    def resolution(self, customer: Customer, *, filtered: bool, rows: CustomerRows | None = None) -> CustomerResolution:
+        resolution = customer_resolutions(tenant=self.tenant, customer=customer, rows=rows)
         if filtered:
             filters = _filters(self.request)
             criticality = self.validated(PreferencesQuerySerializer, data=self.request.query_params)["criticality"]
@@ -381,21 +384,25 @@ class SubscriberPreferencesView(SubscriberMixin, PrefCenterAPIView):
         "global preferences",
     )
     def patch(self, request, *args: Any, **kwargs: Any) -> Response:
-        customer = self.get_subscriber()
-        data = self.validated(PreferencesPatchSerializer)
-        workflow = None
-        if "workflowId" in data:
-            workflow = workflow_get(tenant=self.tenant, ref=data["workflowId"], allow_id=True, allow_novu_id=True)
+        # One transaction: the customer locked, all its rows read once (the answer carries every workflow),
+        # the change and its ledger event; the answer is resolved from those rows, not read again.
         with transaction.atomic():
+            customer = self.get_subscriber(for_update=True)
+            data = self.validated(PreferencesPatchSerializer)
+            workflow = None
+            if "workflowId" in data:
+                workflow = workflow_get(tenant=self.tenant, ref=data["workflowId"], allow_id=True,
+                                        allow_novu_id=True, from_catalog=True)
+            rows = customer_rows(tenant=self.tenant, customer=customer, for_update=True)
             if "channels" in data:
-                workflow_preference_update(
+                rows.put([workflow_preference_update(
                     tenant=self.tenant, customer=customer, workflow=workflow, channels=data["channels"],
-                    actor=self.actor,
-                )
+                    actor=self.actor, existing=rows.workflows,
+                )])
             if "schedule" in data:
                 subscriber_schedule_set(customer=customer, actor=self.actor, schedule=data["schedule"])
                 customer = self.get_subscriber()
-        return self.respond_preferences(customer, self.resolution(customer, filtered=False))
+        return self.respond_preferences(customer, self.resolution(customer, filtered=False, rows=rows))
 
 
 class SubscriberPreferencesBulkView(SubscriberMixin, PrefCenterAPIView):
@@ -439,11 +446,13 @@ class NotificationPreferenceMixin:
     read_scope = "subscribers:read"
     write_scope = "subscribers:write"
 
-    def get_customer(self) -> Customer:
+    def get_customer(self, *, for_update: bool = False) -> Customer:
+        """`for_update`: locked, for a write (in the caller's transaction): the customer is read once."""
         raw = str(self.kwargs["id"])
         customer = None
         if raw.isdigit() and len(raw) < 19:
-            customer = Customer.objects.filter(tenant=self.tenant, pk=int(raw)).first()
+            customers = Customer.objects.filter(tenant=self.tenant, pk=int(raw))
+            customer = (customers.select_for_update() if for_update else customers).first()
         if customer is None:
             raise PrefCenterError("Customer not found.", code="not_found", status=404)
         self.check_customer_access(customer.external_id)
@@ -473,30 +482,37 @@ class NotificationPreferenceDetailView(NotificationPreferenceMixin, PrefCenterAP
     channel's current value is accepted and changes nothing.
     """
 
-    def get_item(self, customer: Customer) -> ResolvedWorkflow:
+    def get_workflow(self) -> Workflow:
+        """The path's workflow id, from the tenant's catalog (read-only; no query in an API request)."""
         raw = str(self.kwargs["notification_preference_id"])
-        workflow = (
-            workflow_list(tenant=self.tenant).filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 19 else None
-        )
+        workflow = workflow_of_id(tenant=self.tenant, pk=int(raw)) if raw.isdigit() and len(raw) < 19 else None
         if workflow is None:
             raise PrefCenterError("Notification preference not found.", code="not_found", status=404)
-        return customer_resolution_one(tenant=self.tenant, customer=customer, workflow=workflow)
+        return workflow
 
     @extend_schema(responses={200: NotificationPreferenceSerializer})
     def get(self, request, *args: Any, **kwargs: Any) -> Response:
-        return self.respond(self.get_item(self.get_customer()))
+        customer = self.get_customer()
+        workflow = self.get_workflow()
+        return self.respond(customer_resolution_one(tenant=self.tenant, customer=customer, workflow=workflow))
 
     @extend_schema(request=NotificationPreferencePatchSerializer, responses={200: NotificationPreferenceSerializer})
     def patch(self, request, *args: Any, **kwargs: Any) -> Response:
-        customer = self.get_customer()
-        item = self.get_item(customer)
-        data = self.validated(NotificationPreferencePatchSerializer)
-        channels = self.channel_changes(item, data)
-        if channels:
-            workflow_preference_update(
-                tenant=self.tenant, customer=customer, workflow=item.workflow, channels=channels, actor=self.actor
-            )
-            item = customer_resolution_one(tenant=self.tenant, customer=customer, workflow=item.workflow)
+        # One transaction: the customer locked, the rows this workflow's resolution reads read once (and
+        # locked), the change and its ledger event; the answer is resolved from those rows, not read again.
+        with transaction.atomic():
+            customer = self.get_customer(for_update=True)
+            workflow = self.get_workflow()
+            rows = customer_rows(tenant=self.tenant, customer=customer, workflow=workflow, for_update=True)
+            item = customer_resolution_one(tenant=self.tenant, customer=customer, workflow=workflow, rows=rows)
+            data = self.validated(NotificationPreferencePatchSerializer)
+            channels = self.channel_changes(item, data)
+            if channels:
+                rows.put([workflow_preference_update(
+                    tenant=self.tenant, customer=customer, workflow=workflow, channels=channels, actor=self.actor,
+                    existing=rows.workflows,
+                )])
+                item = customer_resolution_one(tenant=self.tenant, customer=customer, workflow=workflow, rows=rows)
         return self.respond(item)
 
     @staticmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Q
@@ -18,6 +19,68 @@ from subscribers.resolution import (
     CustomerLayers,
     Switches,
 )
+
+# -- one customer's rows ---------------------------------------------------------------
+
+
+@dataclass
+class CustomerRows:
+    """One customer's explicit rows: workflow preferences by workflow id (None: the global switch row) and
+    category preferences by category id (None: the messaging default).
+
+    Read once by a write (inside its transaction, after the customer's lock) and handed to the
+    service that changes them, then to the resolution that answers: the answer needs no second
+    read of what the transaction wrote (`put`).
+    """
+
+    workflows: dict[int | None, WorkflowPreference]
+    categories: dict[int | None, CategoryPreference]
+
+    def put(self, rows: Iterable[WorkflowPreference]) -> None:
+        """Workflow preference rows as a service left them: a row with every value unset was deleted."""
+        for row in rows:
+            if all(getattr(row, name) is None for name in _WORKFLOW_PREF_VALUES):
+                self.workflows.pop(row.workflow_id, None)
+            else:
+                self.workflows[row.workflow_id] = row
+
+
+def customer_rows(
+    *, tenant: Tenant, customer: Customer, workflow: Workflow | None = None, for_update: bool = False
+) -> CustomerRows:
+    """The customer's rows in 2 queries: all of them, or (`workflow`) those its resolution reads: the global
+    switch row, the workflow's row, its category's preference and the messaging default.
+
+    `for_update`: the workflow preference rows are read `FOR UPDATE` (PostgreSQL), inside the
+    caller's transaction: the rows a preference write changes, read once.
+    """
+    workflow_rows = WorkflowPreference.objects.filter(tenant=tenant, customer=customer)
+    category_rows = CategoryPreference.objects.filter(tenant=tenant, customer=customer)
+    if workflow is not None:
+        workflow_rows = workflow_rows.filter(Q(workflow__isnull=True) | Q(workflow=workflow))
+        category_filter = Q(category__isnull=True)
+        if workflow.category_id:
+            category_filter |= Q(category_id=workflow.category_id)
+        category_rows = category_rows.filter(category_filter)
+    if for_update:
+        workflow_rows = workflow_rows.select_for_update()
+    return CustomerRows(
+        workflows={row.workflow_id: row for row in workflow_rows},
+        categories={row.category_id: row for row in category_rows},
+    )
+
+
+def layers_of_rows(*, tenant: Tenant, customer: Customer, workflow: Workflow, rows: CustomerRows) -> CustomerLayers:
+    """The layers of one customer for one workflow, from rows already read (no query)."""
+    return _layers(
+        tenant=tenant,
+        customer=customer,
+        global_row=rows.workflows.get(None),
+        workflow_row=rows.workflows.get(workflow.pk),
+        category_row=rows.categories.get(workflow.category_id) if workflow.category_id else None,
+        messaging_row=rows.categories.get(None),
+    )
+
 
 # -- rows → plain data ---------------------------------------------------------------
 

@@ -26,12 +26,14 @@ from subscribers.resolution import (
 from subscribers.selectors.layers import (
     _CATEGORY_PREF_VALUES,
     _WORKFLOW_PREF_VALUES,
+    CustomerRows,
     _category_choice,
     _choice_of,
     _layers,
     _switches,
     _switches_of,
-    resolution_layers,
+    customer_rows,
+    layers_of_rows,
 )
 
 # -- one customer against the whole catalog ------------------------------------------
@@ -110,17 +112,20 @@ def _shared_decisions(catalog: Catalog, key: tuple) -> tuple[dict[str, Decision]
 
 
 def customer_resolutions(
-    *, tenant: Tenant, customer: Customer, workflows: Iterable[Workflow] | None = None
+    *, tenant: Tenant, customer: Customer, workflows: Iterable[Workflow] | None = None,
+    rows: CustomerRows | None = None,
 ) -> CustomerResolution:
     """One customer resolved against every workflow of the tenant in 3 queries (+1 when the catalog changed).
 
-    The catalog comes from `tenant_catalog` (subscribers/catalog.py): its revision is read,
-    its workflows only when this process has not seen that revision. The workflows the
-    customer has no row for (nor for their category) take their decisions from the memo of
-    `_shared_decisions`; only the others are resolved here.
+    The catalog comes from `tenant_catalog` (subscribers/catalog.py): its revision is read
+    (not in an API request: its authentication read it), its workflows only when this process
+    has not seen that revision. The workflows the customer has no row for (nor for their
+    category) take their decisions from the memo of `_shared_decisions`; only the others are
+    resolved here.
 
     `workflows` narrows it to these (e.g. one page; loaded with select_related("category"));
-    other tenants' workflows are dropped. Then 2 queries and no memo.
+    other tenants' workflows are dropped. Then 2 queries and no memo. `rows`: every row of the
+    customer, already read (`customer_rows`, e.g. by the write this answers): no query for them.
     """
     if workflows is None:
         catalog: Catalog | None = tenant_catalog(tenant)
@@ -131,10 +136,9 @@ def customer_resolutions(
         entries = tuple(
             CatalogEntry.of(w, category_defaults=category_defaults) for w in workflows if w.tenant_id == tenant.pk
         )
-    preferences = {
-        row.workflow_id: row for row in WorkflowPreference.objects.filter(tenant=tenant, customer=customer)
-    }
-    categories = {row.category_id: row for row in CategoryPreference.objects.filter(tenant=tenant, customer=customer)}
+    if rows is None:
+        rows = customer_rows(tenant=tenant, customer=customer)
+    preferences, categories = rows.workflows, rows.categories
     global_row, messaging_row = preferences.get(None), categories.get(None)
     global_layers = _layers(
         tenant=tenant, customer=customer, global_row=global_row, workflow_row=None, category_row=None,
@@ -171,9 +175,14 @@ def customer_resolutions(
     )
 
 
-def customer_resolution_one(*, tenant: Tenant, customer: Customer, workflow: Workflow) -> ResolvedWorkflow:
-    """One customer x one workflow (3 queries at most; reuses `resolution_layers`)."""
-    layers = resolution_layers(tenant=tenant, workflow=workflow, customers=[customer])[customer.pk]
+def customer_resolution_one(
+    *, tenant: Tenant, customer: Customer, workflow: Workflow, rows: CustomerRows | None = None
+) -> ResolvedWorkflow:
+    """One customer x one workflow: 2 queries, none given the rows (`customer_rows(workflow=…)`, e.g. read
+    by the write this answers)."""
+    if rows is None:
+        rows = customer_rows(tenant=tenant, customer=customer, workflow=workflow)
+    layers = layers_of_rows(tenant=tenant, customer=customer, workflow=workflow, rows=rows)
     facts = workflow_facts(workflow)
     decisions = resolve(facts, layers)
     return ResolvedWorkflow(customer=customer, workflow=workflow, facts=facts, layers=layers, decisions=decisions)

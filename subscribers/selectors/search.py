@@ -76,15 +76,20 @@ def subscriber_search(
     )
 
 
-def subscriber_get(*, tenant: Tenant, external_id: str) -> Customer:
-    """The tenant's customer with this subscriberId and its Novu profile (one query), or a 404."""
-    customer = (
-        Customer.objects.filter(tenant=tenant, external_id=external_id)
-        .select_related("tenant", "subscriber_profile")
-        .first()
-    )
+def subscriber_get(*, tenant: Tenant, external_id: str, for_update: bool = False) -> Customer:
+    """The tenant's customer with this subscriberId and its Novu profile (one query), or a 404.
+
+    `for_update`: the customer row is locked (`FOR UPDATE OF` it alone, in the caller's
+    transaction), for a write that serializes on the customer: it is read once. The
+    customer's `tenant` is the one given (the request's): no join.
+    """
+    queryset = Customer.objects.filter(tenant=tenant, external_id=external_id).select_related("subscriber_profile")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    customer = queryset.first()
     if customer is None:
         raise PrefCenterError(f"Subscriber '{external_id}' not found.", code="not_found", status=404)
+    customer.tenant = tenant
     return customer
 
 

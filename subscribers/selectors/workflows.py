@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.models import Tenant
+from subscribers.catalog import tenant_catalog
 from subscribers.models import Workflow
 from subscribers.novu import pk_of_novu_id
 
@@ -18,49 +19,70 @@ def workflow_list(*, tenant: Tenant) -> QuerySet[Workflow]:
     return Workflow.objects.filter(tenant=tenant).select_related("category")
 
 
+def workflow_of_id(*, tenant: Tenant, pk: int) -> Workflow | None:
+    """The tenant's workflow with this id from its cached catalog (read-only; no query in an API request)."""
+    return tenant_catalog(tenant).workflows_by["pk"].get(pk)
+
+
 def workflows_by_ref(
-    *, tenant: Tenant, refs: Iterable[str], allow_id: bool = False, allow_novu_id: bool = False
+    *, tenant: Tenant, refs: Iterable[str], allow_id: bool = False, allow_novu_id: bool = False,
+    from_catalog: bool = False,
 ) -> dict[str, Workflow]:
     """Workflows named by identifier, else slug, else (with `allow_id`) integer id, else (with
     `allow_novu_id`) Novu `_id`, in one query.
 
     Unknown refs are absent from the answer. An identifier wins over a slug, a slug over an id.
+    `from_catalog`: from the tenant's cached catalog (subscribers/catalog.py; no query in an
+    API request), as read-only instances shared across requests: for reads and preference
+    writes, never to change the workflow itself.
     """
     refs = [str(ref) for ref in refs]
     if not refs:
         return {}
     ids = [int(ref) for ref in refs if allow_id and ref.isdigit() and len(ref) < 19]
     novu_ids = {ref: pk for ref in refs if allow_novu_id and (pk := pk_of_novu_id(ref)) is not None}
-    rows = list(
-        workflow_list(tenant=tenant).filter(
-            Q(identifier__in=refs) | Q(slug__in=refs) | Q(pk__in=[*ids, *novu_ids.values()])
+    if from_catalog:
+        indexes = tenant_catalog(tenant).workflows_by
+        by_identifier, by_slug, by_pk = indexes["identifier"], indexes["slug"], indexes["pk"]
+    else:
+        rows = list(
+            workflow_list(tenant=tenant).filter(
+                Q(identifier__in=refs) | Q(slug__in=refs) | Q(pk__in=[*ids, *novu_ids.values()])
+            )
         )
-    )
-    by_identifier = {w.identifier: w for w in rows}
-    by_slug = {w.slug: w for w in rows}
-    by_id = {str(w.pk): w for w in rows} if allow_id else {}
-    by_pk = {w.pk: w for w in rows}
+        by_identifier = {w.identifier: w for w in rows}
+        by_slug = {w.slug: w for w in rows}
+        by_pk = {w.pk: w for w in rows}
     found = {}
     for ref in refs:
-        workflow = by_identifier.get(ref) or by_slug.get(ref) or by_id.get(ref) or by_pk.get(novu_ids.get(ref))
+        workflow = (
+            by_identifier.get(ref) or by_slug.get(ref)
+            or (by_pk.get(int(ref)) if allow_id and ref.isdigit() and len(ref) < 19 else None)
+            or by_pk.get(novu_ids.get(ref))
+        )
         if workflow is not None:
             found[ref] = workflow
     return found
 
 
 def workflow_find(
-    *, tenant: Tenant, ref: str, allow_id: bool = False, allow_novu_id: bool = False
+    *, tenant: Tenant, ref: str, allow_id: bool = False, allow_novu_id: bool = False, from_catalog: bool = False
 ) -> Workflow | None:
     """A workflow by identifier, else slug, else (with `allow_id`) integer id, else (with
-    `allow_novu_id`) Novu `_id`, in one query."""
-    return workflows_by_ref(tenant=tenant, refs=[ref], allow_id=allow_id, allow_novu_id=allow_novu_id).get(str(ref))
+    `allow_novu_id`) Novu `_id`, in one query (none `from_catalog`: see `workflows_by_ref`)."""
+    return workflows_by_ref(
+        tenant=tenant, refs=[ref], allow_id=allow_id, allow_novu_id=allow_novu_id, from_catalog=from_catalog
+    ).get(str(ref))
 
 
 def workflow_get(
-    *, tenant: Tenant, ref: str, allow_id: bool = False, allow_novu_id: bool = False, field: str = "workflowId"
+    *, tenant: Tenant, ref: str, allow_id: bool = False, allow_novu_id: bool = False, field: str = "workflowId",
+    from_catalog: bool = False,
 ) -> Workflow:
     """The tenant's workflow by identifier or slug (or id, or Novu `_id`), or a 404 naming the field."""
-    workflow = workflow_find(tenant=tenant, ref=ref, allow_id=allow_id, allow_novu_id=allow_novu_id)
+    workflow = workflow_find(
+        tenant=tenant, ref=ref, allow_id=allow_id, allow_novu_id=allow_novu_id, from_catalog=from_catalog
+    )
     if workflow is None:
         raise PrefCenterError(
             f"Workflow '{ref}' not found.", code="not_found", status=404,
