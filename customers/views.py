@@ -6,7 +6,6 @@ import uuid
 from http import HTTPStatus
 from typing import Any
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
@@ -139,7 +138,7 @@ class ReachCustomerViewSet(CustomerNamedMixin, PrefCenterViewSet):
     )
     def partial_update(self, request, *args: Any, **kwargs: Any) -> Response:
         # The customer row is the row this write changes: read once, locked, in the write's transaction.
-        with transaction.atomic():
+        with self.write_transaction():
             customer = self.customer_named(self.kwargs["externalId"], for_update=True)
             validated = self.validated(ReachCustomerRequestSerializer, data=self.body_data())["data"]
             fields = {REACH_FIELDS[name]: value for name, value in validated.items()}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
@@ -172,7 +171,7 @@ class NotificationPreferenceViewSet(PrefCenterViewSet):
         "an omitted digest is `instant`.",
     )
     def upsert(self, request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic():  # the customer is read once, locked: the service serializes on it
+        with self.write_transaction():  # the customer is read once, locked: the service serializes on it
             customer = self.get_customer(for_update=True)
             data = self.validated(CategoryPreferenceWriteSerializer)
             category = category_get_or_global(tenant=self.tenant, key=data.get("category"))

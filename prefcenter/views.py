@@ -10,6 +10,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from rest_framework import exceptions, generics, viewsets
 from rest_framework.response import Response
@@ -60,6 +61,7 @@ class PrefCenterViewMixin:
             if guard is None:
                 response = handler(request, *args, **kwargs)
             else:
+                request.in_guard_transaction = True  # the handler runs inside the guard's transaction
                 response = guard.run(
                     lambda: self.finalize_response(request, handler(request, *args, **kwargs), *args, **kwargs)
                 )
@@ -112,6 +114,11 @@ class PrefCenterViewMixin:
         if scope is None:
             raise PrefCenterError("Not allowed.", code="permission_denied", status=403)  # deny by default
         return (scope,)
+
+    def write_transaction(self) -> transaction.Atomic:
+        """The transaction of a write handler: the idempotency guard's when it runs one, joined without a
+        savepoint (an error anywhere rolls the whole request back, the guard's record included), else its own."""
+        return transaction.atomic(savepoint=not getattr(self.request, "in_guard_transaction", False))
 
     # -- context -------------------------------------------------------------------
     @property

@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from http import HTTPStatus
 from typing import Any
 
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -386,7 +385,7 @@ class SubscriberPreferencesView(SubscriberMixin, PrefCenterAPIView):
     def patch(self, request, *args: Any, **kwargs: Any) -> Response:
         # One transaction: the customer locked, all its rows read once (the answer carries every workflow),
         # the change and its ledger event; the answer is resolved from those rows, not read again.
-        with transaction.atomic():
+        with self.write_transaction():
             customer = self.get_subscriber(for_update=True)
             data = self.validated(PreferencesPatchSerializer)
             workflow = None
@@ -500,7 +499,7 @@ class NotificationPreferenceDetailView(NotificationPreferenceMixin, PrefCenterAP
     def patch(self, request, *args: Any, **kwargs: Any) -> Response:
         # One transaction: the customer locked, the rows this workflow's resolution reads read once (and
         # locked), the change and its ledger event; the answer is resolved from those rows, not read again.
-        with transaction.atomic():
+        with self.write_transaction():
             customer = self.get_customer(for_update=True)
             workflow = self.get_workflow()
             rows = customer_rows(tenant=self.tenant, customer=customer, workflow=workflow, for_update=True)
