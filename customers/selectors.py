@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from customers.models import Customer
 from prefcenter.exceptions import PrefCenterError
+from prefcenter.lookups import unique_or_none
 from prefcenter.models import Tenant
 
 
@@ -23,7 +24,7 @@ def customer_get(*, tenant: Tenant, external_id: str, for_update: bool = False) 
     queryset = Customer.objects.filter(tenant=tenant, external_id=external_id)
     if for_update:
         queryset = queryset.select_for_update()
-    customer = queryset.first()
+    customer = unique_or_none(queryset)
     if customer is None:
         raise PrefCenterError(f"Customer '{external_id}' not found.", code="not_found", status=404)
     customer.tenant = tenant

@@ -10,6 +10,7 @@ from customers.models import Customer
 from messaging.models import Category, CategoryPreference
 from prefcenter.channels import DIGEST_INSTANT, EMAIL, IN_APP, PUSH
 from prefcenter.exceptions import PrefCenterError
+from prefcenter.lookups import unique_or_none
 from prefcenter.models import Tenant
 
 # The query value that names the global default row where a category key is expected
@@ -23,7 +24,7 @@ def category_list(*, tenant: Tenant) -> QuerySet[Category]:
 
 def category_get(*, tenant: Tenant, key: str) -> Category:
     """The tenant's category with this key, or a 404 (another tenant's category is a 404 too)."""
-    category = Category.objects.filter(tenant=tenant, key=key).first()
+    category = unique_or_none(Category.objects.filter(tenant=tenant, key=key))
     if category is None:
         raise PrefCenterError(
             f"Category '{key}' not found. List the catalog with GET /v1/messaging/categories.",

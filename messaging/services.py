@@ -25,6 +25,7 @@ from prefcenter import ledger
 from prefcenter.channels import DIGEST_OFF, DIGESTS
 from prefcenter.exceptions import PrefCenterError, summarize
 from prefcenter.ledger import Actor
+from prefcenter.lookups import unique_or_none
 from prefcenter.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -223,7 +224,7 @@ def _values(preference: CategoryPreference) -> dict[str, Any]:
 def _locked(customer: Customer, category: Category | None) -> CategoryPreference | None:
     queryset = CategoryPreference.objects.select_for_update().filter(customer=customer)
     queryset = queryset.filter(category__isnull=True) if category is None else queryset.filter(category=category)
-    preference = queryset.first()
+    preference = unique_or_none(queryset)
     if preference is not None:
         preference.category = category  # already loaded: no query when callers read the key
     return preference

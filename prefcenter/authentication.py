@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from rest_framework import authentication, exceptions
 
+from prefcenter.lookups import unique_or_none
 from prefcenter.models import CUSTOMER_SCOPES, MODE_CUSTOMER, SCOPES, ApiKey, Tenant, hash_key
 
 KEY_SCHEMES = {"token", "apikey", "bearer"}
@@ -120,7 +121,7 @@ class PrefCenterAuthentication(authentication.BaseAuthentication):
         return f'Bearer realm="{self.www_authenticate_realm}", Token, ApiKey'
 
     def _from_key(self, raw: str) -> Credential:
-        key = ApiKey.objects.select_related("tenant").filter(key_hash=hash_key(raw)).first()
+        key = unique_or_none(ApiKey.objects.select_related("tenant").filter(key_hash=hash_key(raw)))
         if key is None:
             raise exceptions.AuthenticationFailed("Invalid API key.")
         now = timezone.now()

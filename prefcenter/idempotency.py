@@ -41,6 +41,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from prefcenter.exceptions import PrefCenterError
+from prefcenter.lookups import unique_or_none
 from prefcenter.models import IdempotencyRecord
 from prefcenter.shared_cache import CACHE_ERRORS, cache_answered, cache_failed
 from prefcenter.tenancy import RequestContext
@@ -129,10 +130,9 @@ class IdempotencyGuard:
 
     def _stored(self) -> IdempotencyRecord | None:
         """The key's record, expired or not (`_live` tells): an expired one is deleted before the new one."""
-        return (
+        return unique_or_none(
             IdempotencyRecord.objects.filter(tenant=self.context.tenant, credential=self.scope, key=self.key)
             .only("fingerprint", "status_code", "body", "content_type", "expires_at")
-            .first()
         )
 
     @staticmethod

@@ -22,6 +22,7 @@ from customers.services import customer_delete
 from customers.views import CustomerNamedMixin
 from prefcenter.exceptions import PrefCenterError, novu_error_body
 from prefcenter.fields import query_values
+from prefcenter.lookups import unique_or_none
 from prefcenter.views import PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
 from subscribers.models import Workflow
 from subscribers.novu import CURSOR_PATTERN
@@ -451,7 +452,7 @@ class NotificationPreferenceMixin:
         customer = None
         if raw.isdigit() and len(raw) < 19:
             customers = Customer.objects.filter(tenant=self.tenant, pk=int(raw))
-            customer = (customers.select_for_update() if for_update else customers).first()
+            customer = unique_or_none(customers.select_for_update() if for_update else customers)
         if customer is None:
             raise PrefCenterError("Customer not found.", code="not_found", status=404)
         self.check_customer_access(customer.external_id)

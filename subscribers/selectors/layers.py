@@ -54,8 +54,9 @@ def customer_rows(
     `for_update`: the workflow preference rows are read `FOR UPDATE` (PostgreSQL), inside the
     caller's transaction: the rows a preference write changes, read once.
     """
-    workflow_rows = WorkflowPreference.objects.filter(tenant=tenant, customer=customer)
-    category_rows = CategoryPreference.objects.filter(tenant=tenant, customer=customer)
+    # No ORDER BY: the rows become dicts by key (sorting them was a tenth of a write's CPU).
+    workflow_rows = WorkflowPreference.objects.filter(tenant=tenant, customer=customer).order_by()
+    category_rows = CategoryPreference.objects.filter(tenant=tenant, customer=customer).order_by()
     if workflow is not None:
         workflow_rows = workflow_rows.filter(Q(workflow__isnull=True) | Q(workflow=workflow))
         category_filter = Q(category__isnull=True)

@@ -9,6 +9,7 @@ from django.db.models.functions import Concat
 
 from customers.models import Customer
 from prefcenter.exceptions import PrefCenterError
+from prefcenter.lookups import unique_or_none
 from prefcenter.models import Tenant
 from subscribers.novu import novu_id
 
@@ -86,7 +87,7 @@ def subscriber_get(*, tenant: Tenant, external_id: str, for_update: bool = False
     queryset = Customer.objects.filter(tenant=tenant, external_id=external_id).select_related("subscriber_profile")
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
-    customer = queryset.first()
+    customer = unique_or_none(queryset)
     if customer is None:
         raise PrefCenterError(f"Subscriber '{external_id}' not found.", code="not_found", status=404)
     customer.tenant = tenant
