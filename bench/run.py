@@ -128,6 +128,11 @@ def database_label() -> str:
     return f"postgresql {version} ({connection.settings_dict['NAME']})"
 
 
+# Not counted as queries: the transaction's own statements (Django logs SQLite's BEGIN IMMEDIATE and
+# COMMIT, and savepoints), so the column counts the statements that read or write rows (issue 16).
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
+
+
 def in_process(request) -> tuple[int, int, bytes]:
     """Send one request through the whole Django stack in this process: (status, queries, body)."""
     from django.db import connection
@@ -142,7 +147,8 @@ def in_process(request) -> tuple[int, int, bytes]:
             headers={k: v for k, v in request.headers.items() if k != "Content-Type"},
         )
     body = b"" if getattr(response, "streaming", False) else response.content
-    return response.status_code, len(captured), body
+    statements = [q for q in captured if not q["sql"].lstrip().upper().startswith(TRANSACTION_CONTROL)]
+    return response.status_code, len(statements), body
 
 
 def route_exists(path: str) -> bool:
