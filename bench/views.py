@@ -1,4 +1,5 @@
-"""Hand-written views: the same database work as the API, with no framework layers (the limit of this stack).
+"""Hand-written twins: the same database work as the API, with no framework layers (the least-work limit
+views, which do only the database work a job needs, are in bench/limit.py).
 
 Routed only when PREFCENTER_BENCH_VIEWS=1 (config/urls.py), under /bench/hand/…, for
 `python -m bench` to measure beside each API route. Each view authenticates with one
@@ -19,6 +20,7 @@ import json
 from typing import Any
 
 import orjson
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -26,12 +28,15 @@ from customers.models import Customer
 from customers.services import customer_update
 from messaging.models import Category
 from messaging.services import category_preference_set
+from prefcenter.authentication import read_with_request
 from prefcenter.channels import CHANNELS, DIGESTS
 from prefcenter.ledger import Actor
+from prefcenter.lookups import unique_or_none
 from prefcenter.models import ApiKey, ConsentEvent, Tenant, hash_key
 from subscribers.models import Workflow
+from subscribers.selectors.layers import customer_rows
 from subscribers.selectors.resolutions import customer_resolution_one, customer_resolutions
-from subscribers.selectors.workflows import workflow_find
+from subscribers.selectors.workflows import workflow_find, workflow_of_id
 from subscribers.services import workflow_preference_update
 
 REACH_FIELDS = {"email": "email", "phone": "phone", "firstName": "first_name", "lastName": "last_name",
@@ -55,11 +60,12 @@ class Refused(Exception):
 def _caller(request: HttpRequest) -> tuple[Tenant, Actor]:
     """The API key's tenant and the actor for consent events, in one query."""
     _scheme, _, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    key = ApiKey.objects.select_related("tenant").filter(key_hash=hash_key(raw.strip())).first() if raw else None
+    keys = ApiKey.objects.select_related("tenant").filter(key_hash=hash_key(raw.strip()))
+    key = unique_or_none(keys) if raw else None
     if key is None or not key.is_active or key.tenant is None:
         raise Refused(401, "Invalid API key.")
     actor = Actor.from_request(request, label=f"api_key:{key.prefix}", source=ConsentEvent.SOURCE_API)
-    return key.tenant, actor
+    return read_with_request(key.tenant), actor
 
 
 def _json(request: HttpRequest) -> dict[str, Any]:
@@ -72,15 +78,18 @@ def _json(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
-def _customer(tenant: Tenant, **lookup: Any) -> Customer:
-    customer = Customer.objects.filter(tenant=tenant, **lookup).first()
+def _customer(tenant: Tenant, *, for_update: bool = False, **lookup: Any) -> Customer:
+    """The customer (locked for a write, in its transaction, as the API's writes read it: once)."""
+    customers = Customer.objects.filter(tenant=tenant, **lookup)
+    customer = unique_or_none(customers.select_for_update() if for_update else customers)
     if customer is None:
         raise Refused(404, "Customer not found.")
+    customer.tenant = tenant
     return customer
 
 
-def _workflow(tenant: Tenant, ref: str, *, allow_id: bool = False) -> Workflow:
-    workflow = workflow_find(tenant=tenant, ref=ref, allow_id=allow_id)
+def _workflow(tenant: Tenant, ref: str, *, allow_id: bool = False, from_catalog: bool = False) -> Workflow:
+    workflow = workflow_find(tenant=tenant, ref=ref, allow_id=allow_id, from_catalog=from_catalog)
     if workflow is None:
         raise Refused(404, "Workflow not found.")
     return workflow
@@ -146,8 +155,10 @@ def reach_customer_patch(request: HttpRequest, external_id: str) -> JsonResponse
     for name in ("emailOptOut", "smsOptOut"):
         if name in data:
             _bool(data[name], name)
-    customer = _customer(tenant, external_id=external_id)
-    customer = customer_update(customer=customer, actor=actor, **{REACH_FIELDS[k]: v for k, v in data.items()})
+    with transaction.atomic():
+        customer = _customer(tenant, for_update=True, external_id=external_id)
+        customer = customer_update(customer=customer, actor=actor, locked=True,
+                                   **{REACH_FIELDS[k]: v for k, v in data.items()})
     result = {"id": str(customer.uuid), "data": {
         "customerId": customer.external_id, "email": customer.email, "phone": customer.phone,
         "firstName": customer.first_name, "lastName": customer.last_name,
@@ -163,18 +174,20 @@ def messaging_preference_put(request: HttpRequest) -> JsonResponse:
     """PUT /v1/messaging/preferences for the customer named by Prefcenter-Customer (provider mode)."""
     tenant, actor = _caller(request)
     body = _json(request)
-    customer = _customer(tenant, external_id=request.META.get("HTTP_PREFCENTER_CUSTOMER", ""))
-    key = body.get("category")
-    category = None
-    if key not in (None, "", "null"):
-        category = Category.objects.filter(tenant=tenant, key=key).first()
-        if category is None:
-            raise Refused(404, "Category not found.")
     values = {field: _bool(body.get(field, True), field) for field in MESSAGING_FIELDS}
     values["digest"] = body.get("digest", "instant")
     if values["digest"] not in DIGESTS:
         raise Refused(400, "Unknown digest.")
-    preference, _ = category_preference_set(tenant=tenant, customer=customer, category=category, actor=actor, **values)
+    key = body.get("category")
+    with transaction.atomic():
+        customer = _customer(tenant, for_update=True, external_id=request.META.get("HTTP_PREFCENTER_CUSTOMER", ""))
+        category = None
+        if key not in (None, "", "null"):
+            category = unique_or_none(Category.objects.filter(tenant=tenant, key=key))
+            if category is None:
+                raise Refused(404, "Category not found.")
+        preference, _ = category_preference_set(tenant=tenant, customer=customer, category=category, actor=actor,
+                                                locked=True, **values)
     return JsonResponse({
         "id": str(preference.public_id), "object": "notification_preference", "category": key,
         **{field: getattr(preference, field) for field in (*MESSAGING_FIELDS, "digest")},
@@ -198,18 +211,23 @@ def novu_preferences_patch(request: HttpRequest, subscriber_id: str) -> JsonResp
     tenant, actor = _caller(request)
     body = _json(request)
     channels = _channels(body)
-    customer = _customer(tenant, external_id=subscriber_id)
-    workflow = _workflow(tenant, str(body["workflowId"]), allow_id=True) if body.get("workflowId") else None
-    workflow_preference_update(tenant=tenant, customer=customer, workflow=workflow, channels=channels, actor=actor)
-    return JsonResponse(_novu_workflows(customer_resolutions(tenant=tenant, customer=customer)))
+    with transaction.atomic():
+        customer = _customer(tenant, for_update=True, external_id=subscriber_id)
+        workflow = (_workflow(tenant, str(body["workflowId"]), allow_id=True, from_catalog=True)
+                    if body.get("workflowId") else None)
+        rows = customer_rows(tenant=tenant, customer=customer, for_update=True)
+        rows.put([workflow_preference_update(tenant=tenant, customer=customer, workflow=workflow, channels=channels,
+                                             actor=actor, existing=rows.workflows)])
+    return JsonResponse(_novu_workflows(customer_resolutions(tenant=tenant, customer=customer, rows=rows)))
 
 
 @hand_view("PATCH")
 def teamup_preference_patch(request: HttpRequest, customer_id: str, preference_id: str) -> JsonResponse:
     """TeamUp PATCH /api/v2/customers/{id}/notification_preferences/{notification_preference_id}.
 
-    Like the API view it resolves the preference before the change (to refuse channels that are
-    not capable or not toggleable) and again after it (the answer).
+    Like the API view it reads the customer (locked) and the rows once, resolves the preference
+    before the change (to refuse channels that are not capable or not toggleable) and again after
+    it from the same rows (the answer).
     """
     tenant, actor = _caller(request)
     body = _json(request)
@@ -217,16 +235,19 @@ def teamup_preference_patch(request: HttpRequest, customer_id: str, preference_i
     for channel in ("sms", "email"):
         if f"{channel}_enabled" in body:
             channels[channel] = _bool(body[f"{channel}_enabled"], f"{channel}_enabled")
-    customer = _customer(tenant, pk=int(customer_id))
-    workflow = Workflow.objects.select_related("category").filter(tenant=tenant, pk=int(preference_id)).first()
-    if workflow is None:
-        raise Refused(404, "Workflow not found.")
-    item = customer_resolution_one(tenant=tenant, customer=customer, workflow=workflow)
-    for channel, wanted in channels.items():
-        if (wanted and not item.capabilities[channel].capable) or not item.toggleability[channel].toggleable:
-            raise Refused(400, f"{channel} cannot be changed.")
-    workflow_preference_update(tenant=tenant, customer=customer, workflow=workflow, channels=channels, actor=actor)
-    item = customer_resolution_one(tenant=tenant, customer=customer, workflow=workflow)
+    with transaction.atomic():
+        customer = _customer(tenant, for_update=True, pk=int(customer_id))
+        workflow = workflow_of_id(tenant=tenant, pk=int(preference_id))
+        if workflow is None:
+            raise Refused(404, "Workflow not found.")
+        rows = customer_rows(tenant=tenant, customer=customer, workflow=workflow, for_update=True)
+        item = customer_resolution_one(tenant=tenant, customer=customer, workflow=workflow, rows=rows)
+        for channel, wanted in channels.items():
+            if (wanted and not item.capabilities[channel].capable) or not item.toggleability[channel].toggleable:
+                raise Refused(400, f"{channel} cannot be changed.")
+        rows.put([workflow_preference_update(tenant=tenant, customer=customer, workflow=workflow, channels=channels,
+                                             actor=actor, existing=rows.workflows)])
+        item = customer_resolution_one(tenant=tenant, customer=customer, workflow=workflow, rows=rows)
     return JsonResponse({
         "id": workflow.pk, "object": "customer_notification_preference", "type": workflow.identifier,
         "description": workflow.description,
