@@ -46,7 +46,9 @@ MINUTES_PER_DAY = 24 * 60
 # Days looked at after `at`'s local day: a week (the pattern repeats) and one more for ranges past midnight.
 HORIZON_DAYS = 8
 
-_TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*(?:([AaPp])\.?[Mm]\.?)?\s*$")
+_TIME = re.compile(r"^\s*([0-9]{1,2}):([0-9]{2})(?: ?([AaPp])[Mm])?\s*$")
+# The same grammar as a JSON Schema pattern (the API's schema states what parse_time accepts).
+TIME_PATTERN = r"^\s*(?:(?:[01]?[0-9]|2[0-3]):[0-5][0-9]|(?:0?[1-9]|1[0-2]):[0-5][0-9] ?[AaPp][Mm])\s*$"
 
 Range = tuple[int, int]  # (start minute, end minute) of the local day; end <= start: ends the next day
 WHOLE_DAY: tuple[Range, ...] = ((0, 0),)

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from prefcenter.routers import OptionalSlashRouter
 from subscribers.views import (
+    CustomerScheduleView,
     NotificationPreferenceDetailView,
     NotificationPreferenceListView,
     SubscriberPreferencesBulkView,
@@ -36,6 +37,9 @@ urlpatterns = [
         r"^api/v2/customers/(?P<id>[^/]+)/notification_preferences/(?P<notification_preference_id>[^/]+)/?$",
         NotificationPreferenceDetailView.as_view(),
         name="customer-notification-preference",
+    ),
+    re_path(
+        r"^v1/customers/(?P<external_id>[^/]+)/schedule/?$", CustomerScheduleView.as_view(), name="customer-schedule"
     ),
     path("", include(router.urls)),
 ]

@@ -52,13 +52,17 @@ def quiet(start: str, end: str, at: str, zone: str = BERLIN, schedule=None) -> H
 @pytest.mark.parametrize(
     ("text", "minutes"),
     [("00:00", 0), ("07:30", 450), ("23:59", 1439), ("9:05", 545), ("12:00 AM", 0), ("12:30 AM", 30),
-     ("12:00 PM", 720), ("09:00 AM", 540), ("05:00 PM", 1020), ("11:59 pm", 1439), ("1:00PM", 780)],
+     ("12:00 PM", 720), ("09:00 AM", 540), ("05:00 PM", 1020), ("11:59 pm", 1439), ("1:00PM", 780), (" 07:05 ", 425)],
 )
 def test_parse_time_reads_24_hour_and_novu_12_hour_times_when_valid(text, minutes):
     assert parse_time(text) == minutes
 
 
-@pytest.mark.parametrize("text", ["", "9", "24:00", "12:60", "13:00 PM", "00:30 AM", "noon", None, 900, "9:5"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "9", "24:00", "12:60", "13:00 PM", "00:30 AM", "noon", None, 900, "9:5", "9:00 a.m.",
+     "\u0660\u0669:\u0660\u0660", "09:00  AM"],
+)
 def test_parse_time_answers_none_when_not_a_time(text):
     assert parse_time(text) is None
 
@@ -289,3 +293,16 @@ def test_hold_never_raises_when_stored_schedule_is_malformed():
     for schedule in ("{", [], {"isEnabled": True, "weeklySchedule": []},
                      week(monday={"isEnabled": True, "hours": [{"start": "x"}, "y", {"start": "09:00", "end": 3}]})):
         hold_of(schedule=schedule, zone_name=BERLIN, at=utc("2026-06-08T10:00:00"))
+
+
+def test_time_pattern_accepts_exactly_what_parse_time_accepts_when_checked_over_every_minute():
+    import re
+
+    from subscribers.schedule import TIME_PATTERN
+
+    pattern = re.compile(TIME_PATTERN)
+    texts = [f"{h}:{m:02d}" for h in range(30) for m in (0, 7, 59, 60)]
+    texts += [f"{h:02d}:{m:02d}{space}{half}" for h in range(14) for m in (0, 30) for space in ("", " ")
+              for half in ("AM", "pm", "Am", "xm")]
+    for text in texts:
+        assert (pattern.search(text) is not None) is (parse_time(text) is not None), text
