@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -246,9 +247,18 @@ def hold(window: DeliveryWindow, at: datetime) -> Hold | None:
     """None when a message may go at `at` (aware), else the earliest allowed instant and the holding rule.
 
     Looks from the day before `at` (ranges past midnight) to `HORIZON_DAYS` after, in `window.zone`.
+    An `at` within that many days of the calendar's ends (years 1 and 9999) is not held: there is no
+    calendar to look in.
     """
     if not window.restricts:
         return None
+    try:
+        return _hold(window, at)
+    except OverflowError:
+        return None
+
+
+def _hold(window: DeliveryWindow, at: datetime) -> Hold | None:
     tz = window.zone
     at = at.astimezone(UTC)
     today = at.astimezone(tz).date()
@@ -281,6 +291,35 @@ def hold(window: DeliveryWindow, at: datetime) -> Hold | None:
             before = candidate - timedelta(microseconds=1)
             return Hold(deliver_after=candidate, reason=QUIET_HOURS if quiet_at(before) else SCHEDULE)
     return Hold(deliver_after=None, reason=SCHEDULE)
+
+
+def applies(*, channel: str, critical: bool, channels: Iterable[str]) -> bool:
+    """Whether schedules and quiet hours time this channel: one of the tenant's schedule channels, and a
+    workflow that is not critical (critical workflows ignore them)."""
+    return not critical and channel in channels
+
+
+def timing(
+    *, allowed: bool, reason: str, applies: bool, window: DeliveryWindow | None, at: datetime,
+    holds: dict[DeliveryWindow, Hold | None],
+) -> tuple[bool, str, datetime | None]:
+    """A channel's answer once the schedule layer is read: (allowed, reason, deliver_after).
+
+    A channel the preferences block keeps its answer; one the schedule does not time goes now; a held one
+    keeps `allowed` with the holding rule as its reason and `deliver_after`; one the schedule never allows
+    is blocked (`schedule`). `holds` memoizes per window for one `at` (the caller's dict).
+    """
+    if not allowed or not applies or window is None:
+        return allowed, reason, None
+    if window in holds:
+        held = holds[window]
+    else:
+        held = holds[window] = hold(window, at)
+    if held is None:
+        return allowed, reason, None
+    if held.deliver_after is None:
+        return False, SCHEDULE, None
+    return True, held.reason, held.deliver_after
 
 
 def hold_of(

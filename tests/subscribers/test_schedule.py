@@ -306,3 +306,42 @@ def test_time_pattern_accepts_exactly_what_parse_time_accepts_when_checked_over_
               for half in ("AM", "pm", "Am", "xm")]
     for text in texts:
         assert (pattern.search(text) is not None) is (parse_time(text) is not None), text
+
+
+def test_hold_is_none_when_at_is_at_the_end_of_the_calendar():
+    assert hold_of(schedule=None, quiet_start="22:00", quiet_end="07:00", zone_name=BERLIN,
+                   at=datetime(9999, 12, 31, 23, 0, tzinfo=UTC)) is None
+
+
+@pytest.mark.parametrize(
+    ("allowed", "applies", "at", "expected"),
+    [
+        (False, True, "2026-06-10T21:30:00", (False, "workflow_preference", None)),
+        (True, False, "2026-06-10T21:30:00", (True, "workflow_preference", None)),
+        (True, True, "2026-06-10T12:00:00", (True, "workflow_preference", None)),
+        (True, True, "2026-06-10T21:30:00", (True, QUIET_HOURS, utc("2026-06-11T05:00:00"))),
+    ],
+)
+def test_timing_holds_only_allowed_channels_the_schedule_applies_to(allowed, applies, at, expected):
+    from subscribers.schedule import delivery_window, quiet_hours, timing, zone
+
+    window = delivery_window(None, quiet_hours("22:00", "07:00"), zone(BERLIN))
+    assert timing(allowed=allowed, reason="workflow_preference", applies=applies, window=window, at=utc(at),
+                  holds={}) == expected
+
+
+def test_timing_blocks_the_channel_when_the_schedule_never_allows():
+    from subscribers.schedule import delivery_window, timing, zone
+
+    window = delivery_window(weekly_schedule(week(**dict.fromkeys(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"), OFF))), None, zone(BERLIN))
+    assert timing(allowed=True, reason="tenant_default", applies=True, window=window,
+                  at=utc("2026-06-10T12:00:00"), holds={}) == (False, SCHEDULE, None)
+
+
+def test_applies_only_to_the_tenants_channels_when_the_workflow_is_not_critical():
+    from subscribers.schedule import applies
+
+    assert applies(channel="sms", critical=False, channels=["sms", "push"])
+    assert not applies(channel="email", critical=False, channels=["sms", "push"])
+    assert not applies(channel="sms", critical=True, channels=["sms", "push"])

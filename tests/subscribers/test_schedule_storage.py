@@ -80,3 +80,27 @@ def test_quiet_hours_are_refused_and_nothing_written_when_half_or_empty(customer
 def test_database_refuses_half_quiet_hours_when_written_around_the_service(customer):
     with pytest.raises(IntegrityError), transaction.atomic():
         SubscriberProfile.objects.create(customer=customer, quiet_hours_start=time(22))
+
+
+def test_delivery_windows_are_read_in_one_query_and_shared_when_equal(tenant, other_tenant,
+                                                                      django_assert_num_queries):
+    from subscribers.schedule_selectors import delivery_windows
+    from tests.factories import make_customer
+
+    quiet = {"quiet_hours_start": time(22), "quiet_hours_end": time(7)}
+    for n in range(3):
+        customer = make_customer(tenant, f"q-{n}", timezone="Europe/Berlin")
+        customer_schedule_set(customer=customer, actor=ACTOR, schedule=None, **quiet)
+    customer_schedule_set(customer=make_customer(tenant, "s-0"), actor=ACTOR, schedule=SCHEDULE,
+                          quiet_hours_start=None, quiet_hours_end=None)
+    make_customer(tenant, "none")
+    other = make_customer(other_tenant, "q-0", timezone="America/New_York")
+    customer_schedule_set(customer=other, actor=ACTOR, schedule=SCHEDULE, **quiet)
+
+    with django_assert_num_queries(1):
+        windows = delivery_windows(tenant=tenant, external_ids=["q-0", "q-1", "q-2", "s-0", "none", "ghost"])
+
+    assert sorted(windows) == ["q-0", "q-1", "q-2", "s-0"]
+    assert windows["q-0"] is windows["q-1"] is windows["q-2"]
+    assert windows["q-0"].zone.key == "Europe/Berlin"
+    assert windows["s-0"].zone.key == "UTC" and windows["s-0"].quiet is None
