@@ -108,7 +108,8 @@ class ScheduleForm(forms.Form):
             if not data.get(f"{day}_enabled"):
                 continue
             start, end = data.get(f"{day}_start"), data.get(f"{day}_end")
-            if (start is None) != (end is None) and f"{day}_start" not in self.errors and f"{day}_end" not in self.errors:
+            invalid = f"{day}_start" in self.errors or f"{day}_end" in self.errors
+            if (start is None) != (end is None) and not invalid:
                 self.add_error(f"{day}_end" if end is None else f"{day}_start",
                                _("Enter both times, or neither for the whole day."))
             elif start is not None and start == end:
