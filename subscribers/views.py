@@ -2,7 +2,7 @@
 and the TeamUp customer notification preference face (seed 000).
 
 Views only parse, call a selector or a service, and serialize; the rules live in
-subscribers/resolution.py and are reached through subscribers/selectors.py.
+subscribers/resolution.py and are reached through subscribers/selectors/.
 """
 
 from __future__ import annotations
@@ -27,46 +27,52 @@ from prefcenter.views import PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
 from subscribers.models import Workflow
 from subscribers.novu import CURSOR_PATTERN
 from subscribers.resolution import NOT_CAPABLE_MESSAGES, NOT_TOGGLEABLE_MESSAGES
-from subscribers.schedule_selectors import customer_schedule
-from subscribers.schedule_serializers import CustomerScheduleInputSerializer, CustomerScheduleSerializer
-from subscribers.selectors import (
-    SEARCH_LIMIT_MAX,
+from subscribers.selectors.resolutions import (
     CustomerResolution,
     ResolvedWorkflow,
     customer_resolution_one,
     customer_resolutions,
-    subscriber_get,
-    subscriber_search,
+)
+from subscribers.selectors.schedule import customer_schedule
+from subscribers.selectors.search import SEARCH_LIMIT_MAX, subscriber_get, subscriber_search
+from subscribers.selectors.workflows import (
     workflow_get,
     workflow_list,
     workflow_matches,
     workflow_search,
     workflows_by_ref,
 )
-from subscribers.serializers import (
-    FACE_CHANNELS,
-    MAX_OFFSET,
+from subscribers.serializers.preferences import (
     BulkPreferenceResultSerializer,
     BulkPreferencesSerializer,
-    CreateQuerySerializer,
-    NotificationPreferencePatchSerializer,
-    NotificationPreferenceSerializer,
     PreferencesPatchSerializer,
+    SubscriberPreferencesSerializer,
+)
+from subscribers.serializers.schedule import CustomerScheduleInputSerializer, CustomerScheduleSerializer
+from subscribers.serializers.subscriber import (
+    CreateQuerySerializer,
     PreferencesQuerySerializer,
     SubscriberDeletedSerializer,
     SubscriberListSerializer,
-    SubscriberPreferencesSerializer,
     SubscriberSearchSerializer,
     SubscriberSerializer,
     SubscriberWriteSerializer,
+    subscriber_schedule,
+)
+from subscribers.serializers.teamup import (
+    FACE_CHANNELS,
+    NotificationPreferencePatchSerializer,
+    NotificationPreferenceSerializer,
+    effective,
+)
+from subscribers.serializers.workflows import (
+    MAX_OFFSET,
     WorkflowListItemSerializer,
     WorkflowListQuerySerializer,
     WorkflowListSerializer,
     WorkflowSerializer,
     WorkflowWriteSerializer,
-    effective,
     is_critical,
-    subscriber_schedule,
 )
 from subscribers.services import (
     PreferenceChange,

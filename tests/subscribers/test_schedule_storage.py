@@ -84,7 +84,7 @@ def test_database_refuses_half_quiet_hours_when_written_around_the_service(custo
 
 def test_delivery_windows_are_read_in_one_query_and_shared_when_equal(tenant, other_tenant,
                                                                       django_assert_num_queries):
-    from subscribers.schedule_selectors import delivery_windows
+    from subscribers.selectors.schedule import delivery_windows
     from tests.factories import make_customer
 
     quiet = {"quiet_hours_start": time(22), "quiet_hours_end": time(7)}
