@@ -14,7 +14,8 @@ The rules (docs/schedules.md says them for users):
 - **Quiet hours**: one daily period `[start, end)` in which nothing goes out.
 - Times are local wall-clock times `HH:MM` (24 h) or Novu's `hh:mm AM`/`PM`. A range whose end is
   not after its start runs past midnight into the next day (22:00-07:00; `09:00 PM`-`12:00 AM`
-  ends at midnight). Ranges are half-open: the end minute itself is outside.
+  ends at midnight; a schedule range with equal ends is 24 hours). Ranges are half-open: the end
+  minute itself is outside. Quiet hours with equal ends are refused where they are written.
 - **Daylight saving**: a boundary is placed on the real timeline. A local time that does not
   exist (the spring gap: 02:30 in Berlin on the last Sunday of March) is the instant the clocks
   jump past it (03:00 CEST); a local time that happens twice (the autumn fold) is its first
@@ -161,7 +162,7 @@ def _ranges(hours: Any) -> tuple[Range, ...]:
     for item in hours:
         if isinstance(item, dict):
             start, end = parse_time(item.get("start")), parse_time(item.get("end"))
-            if start is not None and end is not None and start != end:
+            if start is not None and end is not None:
                 ranges.append((start, end))
     return tuple(ranges)
 

@@ -8,33 +8,25 @@ from typing import Any
 
 from rest_framework import serializers
 
-from prefcenter.serializers import PrefCenterSerializer, RejectUnknownFieldsMixin, StrictCharField
-from subscribers.schedule import TIME_PATTERN, format_time, parse_time
-from subscribers.serializers.preferences import ScheduleSerializer
+from prefcenter.serializers import PrefCenterSerializer, RejectUnknownFieldsMixin
+from subscribers.schedule import format_time, parse_time
+from subscribers.serializers.preferences import ScheduleSerializer, ScheduleTimeField
 
 TIME_HELP = "Local time, HH:MM (24 h) or hh:mm AM/PM."
 
 
-class LocalTimeField(StrictCharField):
-    """A local wall-clock time as subscribers/schedule.py reads it; answered as `HH:MM`."""
-
-    default_error_messages = {"time": "Enter a time as HH:MM (24 h, e.g. 22:00) or hh:mm AM/PM (e.g. 10:00 PM)."}
+class LocalTimeField(ScheduleTimeField):
+    """A local wall-clock time, read into a `datetime.time`; answered as `HH:MM`."""
 
     def __init__(self, **kwargs: Any):
-        kwargs.setdefault("max_length", 20)
         kwargs.setdefault("help_text", TIME_HELP)
         super().__init__(**kwargs)
 
-    def openapi_schema(self) -> dict[str, Any]:
-        return {"type": "string", "maxLength": 20, "pattern": TIME_PATTERN}
-
     def run_validation(self, data: Any = serializers.empty) -> Any:
-        value = super().run_validation(data)  # the text, checked as text (type, length)
+        value = super().run_validation(data)  # the text, checked as text (type, length, a time)
         if value is None:
             return None
         minutes = parse_time(value)
-        if minutes is None:
-            self.fail("time")
         return time(minutes // 60, minutes % 60)
 
     def to_representation(self, value: Any) -> str:

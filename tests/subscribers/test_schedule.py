@@ -345,3 +345,12 @@ def test_applies_only_to_the_tenants_channels_when_the_workflow_is_not_critical(
     assert applies(channel="sms", critical=False, channels=["sms", "push"])
     assert not applies(channel="email", critical=False, channels=["sms", "push"])
     assert not applies(channel="sms", critical=True, channels=["sms", "push"])
+
+
+def test_schedule_range_with_equal_ends_is_twenty_four_hours():
+    schedule = week(**{day: OFF for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                                            "sunday")} | {"wednesday": hours(("10:00", "10:00"))})
+    assert hold_of(schedule=schedule, zone_name="UTC", at=utc("2026-06-11T09:59:00")) is None  # Thursday, from Wed
+    assert hold_of(schedule=schedule, zone_name="UTC", at=utc("2026-06-11T10:00:00")) == Hold(
+        utc("2026-06-17T10:00:00"), SCHEDULE
+    )

@@ -63,6 +63,10 @@ def test_put_clears_both_when_null(api, customer):
         ({**BODY, "quiet_hours": {"start": "22:00", "end": "10:00 PM"}}, "quiet_hours.end"),
         ({**BODY, "quiet_hours": {"start": 2200, "end": "07:00"}}, "quiet_hours.start"),
         ({**BODY, "quiet_hours": "22:00-07:00"}, "quiet_hours.non_field_errors"),
+        ({**BODY, "schedule": {"isEnabled": True, "weeklySchedule": {"monday": {"isEnabled": True, "hours": [
+            {"start": "13:00 PM", "end": "05:00 PM"}]}}}}, "schedule.weeklySchedule.monday.hours.0.start"),
+        ({**BODY, "schedule": {"isEnabled": True, "weeklySchedule": {"monday": {"isEnabled": True, "hours": [
+            {"start": "09:00", "end": "nine"}]}}}}, "schedule.weeklySchedule.monday.hours.0.end"),
         ({**BODY, "schedule": {"isEnabled": True, "weeklySchedule": {"funday": {"isEnabled": True}}}},
          "schedule.weeklySchedule.funday"),
     ],
@@ -107,3 +111,13 @@ def test_schedule_set_here_is_read_by_novu_when_put(api, customer):
     api.put(url(), BODY, format="json")
     novu = api.get(f"/v2/subscribers/{customer.external_id}/preferences").json()
     assert novu["global"]["schedule"] == SCHEDULE
+
+
+@pytest.mark.parametrize("start", ["13:00 PM", "9", "9:00 a.m.", "noon"])
+def test_novu_patch_answers_400_and_writes_nothing_when_a_schedule_time_is_not_a_time(api, customer, unchanged, start):
+    body = {"schedule": {"isEnabled": True, "weeklySchedule": {"monday": {"isEnabled": True, "hours": [
+        {"start": start, "end": "05:00 PM"}]}}}}
+    with unchanged():
+        response = api.patch(f"/v2/subscribers/{customer.external_id}/preferences", body, format="json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "schedule.weeklySchedule.monday.hours.0.start" in response.json()["errors"], response.json()
