@@ -34,7 +34,7 @@ from rest_framework.response import Response
 from customers.views import CustomerNamedMixin
 from prefcenter.channels import CHANNELS
 from prefcenter.exceptions import PrefCenterError
-from prefcenter.fields import Tree, prune
+from prefcenter.selection import Tree, prune
 from prefcenter.serializers import PrefCenterSerializer, RejectUnknownFieldsMixin, StrictCharField, UniqueListField
 from prefcenter.views import PrefCenterAPIView
 from subscribers import resolution, schedule

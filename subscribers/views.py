@@ -22,7 +22,7 @@ from customers.models import Customer
 from customers.services import customer_delete
 from customers.views import CustomerNamedMixin
 from prefcenter.exceptions import PrefCenterError, novu_error_body
-from prefcenter.fields import query_values
+from prefcenter.selection import query_values
 from prefcenter.views import PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
 from subscribers.models import Workflow
 from subscribers.novu import CURSOR_PATTERN

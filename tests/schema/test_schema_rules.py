@@ -10,7 +10,7 @@ from http import HTTPStatus
 
 import pytest
 
-from prefcenter.fields import parse_tree
+from prefcenter.selection import parse_tree
 
 
 @pytest.fixture
