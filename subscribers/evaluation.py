@@ -40,9 +40,9 @@ from prefcenter.views import PrefCenterAPIView
 from subscribers import resolution, schedule
 from subscribers.catalog import workflow_facts
 from subscribers.resolution import Decision
-from subscribers.selectors.layers import shared_resolution_layers
+from subscribers.selectors.layers import shared_delivery_layers
 from subscribers.selectors.resolutions import customer_resolution_one
-from subscribers.selectors.schedule import customer_delivery_window, delivery_windows
+from subscribers.selectors.schedule import customer_delivery_window
 from subscribers.selectors.workflows import workflow_get
 
 MAX_RECIPIENTS = 10_000
@@ -206,19 +206,20 @@ def evaluate(
     `CustomerLayers` (subscribers/selectors/), so each group is decided once and its
     answer reused: at 10,000 recipients a handful of groups cover most of them. When the
     schedule layer can apply (a workflow that is not critical, a channel among the tenant's
-    schedule channels) one more query reads the delivery windows of the recipients who have
-    one; equal windows are one object, and each (layers, window) pair is answered once.
+    schedule channels) the same query also reads each recipient's zone, schedule and quiet
+    hours; equal windows are one object, and each (layers, window) pair is answered once.
     """
     at = at or timezone.now()
     wanted = list(dict.fromkeys(recipients))
-    layers_by_recipient = shared_resolution_layers(tenant=tenant, workflow=workflow, external_ids=wanted)
     facts = workflow_facts(workflow)
     answer_channels = channels or [c for c in CHANNELS if c in facts.channels]
     schedule_channels = set(tenant.schedule_channels or ())
     timed = {
         c for c in answer_channels if schedule.applies(channel=c, critical=facts.critical, channels=schedule_channels)
     }
-    windows = delivery_windows(tenant=tenant, external_ids=list(layers_by_recipient)) if timed else {}
+    layers_by_recipient, windows = shared_delivery_layers(
+        tenant=tenant, workflow=workflow, external_ids=wanted, timing=bool(timed)
+    )
     holds: dict[schedule.DeliveryWindow, schedule.Hold | None] = {}
     memo: dict[tuple[int, int], dict[str, dict[str, Any]]] = {}
     results = []

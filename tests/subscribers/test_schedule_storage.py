@@ -82,10 +82,13 @@ def test_database_refuses_half_quiet_hours_when_written_around_the_service(custo
         SubscriberProfile.objects.create(customer=customer, quiet_hours_start=time(22))
 
 
-def test_delivery_windows_are_read_in_one_query_and_shared_when_equal(tenant, other_tenant,
-                                                                      django_assert_num_queries):
-    from subscribers.selectors.schedule import delivery_windows
+def test_delivery_windows_are_read_in_the_loaders_one_query_and_shared_when_equal(tenant, other_tenant,
+                                                                                  django_assert_num_queries):
+    from subscribers.selectors.layers import shared_delivery_layers
     from tests.factories import make_customer
+    from tests.subscribers.conftest import make_workflow
+
+    workflow = make_workflow(tenant, "w")
 
     quiet = {"quiet_hours_start": time(22), "quiet_hours_end": time(7)}
     for n in range(3):
@@ -98,7 +101,12 @@ def test_delivery_windows_are_read_in_one_query_and_shared_when_equal(tenant, ot
     customer_schedule_set(customer=other, actor=ACTOR, schedule=SCHEDULE, **quiet)
 
     with django_assert_num_queries(1):
-        windows = delivery_windows(tenant=tenant, external_ids=["q-0", "q-1", "q-2", "s-0", "none", "ghost"])
+        layers, windows = shared_delivery_layers(
+            tenant=tenant, workflow=workflow, external_ids=["q-0", "q-1", "q-2", "s-0", "none", "ghost"]
+        )
+
+    assert sorted(layers) == ["none", "q-0", "q-1", "q-2", "s-0"]
+    assert layers["q-0"] is layers["s-0"] is layers["none"]  # timing does not split the rule-relevant groups
 
     assert sorted(windows) == ["q-0", "q-1", "q-2", "s-0"]
     assert windows["q-0"] is windows["q-1"] is windows["q-2"]
