@@ -17,6 +17,9 @@ number of queries, whatever the number of customers or workflows:
 - `bulk.customers_decisions` / `bulk.layer_counts`: many customers (CSV export) and the whole
   tenant counted (the console's rates).
 - `workflows`: catalog reads and filters; `search`: Novu subscriber search.
+- `layers.shared_delivery_layers(...)`: `shared_resolution_layers` plus each customer's delivery window
+  (zone, schedule, quiet hours) in the same 1 query; `schedule`: one customer's schedule resource and
+  window (docs/schedules.md).
 
 Nothing here decides anything: it only turns rows into the plain dataclasses.
 """
