@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
 from http import HTTPStatus
 
 import pytest
@@ -14,11 +15,14 @@ from django.test.utils import CaptureQueriesContext
 from console.dashboard import consent_rollup_refresh, daily_counts, ledger_day_counts, opt_out_rates, today
 from console.models import ConsentDailyCount
 from customers.services import customer_update
+from messaging.models import CategoryPreference
+from prefcenter.channels import CHANNELS, DIGESTS, MESSAGING_CHANNELS
 from prefcenter.ledger import Actor
 from prefcenter.models import ConsentEvent
+from subscribers.resolution import SUBSCRIBER_REASONS
 from subscribers.selectors import customer_resolutions
 from tests.factories import make_customer
-from tests.subscribers.conftest import make_category, make_category_preference, make_preference
+from tests.subscribers.conftest import make_category, make_category_preference, make_preference, make_workflow
 
 DASHBOARD = "/admin/console/dashboard/"
 ACTOR = Actor(label="test", source="api")
@@ -82,6 +86,65 @@ def test_rates_take_three_queries_when_customers_and_categories_grow(tenant, acm
 
     assert total == 23 and len(per_category) == 21
     assert len(queries) == 3
+
+
+def _mixed_customers(tenant, rng: random.Random, categories, count: int) -> list:
+    """Customers with every kind of layer, drawn at random: opt-outs, global switch rows, messaging
+    defaults and category rows with every digest."""
+    maybe = (None, True, False)
+    customers = []
+    for n in range(count):
+        customer = make_customer(tenant, f"mixed-{n}", email_opt_out=rng.random() < 0.2,
+                                 sms_opt_out=rng.random() < 0.5)
+        if rng.random() < 0.5:
+            make_preference(customer, None, enabled=rng.choice(maybe), **{c: rng.choice(maybe) for c in CHANNELS})
+        for category in [None, *categories]:
+            if rng.random() < 0.4:
+                make_category_preference(
+                    customer, category, digest=rng.choice(DIGESTS),
+                    **{f"{c}_enabled": rng.random() < 0.7 for c in MESSAGING_CHANNELS},
+                )
+        customers.append(customer)
+    return customers
+
+
+def test_rates_equal_the_engines_answer_per_customer_when_choices_are_mixed(tenant, other_tenant):
+    rng = random.Random(20261130)
+    categories = [
+        make_category(tenant, "plain"),
+        make_category(tenant, "must", mandatory=True),
+        make_category(tenant, "quiet", default_digest="off", default_push=False),
+        make_category(tenant, "daily", default_digest="daily", default_email=False),
+    ]
+    # The engine's answer for "a workflow of the category with no defaults of its own": such a workflow.
+    probes = {make_workflow(tenant, f"probe-{c.key}", category=c, channels=list(MESSAGING_CHANNELS)).pk: c.key
+              for c in categories}
+    customers = _mixed_customers(tenant, rng, categories, 90)
+    _mixed_customers(other_tenant, rng, [make_category(other_tenant, "plain")], 10)
+    # Digests the engine does not know (written behind the services' back) are skipped, by both.
+    CategoryPreference.objects.filter(pk__in=list(
+        CategoryPreference.objects.filter(tenant=tenant).values_list("pk", flat=True)[:6])).update(digest="weekly")
+
+    total, per_channel, per_category = opt_out_rates(tenant=tenant)
+
+    engine_channels = dict.fromkeys(CHANNELS, 0)
+    engine_categories = {key: dict.fromkeys(MESSAGING_CHANNELS, 0) for key in probes.values()}
+    for customer in customers:
+        resolution = customer_resolutions(tenant=tenant, customer=customer)
+        for channel, decision in resolution.global_decisions.items():
+            engine_channels[channel] += not decision.allowed and decision.reason in SUBSCRIBER_REASONS
+        for resolved in resolution.workflows:
+            for channel in MESSAGING_CHANNELS:
+                decision = resolved.decisions[channel]
+                engine_categories[probes[resolved.workflow.pk]][channel] += (
+                    not decision.allowed and decision.reason in SUBSCRIBER_REASONS
+                )
+    assert total == len(customers)
+    assert {rate.label: rate.opted_out for rate in per_channel} == engine_channels
+    assert {c.key: {r.label: r.opted_out for r in rates} for c, rates in per_category} == engine_categories
+    # The dataset is mixed enough to mean something: every channel and category but the mandatory one counts some.
+    assert all(engine_channels.values())
+    assert all(all(counts.values()) for key, counts in engine_categories.items() if key != "must")
 
 
 def test_day_counts_classify_ledger_events_when_consent_changes(tenant, other_tenant):
