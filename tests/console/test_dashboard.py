@@ -25,6 +25,10 @@ from tests.factories import make_customer
 from tests.subscribers.conftest import make_category, make_category_preference, make_preference, make_workflow
 
 DASHBOARD = "/admin/console/dashboard/"
+# The page's queries, whatever the number of customers, categories, days and events: the session, the user,
+# their permissions (2), membership and tenant; the categories, the two rate aggregates; the rollup rows and
+# the days not rolled up, from the ledger.
+PAGE_QUERIES = 11
 ACTOR = Actor(label="test", source="api")
 
 
@@ -256,6 +260,32 @@ def test_superuser_picks_a_tenant_then_sees_it_when_opening_the_dashboard(client
     assert '?tenant=acme' in picker and '?tenant=globex' in picker
     assert "Dashboard: Globex Corp." in globex and "globex-promos" in globex and "marketing" not in globex
     assert client.get(DASHBOARD, {"tenant": "nope"}).status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.parametrize("size", [1, 12])
+def test_dashboard_runs_a_fixed_number_of_queries_when_categories_customers_and_days_grow(
+    client, staff_user, tenant, acme_world, django_assert_max_num_queries, size
+):
+    now = dt.datetime.combine(today(), dt.time(12), tzinfo=dt.UTC)
+    for n in range(size):
+        category = make_category(tenant, f"more-{n}")
+        customer = make_customer(tenant, f"more-{n}", email_opt_out=n % 2 == 0)
+        make_category_preference(customer, category, email_enabled=False)
+        for day in range(n % 7, 90, 7):
+            event(tenant, subject=f"category:more-{n}", field="email_enabled", old=True, new=False,
+                  when=now - dt.timedelta(days=day))
+    consent_rollup_refresh(tenant=tenant, days=30)  # the last 30 finished days rolled up, older ones live
+    client.force_login(staff_user)
+
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        cold = client.get(DASHBOARD)
+    with django_assert_max_num_queries(PAGE_QUERIES - 3):  # the rates come from the cache
+        warm = client.get(DASHBOARD)
+
+    assert cold.status_code == warm.status_code == HTTPStatus.OK
+    body = cold.content.decode()
+    assert f"more-{size - 1} · email" in body and f'id="customer-count">{3 + size}<' in body
+    assert warm.content.decode().count("<rect") == body.count("<rect")
 
 
 def test_dashboard_tells_staff_without_a_tenant_when_opened(client, staff_user):
