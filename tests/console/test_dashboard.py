@@ -171,6 +171,19 @@ def test_day_counts_classify_ledger_events_when_consent_changes(tenant, other_te
     }
 
 
+def test_day_counts_split_at_utc_midnight_when_events_are_a_microsecond_apart(tenant):
+    midnight = dt.datetime.combine(today(), dt.time.min, tzinfo=dt.UTC)
+    for when in (midnight - dt.timedelta(microseconds=1), midnight, midnight + dt.timedelta(hours=23, minutes=59)):
+        event(tenant, subject="workflow:*", field="sms", old=None, new=False, when=when)
+    event(tenant, subject="workflow:*", field="sms", old=False, new=True, when=midnight - dt.timedelta(days=1))
+
+    counts = ledger_day_counts(tenant=tenant, since=today() - dt.timedelta(days=2))
+
+    assert {day: (c.opt_outs, c.opt_ins) for day, c in counts.items()} == {
+        today() - dt.timedelta(days=1): (1, 1), today(): (2, 0),
+    }
+
+
 def test_day_counts_come_from_services_when_a_customer_opts_out_and_back_in(tenant):
     ada = make_customer(tenant, "ada")
     customer_update(customer=ada, actor=ACTOR, email_opt_out=True)
