@@ -30,7 +30,8 @@ from prefcenter.channels import CHANNELS, DIGESTS
 from prefcenter.ledger import Actor
 from prefcenter.models import ApiKey, ConsentEvent, Tenant, hash_key
 from subscribers.models import Workflow
-from subscribers.selectors import customer_resolution_one, customer_resolutions, workflow_find
+from subscribers.selectors.resolutions import customer_resolution_one, customer_resolutions
+from subscribers.selectors.workflows import workflow_find
 from subscribers.services import workflow_preference_update
 
 REACH_FIELDS = {"email": "email", "phone": "phone", "firstName": "first_name", "lastName": "last_name",
@@ -249,7 +250,7 @@ def novu_preferences_get(request: HttpRequest, subscriber_id: str) -> JsonRespon
 @hand_view("POST")
 def deliveries_evaluate(request: HttpRequest) -> JsonResponse:
     """POST /v1/deliveries/evaluate: the same `evaluate()` as the API view (3 queries, memoized decisions)."""
-    from prefcenter.evaluation import evaluate
+    from subscribers.evaluation import evaluate
 
     tenant, _actor = _caller(request)
     body = _json(request)
@@ -264,8 +265,8 @@ def deliveries_evaluate(request: HttpRequest) -> JsonResponse:
 def selfservice_page(request: HttpRequest, token: str) -> JsonResponse:
     """The self-service page's data (GET /p/<token>/): verify the signed link, build the same page state,
     answer it as JSON instead of rendering the template and its form."""
-    from prefcenter.selfservice.links import PURPOSE_PREFERENCES, InvalidLink, link_verify
-    from prefcenter.selfservice.state import page_state
+    from selfservice.links import PURPOSE_PREFERENCES, InvalidLink, link_verify
+    from selfservice.state import page_state
 
     try:
         grant = link_verify(token, purpose=PURPOSE_PREFERENCES)

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "subscribers",
     "webhooks",
     "compliance",
+    "selfservice",
     "console",
 ]
 
@@ -153,9 +154,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
+# Each project app ships its own catalogs (<app>/locale). Listed here so they win over Django's own
+# (Django's French admin says "Courriel" for "Email"; the page says "E-mail"): app catalogs alone
+# rank below django.contrib.*, which come first in INSTALLED_APPS.
+LOCALE_PATHS = sorted(BASE_DIR.glob("*/locale"))
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -177,7 +181,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-CSRF_FAILURE_VIEW = "prefcenter.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "prefcenter.handlers.csrf_failure"
 
 # Request bodies above this size are refused with 413 before they are parsed.
 PREFCENTER_MAX_BODY_BYTES = env_int("PREFCENTER_MAX_BODY_BYTES", 1_048_576)

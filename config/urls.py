@@ -5,7 +5,7 @@ import os
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from prefcenter.errors import api_aware_400, api_aware_403, api_aware_404, api_aware_500, api_route_not_found
+from prefcenter.handlers import api_aware_400, api_aware_403, api_aware_404, api_aware_500, api_route_not_found
 
 urlpatterns = [
     path("admin/console/", include("console.urls")),
@@ -16,7 +16,7 @@ urlpatterns = [
     path("", include("subscribers.urls")),
     path("", include("webhooks.urls")),
     path("", include("compliance.urls")),
-    path("", include("prefcenter.face_urls")),
+    path("", include("selfservice.urls")),
     # Unknown API paths answer JSON even with DEBUG on (Django's debug 404 page is HTML).
     re_path(r"^(api|v1|v2)/", api_route_not_found),
 ]

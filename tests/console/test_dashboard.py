@@ -20,7 +20,7 @@ from prefcenter.channels import CHANNELS, DIGESTS, MESSAGING_CHANNELS
 from prefcenter.ledger import Actor
 from prefcenter.models import ConsentEvent
 from subscribers.resolution import SUBSCRIBER_REASONS
-from subscribers.selectors import customer_resolutions
+from subscribers.selectors.resolutions import customer_resolutions
 from tests.factories import make_customer
 from tests.subscribers.conftest import make_category, make_category_preference, make_preference, make_workflow
 

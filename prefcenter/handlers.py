@@ -1,0 +1,79 @@
+"""Django-level error handlers (handler400/403/404/500, the CSRF failure view): JSON in the route's
+envelope on API paths, never HTML. The domain error type and DRF's exception handler are in
+prefcenter/exceptions.py; this module answers only what never reaches DRF.
+
+They answer what escapes DRF's exception handler (a SuspiciousOperation such as DisallowedHost
+raised by middleware, a PermissionDenied outside a view); inside a view, DRF's handler answers
+in the negotiated format (JSON or XML).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
+
+from prefcenter.exceptions import describe_suspicious, error_body, is_novu_path, novu_error_body, reach_error_body
+
+REACH_PREFIX = "/api/resources/"
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(("/api/", "/v1/", "/v2/"))
+
+
+def api_error_response(
+    request: HttpRequest, status: int, message: str, code: str, *, reach_errors: list[str] | None = None
+) -> JsonResponse:
+    """An error answered outside DRF (middleware, Django handlers), in the route's envelope:
+    Reach's on Reach routes, Novu's on /v2 routes, the project's everywhere else."""
+    if request.path.startswith(REACH_PREFIX):
+        errors = {"non_field_errors": reach_errors} if reach_errors else None
+        return JsonResponse(reach_error_body(status=status, message=message, errors=errors), status=status)
+    if is_novu_path(request.path):
+        body = novu_error_body(status=status, message=message, path=request.path, code=code)
+        return JsonResponse(body, status=status)
+    body = error_body(status=status, code=code, detail=message)
+    body["request_id"] = getattr(request, "request_id", "")
+    return JsonResponse(body, status=status)
+
+
+def api_aware_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_path(request.path):
+        code, message = ("bad_request", "Bad request.")
+        if isinstance(exception, SuspiciousOperation):
+            code, message = describe_suspicious(exception)
+        return api_error_response(request, 400, message, code, reach_errors=[message])
+    return defaults.bad_request(request, exception)
+
+
+def api_aware_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_path(request.path):
+        message = "You do not have permission to perform this action."
+        return api_error_response(request, 403, message, "permission_denied", reach_errors=[message])
+    return defaults.permission_denied(request, exception)
+
+
+def api_aware_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_path(request.path):
+        return api_error_response(request, 404, "Not found.", "not_found")
+    return defaults.page_not_found(request, exception)
+
+
+def api_aware_500(request: HttpRequest) -> HttpResponse:
+    if is_api_path(request.path):
+        return api_error_response(request, 500, "Internal server error.", "server_error")
+    return defaults.server_error(request)
+
+
+@csrf_exempt
+def api_route_not_found(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    return api_error_response(request, 404, "Not found.", "not_found")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """API routes use header credentials, never cookies; a CSRF refusal there still answers JSON."""
+    if is_api_path(request.path):
+        return api_error_response(request, 403, f"CSRF verification failed: {reason}", "csrf_failed")
+    return csrf.csrf_failure(request, reason)

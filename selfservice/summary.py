@@ -1,0 +1,111 @@
+"""What was saved", read back from the consent ledger rather than from the form.
+
+After a save the page redirects to itself with `?saved=<request id>` and lists the
+consent events of that request for this customer: what the customer sees is what the
+ledger holds, field by field, old → new.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from prefcenter.channels import CHANNELS
+from prefcenter.models import ConsentEvent
+from selfservice.state import CHANNEL_LABELS, DIGEST_LABELS, PageState
+from subscribers.resolution import GLOBAL_WORKFLOW, resolve_channel
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+CATEGORY_FIELDS = {"in_app_enabled": "in_app", "email_enabled": "email", "push_enabled": "push"}
+
+
+@dataclass(frozen=True)
+class SavedChange:
+    what: str
+    old: str
+    new: str
+
+
+def _switch(value: Any, inherited: bool | None = None) -> str:
+    """On, Off, or what "Default" (no choice of its own) means: "Default (On)", from the engine."""
+    if value is None:
+        if inherited is None:
+            return _("Default")
+        return _("Default (%(value)s)") % {"value": _("On") if inherited else _("Off")}
+    return _("On") if value else _("Off")
+
+
+def _inherited(state: PageState, identifier: str, channel: str) -> bool | None:
+    """What a workflow's (or, for "*", the global) channel resolves to with no choice of its own there, now."""
+    if identifier == "*":
+        facts, layers, attr = GLOBAL_WORKFLOW, state.resolution.global_layers, "global_preference"
+    else:
+        item = next((w for w in state.resolution.workflows if w.workflow.identifier == identifier), None)
+        if item is None:
+            return None
+        facts, layers, attr = item.facts, item.layers, "workflow_preference"
+    own = getattr(layers, attr)
+    if own is not None:
+        layers = replace(layers, **{attr: replace(own, channels={**dict(own.channels), channel: None})})
+    return resolve_channel(facts, layers, channel).allowed
+
+
+def _opt_out(value: Any) -> str:
+    return _("Off") if value else _("On")
+
+
+def describe(event: ConsentEvent, state: PageState) -> SavedChange:
+    subject, _sep, name = event.subject.partition(":")
+    field = event.field
+    old, new = event.old_value, event.new_value
+    if subject == "customer":
+        what = {"email_opt_out": _("Non-essential email"), "sms_opt_out": _("Text messages")}.get(field, field)
+        return SavedChange(what, _opt_out(old), _opt_out(new))
+    if subject == "workflow":
+        if name == "*":
+            target = _("All notifications")
+        else:
+            found = next((w.workflow for w in state.resolution.workflows if w.workflow.identifier == name), None)
+            target = found.name if found else name
+        if field == "enabled":
+            # A master switch left unset is on (Default (On)): only `false` turns things off.
+            return SavedChange(str(target), _switch(old, True), _switch(new, True))
+        channel = CHANNEL_LABELS.get(field, field) if field in CHANNELS else field
+        inherited = _inherited(state, name, field) if None in (old, new) and field in CHANNELS else None
+        return SavedChange(f"{target} · {channel}", _switch(old, inherited), _switch(new, inherited))
+    if subject == "category":
+        category = next((c for c in state.categories_by_id.values() if c.key == name), None)
+        target = _("All topics") if name == "*" else (category.name if category else name)
+        if old is None:
+            # A new row: what it replaces is the catalog's default, which is what the customer had.
+            if field == "digest":
+                old = category.default_digest if category else "instant"
+            elif field in CATEGORY_FIELDS:
+                old = getattr(category, f"default_{CATEGORY_FIELDS[field]}") if category else True
+        if field == "digest":
+
+            def label(value: Any) -> str:
+                return str(DIGEST_LABELS.get(value, value)) if value else _("Default")
+
+            frequency = _("Email frequency")  # outside the f-string, where makemessages finds it
+            return SavedChange(f"{target} · {frequency}", label(old), label(new))
+        channel = CHANNEL_LABELS.get(CATEGORY_FIELDS.get(field, ""), field)
+        return SavedChange(f"{target} · {channel}", _switch(old), _switch(new))
+    return SavedChange(f"{event.subject} · {field}", str(old), str(new))
+
+
+def saved_changes(*, state: PageState, request_id: str) -> list[SavedChange] | None:
+    """The changes one page request saved for this customer (None when the id is not a request id)."""
+    if not REQUEST_ID.match(request_id or ""):
+        return None
+    events = ConsentEvent.objects.filter(
+        tenant=state.tenant,
+        customer_id=state.customer.pk,
+        request_id=request_id,
+        source=ConsentEvent.SOURCE_PAGE,
+    ).order_by("pk")
+    changes = [describe(event, state) for event in events]
+    return [change for change in changes if change.old != change.new]
