@@ -8,8 +8,8 @@ when the catalog's defaults leave it off.
 - Per channel: the customer's global block (`GLOBAL_WORKFLOW`: every channel, no workflow
   default), i.e. the Novu `global` answer.
 - Per category: a workflow of that category on each messaging channel (in_app, email, push)
-  with no defaults of its own and no row of its own (`category_facts`); a mandatory category is
-  never opted out of.
+  with no defaults of its own and no row of its own (as the self-service page's category
+  switches are resolved); a mandatory category is never opted out of.
 
 The database counts them: two aggregate queries whatever the number of customers and
 categories (`COUNT(*) FILTER (WHERE …)` over the customers with their global rows, then over the
@@ -48,7 +48,6 @@ from customers.models import Customer
 from messaging.models import Category, CategoryPreference
 from prefcenter.channels import CHANNELS, DIGEST_OFF, DIGESTS, EMAIL, MESSAGING_CHANNELS, SMS
 from prefcenter.models import ConsentEvent, Tenant
-from subscribers.resolution import WorkflowFacts
 
 DAYS = 90
 HARD_OPT_OUT_FIELDS = ("email_opt_out", "sms_opt_out")
@@ -77,19 +76,6 @@ class DayCount:
     day: dt.date
     opt_outs: int
     opt_ins: int
-
-
-def category_facts(category: Category) -> WorkflowFacts:
-    """A workflow of `category` on the messaging channels with no defaults of its own (catalog data only)."""
-    return WorkflowFacts(
-        identifier=f"category:{category.key}",
-        channels=frozenset(MESSAGING_CHANNELS),
-        category_key=category.key,
-        category_mandatory=category.mandatory,
-        category_defaults={"in_app": category.default_in_app, "email": category.default_email,
-                           "push": category.default_push},
-        category_default_digest=category.default_digest,
-    )
 
 
 # The customer's hard opt-out of a channel (rules 2 and 3b), and a category row's switch per channel.
