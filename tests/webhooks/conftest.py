@@ -49,7 +49,10 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver(settings) -> Iterator[Receiver]:
+    """A receiver on 127.0.0.1: the SSRF guard refuses loopback, so this turns PREFCENTER_WEBHOOK_ALLOW_PRIVATE
+    on for the test (a test that shows the guard at work with it turns the setting off again)."""
+    settings.PREFCENTER_WEBHOOK_ALLOW_PRIVATE = True
     state = Receiver()
     lock = threading.Lock()
 
