@@ -64,6 +64,9 @@ class Erasure:
 def customer_erase(*, tenant: Tenant, external_id: str, actor: Actor) -> Erasure:
     """GDPR Art. 17: delete the customer (their preferences cascade) and pseudonymise their ledger rows.
 
+    Apps that keep copies of the person's ledger data (webhook deliveries) hear of it through
+    `ledger.erasure_announce`, in the same transaction, and pseudonymise their rows the same way.
+
     Works also for a customer deleted earlier whose history is still in the ledger. The
     erasure event (subject `customer`, field `erased`) records how many rows were rewritten and
     the customer's history checksum before and after, so the one sanctioned rewrite of the
@@ -80,13 +83,22 @@ def customer_erase(*, tenant: Tenant, external_id: str, actor: Actor) -> Erasure
             customer_delete(customer=customer, actor=actor)
         else:
             customer_id = rows.order_by("-id").values_list("customer_id", flat=True).first()
+        erased = ledger.ErasedCustomer(
+            tenant=tenant,
+            external_id=external_id,
+            pseudonym=alias,
+            redacted=REDACTED,
+            actor_aliases={f"customer:{external_id}": f"customer:{alias}"},
+            redact_actor_sources=(ConsentEvent.SOURCE_SMS_KEYWORD,),
+            personal_values=_personal_values(external_id=external_id, customer=customer, rows=rows),
+        )
         _count, before = ledger.events_checksum(rows)
         rewritten = rows.pseudonymise(
             pseudonym=alias,
             redact_fields=PERSONAL_FIELDS,
             redacted=REDACTED,
-            actor_aliases={f"customer:{external_id}": f"customer:{alias}"},
-            redact_actor_sources=(ConsentEvent.SOURCE_SMS_KEYWORD,),
+            actor_aliases=dict(erased.actor_aliases),
+            redact_actor_sources=erased.redact_actor_sources,
         )
         _count, after = ledger.events_checksum(ConsentEvent.objects.filter(tenant=tenant, customer_external_id=alias))
         erased_at = timezone.now().isoformat()
@@ -102,6 +114,8 @@ def customer_erase(*, tenant: Tenant, external_id: str, actor: Actor) -> Erasure
             },
             actor=actor,
         )
+        # Copies elsewhere (webhook deliveries' bodies and columns) forget the person in this transaction too.
+        ledger.erasure_announce(erased)
     return Erasure(
         external_id=external_id,
         pseudonym=alias,
@@ -111,6 +125,20 @@ def customer_erase(*, tenant: Tenant, external_id: str, actor: Actor) -> Erasure
         checksum_after=after,
         erased_at=erased_at,
     )
+
+
+# The ledger fields whose values name or reach the person; listeners remove them from free text.
+IDENTIFYING_FIELDS: tuple[str, ...] = ("email", "phone", "first_name", "last_name")
+
+
+def _personal_values(*, external_id: str, customer: Customer | None, rows) -> tuple[str, ...]:
+    """The external id and every email, phone and name the person had: on their row and in their history."""
+    values = {external_id}
+    if customer is not None:
+        values.update(getattr(customer, field) or "" for field in IDENTIFYING_FIELDS)
+    for old, new in rows.filter(field__in=IDENTIFYING_FIELDS).values_list("old_value", "new_value"):
+        values.update(value for value in (old, new) if isinstance(value, str))
+    return tuple(sorted(value for value in values if value))
 
 
 @dataclass(frozen=True)

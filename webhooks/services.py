@@ -22,9 +22,11 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from prefcenter.exceptions import PrefCenterError
+from prefcenter.ledger import ErasedCustomer
 from prefcenter.models import Tenant
 from webhooks import destinations, transport
 from webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
+from webhooks.outbox import body_pseudonymised
 from webhooks.signing import signed_headers
 
 logger = logging.getLogger(__name__)
@@ -140,6 +142,28 @@ def deliveries_resend(*, deliveries: list[WebhookDelivery], now: datetime | None
             claim_token="",
             delivered_at=None,
         )
+
+
+def deliveries_pseudonymise(erased: ErasedCustomer) -> int:
+    """Erasure listener (prefcenter/ledger.py): the person's delivery rows forget them, in the erasure's transaction.
+
+    Every delivery of the tenant for that external id, whatever its status, gets the ledger's
+    pseudonym in `customer_external_id` and in its body (`body_pseudonymised`), and its `last_error`
+    (a receiver's reply may quote the person) scrubbed. Pending ones stay pending and are sent
+    pseudonymised, with the same `webhook-id` (docs/compliance.md says why). One SELECT, one UPDATE.
+    """
+    rows = list(
+        WebhookDelivery.objects.select_for_update()
+        .filter(tenant_id=erased.tenant.pk, customer_external_id=erased.external_id)
+        .only("id", "body", "last_error", "customer_external_id")
+    )
+    for row in rows:
+        row.customer_external_id = erased.pseudonym
+        row.body = body_pseudonymised(row.body, erased)
+        row.last_error = erased.scrub(row.last_error)
+    if rows:
+        WebhookDelivery.objects.bulk_update(rows, ["customer_external_id", "body", "last_error"], batch_size=500)
+    return len(rows)
 
 
 # -- the worker's steps ----------------------------------------------------------------------
