@@ -54,6 +54,7 @@ run: $(VENV)/.installed $(SECRET_KEY_FILE)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 test: lint

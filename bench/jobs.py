@@ -187,7 +187,7 @@ def evaluate(size: int, distinct: int = 8) -> Callable[[Context, str, int], list
 
 def selfservice_get(ctx: Context, variant: str, n: int) -> list[Request]:
     """GET of the self-service page through a signed link (no API key)."""
-    from prefcenter.selfservice.links import PURPOSE_PREFERENCES, link_token
+    from selfservice.links import PURPOSE_PREFERENCES, link_token
 
     picked = ctx.sample(min(n, 500))
     customers = {c.pk: c for c in Customer.objects.filter(pk__in=[cid for cid, _e in picked])}

@@ -249,7 +249,7 @@ def novu_preferences_get(request: HttpRequest, subscriber_id: str) -> JsonRespon
 @hand_view("POST")
 def deliveries_evaluate(request: HttpRequest) -> JsonResponse:
     """POST /v1/deliveries/evaluate: the same `evaluate()` as the API view (3 queries, memoized decisions)."""
-    from prefcenter.evaluation import evaluate
+    from subscribers.evaluation import evaluate
 
     tenant, _actor = _caller(request)
     body = _json(request)
@@ -264,8 +264,8 @@ def deliveries_evaluate(request: HttpRequest) -> JsonResponse:
 def selfservice_page(request: HttpRequest, token: str) -> JsonResponse:
     """The self-service page's data (GET /p/<token>/): verify the signed link, build the same page state,
     answer it as JSON instead of rendering the template and its form."""
-    from prefcenter.selfservice.links import PURPOSE_PREFERENCES, InvalidLink, link_verify
-    from prefcenter.selfservice.state import page_state
+    from selfservice.links import PURPOSE_PREFERENCES, InvalidLink, link_verify
+    from selfservice.state import page_state
 
     try:
         grant = link_verify(token, purpose=PURPOSE_PREFERENCES)

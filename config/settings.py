@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "subscribers",
     "webhooks",
     "compliance",
+    "selfservice",
     "console",
 ]
 
@@ -153,9 +154,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
+# Each project app ships its own catalogs (<app>/locale). Listed here so they win over Django's own
+# (Django's French admin says "Courriel" for "Email"; the page says "E-mail"): app catalogs alone
+# rank below django.contrib.*, which come first in INSTALLED_APPS.
+LOCALE_PATHS = sorted(BASE_DIR.glob("*/locale"))
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -16,7 +16,7 @@ urlpatterns = [
     path("", include("subscribers.urls")),
     path("", include("webhooks.urls")),
     path("", include("compliance.urls")),
-    path("", include("prefcenter.face_urls")),
+    path("", include("selfservice.urls")),
     # Unknown API paths answer JSON even with DEBUG on (Django's debug 404 page is HTML).
     re_path(r"^(api|v1|v2)/", api_route_not_found),
 ]

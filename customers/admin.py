@@ -5,14 +5,16 @@ register a saver for them in `formset_savers`, so inline edits are recorded too;
 read-only sections to the change page through `customer_panels` (subscribers adds "What this
 customer will receive", computed by the resolution engine).
 
-The change page also shows the customer's consent history (the ledger, newest first) and links
-to a page that issues self-service links and revokes every link and token of the customer.
+The change page also shows the customer's consent history (the ledger, newest first). Apps above add
+pages of their own for one customer through `customer_tools` (the self-service app adds the page that
+issues links and revokes every link and token of the customer); this app imports none of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import phonenumbers
@@ -20,9 +22,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -37,7 +38,6 @@ from customers.services import (
 from customers.validators import normalize_e164
 from prefcenter.admin import ServiceAdmin, admin_actor, refusals_as_form_errors, staff_tenant, yes_no
 from prefcenter.models import ConsentEvent, Tenant
-from prefcenter.selfservice.links import links_issue
 
 LEDGER_ROWS = 25
 
@@ -106,6 +106,19 @@ class CustomerPanel:
     render: Callable[..., str]
 
 
+@dataclass(frozen=True)
+class CustomerTool:
+    """A page of its own for one customer (admin URL `<id>/<slug>/`, name `customers_customer_<slug>`).
+
+    `view(model_admin, request, customer, context)` answers it; the admin has already found the
+    customer in the staff member's tenant (else 404) and checked the change permission (else 403).
+    """
+
+    slug: str
+    title: str
+    view: Callable[..., Any]
+
+
 def ledger_panel(request, customer: Customer) -> str:
     """The customer's consent history, newest first (the (tenant, customer_id, id) index), and a link to all of it."""
     events = list(
@@ -158,6 +171,8 @@ class CustomerAdmin(ServiceAdmin):
     formset_savers: dict[type, Callable[..., None]] = {}
     # Read-only sections of the change page, in `order`; apps above append theirs.
     customer_panels: list[CustomerPanel] = [CustomerPanel(order=20, title="Consent history", render=ledger_panel)]
+    # Pages of their own for one customer, linked from the change page's object tools; apps above append.
+    customer_tools: list[CustomerTool] = []
     service_fields = TRACKED_FIELDS
 
     @admin.display(description="Email opt-out", ordering="email_opt_out")
@@ -203,43 +218,44 @@ class CustomerAdmin(ServiceAdmin):
                     {"title": panel.title, "html": panel.render(request, customer)}
                     for panel in sorted(self.customer_panels, key=lambda panel: panel.order)
                 ],
-                "links_url": reverse("admin:customers_customer_links", args=[customer.pk]),
+                "customer_tools": [
+                    {"title": tool.title, "url": reverse(f"admin:customers_customer_{tool.slug}", args=[customer.pk])}
+                    for tool in self.customer_tools
+                ],
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    # -- self-service links
+    # -- pages of their own for one customer (apps above add theirs to `customer_tools`)
 
     def get_urls(self):
-        view = self.admin_site.admin_view(self.links_view)
-        return [path("<path:object_id>/links/", view, name="customers_customer_links"), *super().get_urls()]
+        tool_urls = [
+            path(
+                f"<path:object_id>/{tool.slug}/",
+                self.admin_site.admin_view(partial(self._tool_view, tool)),
+                name=f"customers_customer_{tool.slug}",
+            )
+            for tool in self.customer_tools
+        ]
+        return [*tool_urls, *super().get_urls()]
 
-    def links_view(self, request, object_id: str):
-        """Issue a customer's self-service links (copyable), or revoke every link and token they hold."""
+    def _tool_view(self, tool: CustomerTool, request, object_id: str):
         customer = self.get_object(request, unquote(object_id))
         if customer is None:
             raise Http404("No such customer.")
         if not self.has_change_permission(request, customer):
             raise PermissionDenied
-        issued = None
-        if request.method == "POST":
-            action = request.POST.get("action")
-            if action == "revoke":
-                self._revoke(request, customer)
-                return HttpResponseRedirect(request.path)
-            if action == "issue":
-                issued = links_issue(customer=customer)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Self-service links · {customer}",
+            "title": f"{tool.title} · {customer}",
             "opts": self.opts,
             "original": customer,
             "has_view_permission": True,
             "change_url": reverse("admin:customers_customer_change", args=[customer.pk]),
-            "issued": issued,
         }
-        return TemplateResponse(request, "admin/customers/customer/links.html", context)
+        return tool.view(self, request, customer, context)
 
-    def _revoke(self, request, customer: Customer) -> None:
+    def revoke_customer_links(self, request, customer: Customer) -> None:
+        """Revoke every self-service link and customer token of `customer` (the API's service) and say so."""
         with refusals_as_form_errors():
             customer_revoke_links(customer=customer, actor=admin_actor(request))
         self.message_user(

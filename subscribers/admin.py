@@ -30,8 +30,8 @@ from prefcenter.admin import (
     yes_no,
 )
 from prefcenter.channels import CHANNELS, EMAIL
-from prefcenter.evaluation import explain
 from subscribers import resolution as resolution_rules
+from subscribers.evaluation import explain
 from subscribers.models import Workflow, WorkflowPreference
 from subscribers.selectors import customer_resolutions
 from subscribers.services import (

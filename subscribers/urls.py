@@ -1,8 +1,10 @@
-"""Routes for the subscribers app: /v2 (Novu) and the TeamUp notification preference face under /api/v2/customers."""
+"""Routes for the subscribers app: /v2 (Novu), the TeamUp notification preference face under /api/v2/customers,
+and delivery evaluation / explain (beside the resolution engine they use)."""
 
 from django.urls import include, path, re_path
 
 from prefcenter.routers import OptionalSlashRouter
+from subscribers import evaluation
 from subscribers.views import (
     NotificationPreferenceDetailView,
     NotificationPreferenceListView,
@@ -36,6 +38,12 @@ urlpatterns = [
         r"^api/v2/customers/(?P<id>[^/]+)/notification_preferences/(?P<notification_preference_id>[^/]+)/?$",
         NotificationPreferenceDetailView.as_view(),
         name="customer-notification-preference",
+    ),
+    re_path(r"^v1/deliveries/evaluate/?$", evaluation.DeliveryEvaluationView.as_view(), name="delivery-evaluate"),
+    re_path(
+        r"^v2/subscribers/(?P<subscriberId>[^/]+)/preferences/explain/?$",
+        evaluation.PreferenceExplainView.as_view(),
+        name="preference-explain",
     ),
     path("", include(router.urls)),
 ]

@@ -6,7 +6,7 @@ import pytest
 
 from customers.models import Customer
 from prefcenter.models import ConsentEvent
-from prefcenter.selfservice.links import PURPOSE_PREFERENCES, link_token
+from selfservice.links import PURPOSE_PREFERENCES, link_token
 from subscribers.models import WorkflowPreference
 from tests.browser.conftest import DESKTOP, PHONE, screenshot
 from tests.selfservice.helpers import tampered

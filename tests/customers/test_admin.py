@@ -283,7 +283,7 @@ def test_filtered_ledger_shows_only_the_staff_tenants_events_when_the_link_is_fo
 
 
 def test_links_page_issues_working_links_when_staff_asks(client, staff_user, customer):
-    from prefcenter.selfservice.links import PURPOSE_PREFERENCES, link_verify
+    from selfservice.links import PURPOSE_PREFERENCES, link_verify
 
     client.force_login(staff_user)
     url = f"/admin/customers/customer/{customer.pk}/links/"
@@ -299,7 +299,7 @@ def test_links_page_issues_working_links_when_staff_asks(client, staff_user, cus
 
 
 def test_revoke_ends_every_link_through_the_service_when_staff_confirms(client, staff_user, customer):
-    from prefcenter.selfservice.links import PURPOSE_PREFERENCES, InvalidLink, link_token, link_verify
+    from selfservice.links import PURPOSE_PREFERENCES, InvalidLink, link_token, link_verify
 
     token = link_token(customer=customer, purpose=PURPOSE_PREFERENCES)
     client.force_login(staff_user)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from prefcenter.models import ConsentEvent, Tenant
-from prefcenter.selfservice.links import PURPOSE_PREFERENCES, link_token
+from selfservice.links import PURPOSE_PREFERENCES, link_token
 from tests.factories import make_api_key, make_customer, make_customer_token
 
 READ = "/api/resources/customers/cust-1"

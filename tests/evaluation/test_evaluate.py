@@ -279,7 +279,7 @@ def test_evaluation_sends_mandatory_email_but_not_other_email_when_the_customer_
     api, client, tenant, catalog
 ):
     # Issue 14 item 1: the default one-click unsubscribe stops every email except critical and mandatory mail.
-    from prefcenter.selfservice.links import PURPOSE_UNSUBSCRIBE, link_token
+    from selfservice.links import PURPOSE_UNSUBSCRIBE, link_token
 
     make_workflow(tenant, "sign-in-alert", name="Sign-in alert", category=catalog.account, channels=["email", "sms"])
     person = make_customer(tenant, "p", email="p@example.com")

@@ -263,7 +263,7 @@ def test_spoofed_forwarded_for_does_not_escape_the_budget_when_no_proxy_is_trust
 def test_public_page_is_429_with_retry_after_when_an_address_is_over_its_rate(
     client, customer, throttle, unchanged, purpose
 ):
-    from prefcenter.selfservice.links import links_issue
+    from selfservice.links import links_issue
 
     throttle.rate("1000/min", anonymous="2/min")
     issued = links_issue(customer=customer)

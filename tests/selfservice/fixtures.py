@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from prefcenter.selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, link_token
+from selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, link_token
 from tests.factories import make_customer
 from tests.selfservice.catalog import make_catalog
 

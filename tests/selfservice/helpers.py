@@ -8,7 +8,7 @@ from unittest import mock
 
 from django.core import signing
 
-from prefcenter.selfservice.links import SALTS, link_token
+from selfservice.links import SALTS, link_token
 
 
 def token_issued_ago(seconds: int, **kwargs) -> str:

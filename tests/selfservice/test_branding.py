@@ -24,8 +24,8 @@ from prefcenter.branding import LOGO_MAX_BYTES, contrast_ratio, validate_accent_
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.logos import tenant_logo_set
 from prefcenter.models import Tenant, TenantLogo
-from prefcenter.selfservice import shell
 from prefcenter.translations import validate_translations
+from selfservice import shell
 from subscribers.catalog import tenant_catalog
 from subscribers.models import Workflow
 from subscribers.services import workflow_update

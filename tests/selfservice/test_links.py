@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from customers.services import customer_revoke_links
-from prefcenter.selfservice import links
-from prefcenter.selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, link_token, link_verify
+from selfservice import links
+from selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, link_token, link_verify
 from tests.factories import make_api_key, make_customer, make_customer_token
 from tests.selfservice.catalog import SYSTEM
 from tests.selfservice.helpers import payload_of, tampered, token_issued_ago

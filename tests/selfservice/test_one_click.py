@@ -12,7 +12,7 @@ from customers.services import customer_revoke_links
 from messaging.models import CategoryPreference
 from messaging.services import category_update
 from prefcenter.models import ConsentEvent
-from prefcenter.selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, LinkScope, link_token
+from selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, LinkScope, link_token
 from subscribers.models import WorkflowPreference
 from subscribers.services import workflow_update
 from tests.selfservice.catalog import SYSTEM, choose_topic, fresh

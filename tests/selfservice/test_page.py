@@ -11,10 +11,10 @@ from django.test import Client
 from customers.services import customer_revoke_links, customer_update
 from messaging.models import CategoryPreference
 from prefcenter.models import ConsentEvent
-from prefcenter.selfservice import shell
-from prefcenter.selfservice.forms import PreferencesForm, unbound_fields
-from prefcenter.selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, link_token
-from prefcenter.selfservice.state import page_state
+from selfservice import shell
+from selfservice.forms import PreferencesForm, unbound_fields
+from selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, link_token
+from selfservice.state import page_state
 from subscribers.models import WorkflowPreference
 from subscribers.services import workflow_preference_update
 from tests.factories import make_customer

@@ -16,8 +16,8 @@ import pytest
 from customers.services import customer_update
 from messaging.models import CategoryPreference
 from prefcenter.channels import EMAIL, SMS
-from prefcenter.selfservice.links import PURPOSE_PREFERENCES, link_token
-from prefcenter.selfservice.state import category_choice, category_facts
+from selfservice.links import PURPOSE_PREFERENCES, link_token
+from selfservice.state import category_choice, category_facts
 from subscribers import resolution
 from subscribers.resolution import CustomerLayers
 from subscribers.selectors import customer_resolutions

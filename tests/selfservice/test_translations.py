@@ -14,13 +14,13 @@ from django.conf import settings
 from django.test import Client
 
 from customers.models import Customer
-from prefcenter.selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, LinkScope, link_token
+from selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, LinkScope, link_token
 from tests.selfservice.helpers import read_form, tampered
 
 ROOT = Path(settings.BASE_DIR)
-LOCALE = ROOT / "locale"
+LOCALE = ROOT / "selfservice" / "locale"
 TRANSLATED = ("fr", "de")
-SELF_SERVICE_SOURCES = ("prefcenter/selfservice/", "templates/selfservice/")
+SELF_SERVICE_SOURCES = ("selfservice/",)
 
 # Characteristic strings of the preference page, and their English originals.
 PAGE_STRINGS = {
@@ -193,12 +193,12 @@ def po_entries(language: str) -> list[dict]:
 def source_msgids() -> set[tuple[str | None, str]]:
     """Every literal the self-service templates and code mark for translation, as (context, msgid)."""
     found: set[tuple[str | None, str]] = set()
-    for template in (ROOT / "templates" / "selfservice").glob("*.html"):
+    for template in (ROOT / "selfservice" / "templates" / "selfservice").glob("*.html"):
         source = template.read_text(encoding="utf-8")
         found |= {(None, m) for m in re.findall(r'{% translate "([^"]*)" %}', source)}
         for block in re.findall(r"{% blocktranslate[^%]*%}(.*?){% endblocktranslate %}", source, re.S):
             found.add((None, re.sub(r"{{ (\w+) }}", r"%(\1)s", block)))
-    for module in (ROOT / "prefcenter" / "selfservice").glob("*.py"):
+    for module in (ROOT / "selfservice").glob("*.py"):
         for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
                 continue

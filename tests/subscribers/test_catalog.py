@@ -15,8 +15,8 @@ from django.db import connection, transaction
 
 from customers.models import Customer
 from prefcenter.channels import CHANNELS, DIGESTS
-from prefcenter.evaluation import evaluate
 from subscribers.catalog import CATALOGS, _catalog, catalog_changed, tenant_catalog
+from subscribers.evaluation import evaluate
 from subscribers.models import Workflow
 from subscribers.resolution import resolve
 from subscribers.selectors import (

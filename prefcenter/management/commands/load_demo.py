@@ -1,15 +1,16 @@
+import importlib
+import importlib.util
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-import customers.demo
-import messaging.demo
-import subscribers.demo
-from customers.models import Customer
 from prefcenter.credentials import api_key_create
 from prefcenter.models import SCOPES, ApiKey, Tenant, TenantMembership, hash_key
-from prefcenter.selfservice.links import links_issue
 
 DEMO_TENANT = "acme"
 DEMO_KEY = "pc_demo_acme_provider_key_do_not_use_in_production"
@@ -18,15 +19,33 @@ DEMO_ADMIN = ("admin", "admin-demo-password")
 STAFF_APPS = ("customers", "messaging", "subscribers", "prefcenter", "webhooks")
 
 
+def demo_modules() -> list:
+    """The `demo` module of every installed app that has one, in INSTALLED_APPS order (lower layers first).
+
+    The registry is the app list itself: an app takes part by shipping `<app>/demo.py` with
+    `load(tenant)` (create its demo rows, idempotently) and/or `describe(tenant) -> list[str]` (lines
+    to print at the end, e.g. where to click). This command imports no app above the foundation.
+    """
+    modules = []
+    for config in apps.get_app_configs():
+        if not Path(config.path).is_relative_to(settings.BASE_DIR):
+            continue  # Django's and third-party apps
+        name = f"{config.name}.demo"
+        if importlib.util.find_spec(name) is not None:
+            modules.append(importlib.import_module(name))
+    return modules
+
+
 class Command(BaseCommand):
     help = "Load demo data (idempotent): tenant 'acme', customers, catalog, a staff login, a superuser and an API key."
 
     @transaction.atomic
     def handle(self, *args, **options):
         tenant, _ = Tenant.objects.get_or_create(slug=DEMO_TENANT, defaults={"name": "Acme Inc."})
-        customers.demo.load(tenant)
-        messaging.demo.load(tenant)
-        subscribers.demo.load(tenant)
+        demos = demo_modules()
+        for demo in demos:
+            if hasattr(demo, "load"):
+                demo.load(tenant)
 
         if not ApiKey.objects.filter(key_hash=hash_key(DEMO_KEY)).exists():
             api_key_create(tenant=tenant, scopes=list(SCOPES), name="demo provider key", raw_key=DEMO_KEY)
@@ -45,5 +64,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Admin (superuser): {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}")
         self.stdout.write(f"Staff (tenant {tenant.slug} only): {DEMO_STAFF[0]} / {DEMO_STAFF[1]}")
         self.stdout.write(f"API key (all scopes, provider mode): {DEMO_KEY}")
-        ada = Customer.objects.select_related("tenant").get(tenant=tenant, external_id="cust-ada")
-        self.stdout.write(f"Self-service page of cust-ada (signed link): {links_issue(customer=ada).preferences_url}")
+        for demo in demos:
+            for line in getattr(demo, "describe", lambda tenant: [])(tenant):
+                self.stdout.write(line)

@@ -1,7 +1,7 @@
 """The self-service face: the preference page, one-click unsubscribe, and the link-issuing API.
 
 The page and the unsubscribe endpoint are plain Django views with no API authentication:
-the signed token in the URL is the credential (prefcenter/selfservice/links.py). Every
+the signed token in the URL is the credential (selfservice/links.py). Every
 response of theirs is private and uncacheable, sends no referrer to other sites (the URL is a secret)
 and may not be framed.
 """
@@ -29,25 +29,25 @@ from customers.services import customer_revoke_links
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.ledger import Actor
 from prefcenter.models import ConsentEvent
-from prefcenter.selfservice import links, markup, shell
-from prefcenter.selfservice.forms import PreferencesForm, unbound_fields
-from prefcenter.selfservice.serializers import (
+from prefcenter.throttling import throttle_by_address
+from prefcenter.views import PrefCenterAPIView
+from selfservice import links, markup, shell
+from selfservice.forms import PreferencesForm, unbound_fields
+from selfservice.serializers import (
     PreferenceLinkRequestSerializer,
     PreferenceLinksSerializer,
     RevokedLinksSerializer,
     RevokeLinksRequestSerializer,
 )
-from prefcenter.selfservice.services import (
+from selfservice.services import (
     everything_set,
     one_click_undo,
     one_click_unsubscribe,
     preferences_save,
     unsubscribe_describe,
 )
-from prefcenter.selfservice.state import page_state
-from prefcenter.selfservice.summary import saved_changes
-from prefcenter.throttling import throttle_by_address
-from prefcenter.views import PrefCenterAPIView
+from selfservice.state import page_state
+from selfservice.summary import saved_changes
 
 
 def stylesheet() -> tuple[str, str]:

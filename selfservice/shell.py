@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods
 from prefcenter.branding import accent_stylesheet
 from prefcenter.logos import logo_get
 
-STATIC = Path(__file__).resolve().parent.parent / "static" / "selfservice"
+STATIC = Path(__file__).resolve().parent / "static" / "selfservice"
 SCRIPT_PREFIX = "/assets/selfservice/page."
 LOGO_PREFIX = "/assets/logos/"
 IMMUTABLE = "public, max-age=31536000, immutable"

@@ -19,8 +19,8 @@ from messaging.models import Category, CategoryPreference
 from messaging.services import category_preference_set
 from prefcenter.channels import CHAT, EMAIL, IN_APP, MESSAGING_CHANNELS, PUSH, SMS
 from prefcenter.ledger import Actor
-from prefcenter.selfservice.forms import SavePlan
-from prefcenter.selfservice.links import (
+from selfservice.forms import SavePlan
+from selfservice.links import (
     SCOPE_CATEGORY,
     SCOPE_CHANNEL,
     SCOPE_WORKFLOW,
@@ -28,7 +28,7 @@ from prefcenter.selfservice.links import (
     LinkGrant,
     RevokedLink,
 )
-from prefcenter.selfservice.state import (
+from selfservice.state import (
     PageState,
     category_choice,
     category_current_values,

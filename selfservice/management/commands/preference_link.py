@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from customers.models import Customer
 from prefcenter.models import Tenant
-from prefcenter.selfservice.links import links_issue
+from selfservice.links import links_issue
 
 
 class Command(BaseCommand):

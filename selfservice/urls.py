@@ -1,10 +1,9 @@
-"""Face routes (top of the stack): self-service page, signed links, one-click unsubscribe, delivery evaluation."""
+"""Self-service routes (the face on top): the page, one-click unsubscribe, its assets, and the link API."""
 
 from django.urls import re_path
 
-from prefcenter import evaluation
-from prefcenter.selfservice import shell
-from prefcenter.selfservice import views as selfservice
+from selfservice import shell
+from selfservice import views as selfservice
 
 TOKEN = r"(?P<token>[A-Za-z0-9_:\-]{1,512})"
 
@@ -22,11 +21,5 @@ urlpatterns: list = [
         r"^v1/customers/(?P<external_id>[^/]+)/revoke-links/?$",
         selfservice.RevokeLinksView.as_view(),
         name="revoke-links",
-    ),
-    re_path(r"^v1/deliveries/evaluate/?$", evaluation.DeliveryEvaluationView.as_view(), name="delivery-evaluate"),
-    re_path(
-        r"^v2/subscribers/(?P<subscriberId>[^/]+)/preferences/explain/?$",
-        evaluation.PreferenceExplainView.as_view(),
-        name="preference-explain",
     ),
 ]

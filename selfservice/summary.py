@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from prefcenter.channels import CHANNELS
 from prefcenter.models import ConsentEvent
-from prefcenter.selfservice.state import CHANNEL_LABELS, DIGEST_LABELS, PageState
+from selfservice.state import CHANNEL_LABELS, DIGEST_LABELS, PageState
 from subscribers.resolution import GLOBAL_WORKFLOW, resolve_channel
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")

@@ -8,8 +8,8 @@ from rest_framework import serializers
 
 from messaging.models import Category
 from prefcenter.channels import CHANNELS, EMAIL, MESSAGING_CHANNELS
-from prefcenter.selfservice.links import SCOPE_CATEGORY, SCOPE_CHANNEL, SCOPE_WORKFLOW, LinkScope
 from prefcenter.serializers import PrefCenterSerializer, RejectUnknownFieldsMixin, StrictCharField
+from selfservice.links import SCOPE_CATEGORY, SCOPE_CHANNEL, SCOPE_WORKFLOW, LinkScope
 from subscribers.models import Workflow
 
 
