@@ -245,6 +245,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DigestEnum": "prefcenter.channels.DIGEST_CHOICES",
         "ChannelEnum": "prefcenter.channels.CHANNEL_CHOICES",
+        "WebhookDeliveryStatusEnum": "webhooks.models.DELIVERY_STATUSES",
+        "StatusEnum": ["ACTIVE", "INACTIVE"],  # a Novu workflow's status keeps its name beside the webhook one
     },
 }
 

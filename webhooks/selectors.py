@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.models import Tenant
-from webhooks.models import WebhookEndpoint
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 def endpoint_list(*, tenant: Tenant) -> QuerySet[WebhookEndpoint]:
@@ -26,3 +26,21 @@ def endpoint_get(*, tenant: Tenant, endpoint_id: str) -> WebhookEndpoint:
             errors={"id": [f"No webhook endpoint with id '{endpoint_id}' in this tenant."]},
         )
     return endpoint
+
+
+def delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    """The endpoint's deliveries, newest first (one query per page, whatever their number)."""
+    return WebhookDelivery.objects.filter(tenant_id=endpoint.tenant_id, endpoint=endpoint).order_by("-id")
+
+
+def delivery_get(*, endpoint: WebhookEndpoint, delivery_id: str) -> WebhookDelivery:
+    """One delivery of the endpoint, or a 404 (another endpoint's or another tenant's delivery is a 404 too)."""
+    delivery = delivery_list(endpoint=endpoint).filter(pk=int(delivery_id)).first() if delivery_id.isdigit() else None
+    if delivery is None:
+        raise PrefCenterError(
+            "Webhook delivery not found.",
+            code="not_found",
+            status=404,
+            errors={"delivery_id": [f"No delivery with id '{delivery_id}' for this webhook endpoint."]},
+        )
+    return delivery

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from prefcenter.serializers import PrefCenterModelSerializer, RejectUnknownFieldsMixin, StrictCharField
-from webhooks.models import EVENT_TYPES, WebhookEndpoint
+from webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 
 
 class WebhookEndpointSerializer(PrefCenterModelSerializer):
@@ -29,6 +30,37 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
 
     class Meta(WebhookEndpointSerializer.Meta):
         fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class WebhookDeliverySerializer(PrefCenterModelSerializer):
+    """One event for the endpoint: its state, attempts and last outcome (what the admin's deliveries list shows)."""
+
+    event_id = serializers.CharField(
+        source="message_id", read_only=True, help_text="The `webhook-id` header: the same on every attempt."
+    )
+    next_attempt_at = serializers.SerializerMethodField(help_text="When it is sent next; null unless pending.")
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_next_attempt_at(self, delivery: WebhookDelivery) -> str | None:
+        if delivery.status != WebhookDelivery.PENDING:
+            return None
+        return serializers.DateTimeField().to_representation(delivery.next_attempt_at)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event_id",
+            "event_type",
+            "status",
+            "attempts",
+            "last_status_code",
+            "last_error",
+            "next_attempt_at",
+            "delivered_at",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
