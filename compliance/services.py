@@ -10,7 +10,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from compliance import sms
@@ -114,7 +117,9 @@ def customer_erase(*, tenant: Tenant, external_id: str, actor: Actor) -> Erasure
             },
             actor=actor,
         )
-        # Copies elsewhere (webhook deliveries' bodies and columns) forget the person in this transaction too.
+        _admin_log_forget(erased=erased, customer_id=customer_id)
+        # Copies elsewhere (webhook deliveries, customer-bound API keys, stored idempotent replies) forget the
+        # person in this transaction too, each app its own (prefcenter/ledger.py erasure listeners).
         ledger.erasure_announce(erased)
     return Erasure(
         external_id=external_id,
@@ -139,6 +144,23 @@ def _personal_values(*, external_id: str, customer: Customer | None, rows) -> tu
     for old, new in rows.filter(field__in=IDENTIFYING_FIELDS).values_list("old_value", "new_value"):
         values.update(value for value in (old, new) if isinstance(value, str))
     return tuple(sorted(value for value in values if value))
+
+
+def _admin_log_forget(*, erased: ledger.ErasedCustomer, customer_id: int | None) -> int:
+    """The admin's change history names edited objects (`object_repr`): the entries about the person's customer
+    row, preferences and profile ("<name> (<external id>) · …") keep what and when, with the person's values
+    replaced by the marker."""
+    mentions = Q(object_repr__contains=f"({erased.external_id})") | Q(object_repr=erased.external_id)
+    mentions |= Q(object_repr__startswith=f"{erased.external_id} · ")
+    if customer_id is not None:
+        mentions |= Q(content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer_id))
+    entries = list(LogEntry.objects.filter(mentions).only("id", "object_repr", "change_message"))
+    for entry in entries:
+        entry.object_repr = erased.scrub(entry.object_repr)
+        entry.change_message = erased.scrub(entry.change_message)
+    if entries:
+        LogEntry.objects.bulk_update(entries, ["object_repr", "change_message"])
+    return len(entries)
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.contrib.admin.models import CHANGE, LogEntry
 
 from compliance.services import REDACTED, customer_erase, pseudonym
 from customers.models import Customer
 from prefcenter import ledger
 from prefcenter.ledger import Actor
-from tests.factories import make_customer_token
+from prefcenter.models import ApiKey, IdempotencyRecord
+from tests.factories import make_api_key, make_customer_token
 from tests.prefcenter.conftest import staff_user  # noqa: F401
 from tests.webhooks.conftest import Clock, receiver  # noqa: F401
 from tests.webhooks.test_delivery import POLICY
@@ -33,8 +35,10 @@ def deliver() -> int:
 
 
 @pytest.fixture
-def person_with_deliveries(api, client_for, tenant, receiver, sms_settings, send_sms):  # noqa: F811
-    """A person whose changes left one delivered, one failed and one pending delivery (plus what erasure adds)."""
+def person_with_deliveries(api, client_for, tenant, receiver, sms_settings, send_sms, staff_user):  # noqa: F811
+    """A person whose changes left one delivered, one failed and one pending delivery (plus what erasure adds),
+    and copies of their data in the foundation's tables: a customer-bound API key named after them, stored
+    idempotent replies (the tenant's key and their own token), and the admin's change history."""
     endpoint = endpoint_create(tenant=tenant, url=receiver.url, event_types=list(EVENT_TYPES))
     created = {
         "data": {
@@ -68,6 +72,21 @@ def person_with_deliveries(api, client_for, tenant, receiver, sms_settings, send
     ]
     failed = WebhookDelivery.objects.get(status="failed")
     assert EXTERNAL_ID in failed.last_error and PHONE in failed.last_error  # what the erasure must remove
+    # Copies in the foundation's and Django's tables
+    make_api_key(tenant, mode="customer", customer=EXTERNAL_ID, name=f"{FIRST}'s phone app")
+    replay = {"data": {"lastName": LAST}}
+    url = f"/api/resources/customers/{EXTERNAL_ID}"
+    assert api.patch(url, replay, format="json", HTTP_IDEMPOTENCY_KEY="k-1").status_code == HTTPStatus.OK
+    assert person.patch(url, replay, format="json", HTTP_IDEMPOTENCY_KEY="k-2").status_code == HTTPStatus.OK
+    assert IdempotencyRecord.objects.count() == 2
+    customer = Customer.objects.get(tenant=tenant, external_id=EXTERNAL_ID)
+    LogEntry.objects.log_actions(
+        user_id=staff_user.pk,
+        queryset=[customer],
+        action_flag=CHANGE,
+        change_message=[{"changed": {"fields": ["Email"]}}],
+        single_object=True,
+    )
     return endpoint
 
 
@@ -129,6 +148,13 @@ def test_no_table_holds_the_persons_data_when_they_are_erased_with_deliveries_in
     assert bodies[2]["actor"] == f"customer:{alias}"
     assert deliveries[1].last_error.startswith("HTTP 500: ")
     assert REDACTED in deliveries[1].last_error
+    # The bound key is revoked and names the pseudonym; the replies naming the person are gone; the admin's
+    # history keeps the entry, without the person.
+    key = ApiKey.objects.get(allow_customer=True)
+    assert (key.customer_external_id, key.name, key.revoked_at is not None) == (alias, f"{REDACTED}'s phone app", True)
+    assert not IdempotencyRecord.objects.exists()
+    entry = LogEntry.objects.get()
+    assert entry.object_repr == f"{REDACTED} {REDACTED} ({REDACTED})"
 
 
 def test_pending_deliveries_are_sent_pseudonymised_and_signed_when_the_person_was_erased(
@@ -170,13 +196,23 @@ def test_erasure_rolls_back_with_the_deliveries_untouched_when_an_erasure_listen
     assert list(WebhookDelivery.objects.order_by("id").values()) == before
 
 
-def test_other_customers_deliveries_are_untouched_when_someone_is_erased(api, tenant, person_with_deliveries):
+def test_other_customers_copies_are_untouched_when_someone_is_erased(api, tenant, person_with_deliveries):
     other = {"data": {"customerId": "stays-3k", "email": "stays@example.org"}}
     assert api.post("/api/resources/customers", other, format="json").status_code == HTTPStatus.CREATED
-    api.patch("/api/resources/customers/stays-3k", {"data": {"emailOptOut": True}}, format="json")
-    theirs = list(WebhookDelivery.objects.filter(customer_external_id="stays-3k").values())
-    assert theirs
+    patch = {"data": {"emailOptOut": True}}
+    assert api.patch("/api/resources/customers/stays-3k", patch, format="json", HTTP_IDEMPOTENCY_KEY="k-3").status_code
+    make_api_key(tenant, mode="customer", customer="stays-3k")
+
+    def theirs():
+        return (
+            list(WebhookDelivery.objects.filter(customer_external_id="stays-3k").values()),
+            list(ApiKey.objects.filter(customer_external_id="stays-3k").values()),
+            list(IdempotencyRecord.objects.filter(key="k-3").values()),
+        )
+
+    before = theirs()
+    assert all(before)
 
     assert api.delete(f"/v1/customers/{EXTERNAL_ID}?erase=true").status_code == HTTPStatus.OK
 
-    assert list(WebhookDelivery.objects.filter(customer_external_id="stays-3k").values()) == theirs
+    assert theirs() == before
