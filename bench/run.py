@@ -143,7 +143,7 @@ def in_process(request) -> tuple[int, int, bytes]:
 def route_exists(path: str) -> bool:
     from django.urls import Resolver404, resolve
 
-    from prefcenter.errors import api_route_not_found
+    from prefcenter.handlers import api_route_not_found
 
     try:
         match = resolve(path.split("?", 1)[0])

@@ -30,7 +30,8 @@ from prefcenter.channels import CHANNELS, DIGESTS
 from prefcenter.ledger import Actor
 from prefcenter.models import ApiKey, ConsentEvent, Tenant, hash_key
 from subscribers.models import Workflow
-from subscribers.selectors import customer_resolution_one, customer_resolutions, workflow_find
+from subscribers.selectors.resolutions import customer_resolution_one, customer_resolutions
+from subscribers.selectors.workflows import workflow_find
 from subscribers.services import workflow_preference_update
 
 REACH_FIELDS = {"email": "email", "phone": "phone", "firstName": "first_name", "lastName": "last_name",

@@ -22,8 +22,8 @@ from compliance.services import customer_erase, erasure_summary, sms_keyword_rec
 from customers.selectors import customer_get
 from customers.services import customer_delete
 from customers.validators import normalize_e164
-from prefcenter.errors import api_error_response
 from prefcenter.exceptions import PrefCenterError
+from prefcenter.handlers import api_error_response
 from prefcenter.ledger import Actor
 from prefcenter.models import ConsentEvent
 from prefcenter.renderers import JSONRenderer

@@ -181,7 +181,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-CSRF_FAILURE_VIEW = "prefcenter.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "prefcenter.handlers.csrf_failure"
 
 # Request bodies above this size are refused with 413 before they are parsed.
 PREFCENTER_MAX_BODY_BYTES = env_int("PREFCENTER_MAX_BODY_BYTES", 1_048_576)

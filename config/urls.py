@@ -5,7 +5,7 @@ import os
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from prefcenter.errors import api_aware_400, api_aware_403, api_aware_404, api_aware_500, api_route_not_found
+from prefcenter.handlers import api_aware_400, api_aware_403, api_aware_404, api_aware_500, api_route_not_found
 
 urlpatterns = [
     path("admin/console/", include("console.urls")),

@@ -1,7 +1,7 @@
 """The tenant at a glance: opt-out rates per channel and per category, opt-outs/opt-ins per day.
 
 Rates are decided by the resolution engine, not re-derived: `layer_counts`
-(subscribers/selectors.py) groups every customer by the layers the rules read, in two
+(subscribers/selectors/) groups every customer by the layers the rules read, in two
 grouped queries, and `resolve()` is asked once per group. A customer counts as opted out of a
 channel when the decision is "blocked" for a reason that is their own choice (Novu's
 `subscriber` source: a hard opt-out, a global switch, a category preference, the messaging
@@ -39,7 +39,7 @@ from messaging.models import Category
 from prefcenter.channels import CHANNELS, MESSAGING_CHANNELS
 from prefcenter.models import ConsentEvent, Tenant
 from subscribers.resolution import GLOBAL_WORKFLOW, SUBSCRIBER_REASONS, CustomerLayers, WorkflowFacts, resolve
-from subscribers.selectors import layer_counts
+from subscribers.selectors.bulk import layer_counts
 
 DAYS = 90
 HARD_OPT_OUT_FIELDS = ("email_opt_out", "sms_opt_out")

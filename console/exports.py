@@ -36,7 +36,7 @@ from customers.models import Customer
 from prefcenter.channels import CHANNELS, DIGEST_OFF
 from prefcenter.models import Tenant
 from subscribers.catalog import Catalog, tenant_catalog
-from subscribers.selectors import CustomerDecisions, customers_decisions
+from subscribers.selectors.bulk import CustomerDecisions, customers_decisions
 
 EXPORT_CHUNK = 2000
 CONTACT_FIELDS = ("external_id", "email", "phone", "first_name", "last_name", "locale", "timezone")

@@ -1,4 +1,5 @@
-"""One domain error type and one handler that turns every API error into its envelope.
+"""The domain error type (`PrefCenterError`) and DRF's exception handler, which turns every API error
+raised inside a view into its envelope (what escapes DRF is answered by prefcenter/handlers.py).
 
 Non-Reach routes answer with the project's error shape:
 

@@ -10,7 +10,7 @@ from urllib.parse import unquote_plus
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from prefcenter.errors import api_error_response, is_api_path
+from prefcenter.handlers import api_error_response, is_api_path
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 

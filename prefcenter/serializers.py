@@ -10,8 +10,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from prefcenter.fields import Tree, prune
 from prefcenter.parsers import XMLEmpty
+from prefcenter.selection import Tree, prune
 
 
 class StrictCharField(serializers.CharField):

@@ -15,9 +15,9 @@ from rest_framework import exceptions, generics, viewsets
 from rest_framework.response import Response
 
 from prefcenter.exceptions import PrefCenterError
-from prefcenter.fields import Tree, parse_tree, query_values
 from prefcenter.idempotency import IdempotencyGuard
 from prefcenter.models import Tenant
+from prefcenter.selection import Tree, parse_tree, query_values
 from prefcenter.tenancy import RequestContext, resolve_context
 from prefcenter.throttling import AnonymousRateThrottle
 

@@ -1,7 +1,7 @@
 """What the preference page shows: one customer's catalog, choices and effective state.
 
 Everything effective comes from the resolution engine (subscribers/resolution.py) via the
-set-based loader (subscribers/selectors.py); this module only arranges its answers for the
+set-based loader (subscribers/selectors/); this module only arranges its answers for the
 page and says which controls a customer may change and why not. No rule is decided here.
 
 A fixed number of queries whatever the size of the catalog: the loader's 3, the category
@@ -26,7 +26,7 @@ from prefcenter.models import Tenant
 from prefcenter.translations import localized
 from subscribers import resolution
 from subscribers.resolution import CategoryChoice, CustomerLayers, Decision, WorkflowFacts
-from subscribers.selectors import CustomerResolution, ResolvedWorkflow, customer_resolutions
+from subscribers.selectors.resolutions import CustomerResolution, ResolvedWorkflow, customer_resolutions
 
 CHANNEL_LABELS = {
     EMAIL: _("Email"),

@@ -33,7 +33,7 @@ from prefcenter.channels import CHANNELS, EMAIL
 from subscribers import resolution as resolution_rules
 from subscribers.evaluation import explain
 from subscribers.models import Workflow, WorkflowPreference
-from subscribers.selectors import customer_resolutions
+from subscribers.selectors.resolutions import customer_resolutions
 from subscribers.services import (
     PREFERENCE_FIELDS,
     WORKFLOW_FIELDS,

@@ -20,7 +20,7 @@ Decisions are memoized too. A customer with no explicit row for a workflow (nor 
 category) is decided from the customer's global layers alone, so every customer with the
 same rule-relevant global layers (opt-outs, global switch row, messaging default, tenant
 defaults) gets the same decisions for those workflows. The memo (`_shared_decisions` in
-subscribers/selectors.py) keeps the decisions of the most recently used keys per catalog;
+subscribers/selectors/) keeps the decisions of the most recently used keys per catalog;
 most customers have no explicit choice at all, so a handful of keys answer most requests.
 
 A catalog is loaded after its revision is read, so what is stored under a revision is at

@@ -2,7 +2,7 @@
 
 `POST /v1/deliveries/evaluate` loads every layer for up to 10,000 recipients in a fixed
 number of queries (the workflow, then one joined read of the customers and their rows:
-subscribers/selectors.py) and asks
+subscribers/selectors/) and asks
 the resolution engine (subscribers/resolution.py) for each; it decides nothing itself.
 
 `GET /v2/subscribers/{subscriberId}/preferences/explain?workflowId=…` shows, per channel,
@@ -26,12 +26,15 @@ from rest_framework.response import Response
 from customers.views import CustomerNamedMixin
 from prefcenter.channels import CHANNELS
 from prefcenter.exceptions import PrefCenterError
-from prefcenter.fields import Tree, prune
+from prefcenter.selection import Tree, prune
 from prefcenter.serializers import PrefCenterSerializer, RejectUnknownFieldsMixin, StrictCharField, UniqueListField
 from prefcenter.views import PrefCenterAPIView
 from subscribers import resolution
+from subscribers.catalog import workflow_facts
 from subscribers.resolution import Decision
-from subscribers.selectors import customer_resolution_one, shared_resolution_layers, workflow_facts, workflow_get
+from subscribers.selectors.layers import shared_resolution_layers
+from subscribers.selectors.resolutions import customer_resolution_one
+from subscribers.selectors.workflows import workflow_get
 
 MAX_RECIPIENTS = 10_000
 EXTERNAL_ID_MAX_LENGTH = 255
@@ -124,7 +127,7 @@ def evaluate(*, tenant, workflow, recipients: list[str], channels: list[str] | N
     """Decisions for each known recipient, in one query whatever their number (the workflow is given).
 
     The loader groups recipients whose rule-relevant layers are equal into one shared
-    `CustomerLayers` (subscribers/selectors.py), so each group is decided once and its
+    `CustomerLayers` (subscribers/selectors/), so each group is decided once and its
     answer reused: at 10,000 recipients a handful of groups cover most of them.
     """
     wanted = list(dict.fromkeys(recipients))

@@ -2,7 +2,7 @@
 
 This module is the only place the rules live (DESIGN.md "Resolution"). It is a pure
 function over plain frozen dataclasses: no ORM, no I/O, no clock. The loader in
-`subscribers/selectors.py` turns rows into these dataclasses for many customers at
+`subscribers/selectors/` turns rows into these dataclasses for many customers at
 once; the Novu face, the TeamUp face, the self-service page and the delivery
 evaluation API all call `resolve()` and never re-implement a rule.
 
@@ -157,7 +157,7 @@ class Decision:
     reason: str
     digest: str | None = None
     inputs: tuple[WorkflowFacts, CustomerLayers] | None = field(default=None, repr=False, compare=False)
-    # `layers` once computed; slots keep a decision small (the memo of subscribers/selectors.py holds thousands).
+    # `layers` once computed; slots keep a decision small (the memo of subscribers/selectors/ holds thousands).
     _layers: tuple[tuple[str, Any], ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property

@@ -2,7 +2,7 @@
 and the TeamUp customer notification preference face (seed 000).
 
 Views only parse, call a selector or a service, and serialize; the rules live in
-subscribers/resolution.py and are reached through subscribers/selectors.py.
+subscribers/resolution.py and are reached through subscribers/selectors/.
 """
 
 from __future__ import annotations
@@ -22,49 +22,55 @@ from customers.models import Customer
 from customers.services import customer_delete
 from customers.views import CustomerNamedMixin
 from prefcenter.exceptions import PrefCenterError, novu_error_body
-from prefcenter.fields import query_values
+from prefcenter.selection import query_values
 from prefcenter.views import PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
 from subscribers.models import Workflow
 from subscribers.novu import CURSOR_PATTERN
 from subscribers.resolution import NOT_CAPABLE_MESSAGES, NOT_TOGGLEABLE_MESSAGES
-from subscribers.selectors import (
-    SEARCH_LIMIT_MAX,
+from subscribers.selectors.resolutions import (
     CustomerResolution,
     ResolvedWorkflow,
     customer_resolution_one,
     customer_resolutions,
-    subscriber_get,
-    subscriber_search,
+)
+from subscribers.selectors.search import SEARCH_LIMIT_MAX, subscriber_get, subscriber_search
+from subscribers.selectors.workflows import (
     workflow_get,
     workflow_list,
     workflow_matches,
     workflow_search,
     workflows_by_ref,
 )
-from subscribers.serializers import (
-    FACE_CHANNELS,
-    MAX_OFFSET,
+from subscribers.serializers.preferences import (
     BulkPreferenceResultSerializer,
     BulkPreferencesSerializer,
-    CreateQuerySerializer,
-    NotificationPreferencePatchSerializer,
-    NotificationPreferenceSerializer,
     PreferencesPatchSerializer,
+    SubscriberPreferencesSerializer,
+)
+from subscribers.serializers.subscriber import (
+    CreateQuerySerializer,
     PreferencesQuerySerializer,
     SubscriberDeletedSerializer,
     SubscriberListSerializer,
-    SubscriberPreferencesSerializer,
     SubscriberSearchSerializer,
     SubscriberSerializer,
     SubscriberWriteSerializer,
+    subscriber_schedule,
+)
+from subscribers.serializers.teamup import (
+    FACE_CHANNELS,
+    NotificationPreferencePatchSerializer,
+    NotificationPreferenceSerializer,
+    effective,
+)
+from subscribers.serializers.workflows import (
+    MAX_OFFSET,
     WorkflowListItemSerializer,
     WorkflowListQuerySerializer,
     WorkflowListSerializer,
     WorkflowSerializer,
     WorkflowWriteSerializer,
-    effective,
     is_critical,
-    subscriber_schedule,
 )
 from subscribers.services import (
     PreferenceChange,

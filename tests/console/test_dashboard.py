@@ -16,7 +16,7 @@ from console.models import ConsentDailyCount
 from customers.services import customer_update
 from prefcenter.ledger import Actor
 from prefcenter.models import ConsentEvent
-from subscribers.selectors import customer_resolutions
+from subscribers.selectors.resolutions import customer_resolutions
 from tests.factories import make_customer
 from tests.subscribers.conftest import make_category, make_category_preference, make_preference
 

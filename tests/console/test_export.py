@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from console.exports import export_rows, spreadsheet_safe
 from customers.models import Customer
 from subscribers.catalog import tenant_catalog
-from subscribers.selectors import customer_resolutions
+from subscribers.selectors.resolutions import customer_resolutions
 from tests.console.conftest import parse_csv
 from tests.factories import make_customer
 

@@ -18,7 +18,7 @@ import pytest
 from django.test import RequestFactory, override_settings
 from rest_framework.test import APIClient
 
-from prefcenter.errors import api_aware_400, api_aware_403
+from prefcenter.handlers import api_aware_400, api_aware_403
 from tests.factories import make_api_key
 from tests.matrix import test_authorization_matrix as matrix
 from tests.matrix.test_authorization_matrix import C2, World, schema_operations

@@ -20,7 +20,7 @@ from selfservice.links import PURPOSE_PREFERENCES, link_token
 from selfservice.state import category_choice, category_facts
 from subscribers import resolution
 from subscribers.resolution import CustomerLayers
-from subscribers.selectors import customer_resolutions
+from subscribers.selectors.resolutions import customer_resolutions
 from subscribers.services import workflow_preference_update
 from tests.factories import make_customer
 from tests.selfservice.catalog import SYSTEM, choose_topic, fresh, make_workflow

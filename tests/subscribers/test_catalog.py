@@ -1,7 +1,7 @@
 """The cached catalog and the memoized decisions answer exactly what resolving from the rows answers.
 
 subscribers/catalog.py keeps each tenant's workflows in process memory under a revision that
-every workflow or category write renews; subscribers/selectors.py memoizes the decisions of
+every workflow or category write renews; subscribers/selectors/ memoizes the decisions of
 workflows a customer has no row for, and reads the evaluation's layers in one joined query.
 These tests hold them to the plain path: `resolve()` over layers built from the rows.
 """
@@ -15,17 +15,13 @@ from django.db import connection, transaction
 
 from customers.models import Customer
 from prefcenter.channels import CHANNELS, DIGESTS
-from subscribers.catalog import CATALOGS, _catalog, catalog_changed, tenant_catalog
+from subscribers.catalog import CATALOGS, _catalog, catalog_changed, tenant_catalog, workflow_facts
 from subscribers.evaluation import evaluate
 from subscribers.models import Workflow
 from subscribers.resolution import resolve
-from subscribers.selectors import (
-    customer_resolutions,
-    resolution_layers,
-    shared_resolution_layers,
-    workflow_facts,
-    workflow_list,
-)
+from subscribers.selectors.layers import resolution_layers, shared_resolution_layers
+from subscribers.selectors.resolutions import customer_resolutions
+from subscribers.selectors.workflows import workflow_list
 from subscribers.services import workflow_delete, workflow_update
 from tests.factories import make_customer
 from tests.subscribers.conftest import ACTOR, make_category, make_category_preference, make_preference, make_workflow
@@ -205,7 +201,7 @@ def test_evaluation_layers_decide_as_the_per_customer_loader_when_read_in_one_qu
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan; PostgreSQL plans by statistics")
 def test_evaluation_query_searches_indexes_and_scans_no_table_when_run_on_sqlite(tenant):
-    from subscribers import selectors
+    from subscribers.selectors import layers as selectors
 
     workflow = make_workflow(tenant, "w", category=make_category(tenant, "news"))
     captured = {}

@@ -12,9 +12,12 @@ from hypothesis import strategies as st
 from prefcenter.channels import CHANNELS
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.models import ConsentEvent
+from subscribers.catalog import workflow_facts
 from subscribers.models import Workflow, WorkflowPreference
 from subscribers.resolution import resolve
-from subscribers.selectors import customer_resolutions, resolution_layers, workflow_facts, workflow_list
+from subscribers.selectors.layers import resolution_layers
+from subscribers.selectors.resolutions import customer_resolutions
+from subscribers.selectors.workflows import workflow_list
 from subscribers.services import (
     PreferenceChange,
     workflow_create,

@@ -1,4 +1,6 @@
-"""Django-level 400/403/404/500 handlers: JSON in the route's envelope on API paths, never HTML.
+"""Django-level error handlers (handler400/403/404/500, the CSRF failure view): JSON in the route's
+envelope on API paths, never HTML. The domain error type and DRF's exception handler are in
+prefcenter/exceptions.py; this module answers only what never reaches DRF.
 
 They answer what escapes DRF's exception handler (a SuspiciousOperation such as DisallowedHost
 raised by middleware, a PermissionDenied outside a view); inside a view, DRF's handler answers

@@ -1,0 +1,90 @@
+"""Novu subscriber search and lookup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import CharField, QuerySet, Value
+from django.db.models.functions import Concat
+
+from customers.models import Customer
+from prefcenter.exceptions import PrefCenterError
+from prefcenter.models import Tenant
+from subscribers.novu import novu_id
+
+# -- Novu subscriber search ----------------------------------------------------------
+
+SEARCH_LIMIT_MAX = 100
+
+
+@dataclass(frozen=True)
+class SubscriberPage:
+    """One page of a cursor-paginated search: `next`/`previous` are the `_id` cursors or None."""
+
+    items: list[Customer]
+    next: str | None
+    previous: str | None
+    total_count: int
+
+
+def subscriber_search(
+    *,
+    queryset: QuerySet[Customer],
+    after: int | None = None,
+    before: int | None = None,
+    limit: int = 10,
+    ascending: bool = False,
+    email: str | None = None,
+    phone: str | None = None,
+    name: str | None = None,
+    external_id: str | None = None,
+) -> SubscriberPage:
+    """Novu's subscriber search over the (tenant-scoped) queryset, in creation order (the key's order).
+
+    Filters: email and phone contain the text (email case-insensitively), name is contained in the
+    first, last or full name, subscriberId is exact. Cursors are `_id`s: `after` gives the page that
+    follows that subscriber in the chosen order, `before` the page that precedes it. 3 queries.
+    """
+    if email:
+        queryset = queryset.filter(email__icontains=email)
+    if phone:
+        queryset = queryset.filter(phone__contains=phone)
+    if external_id is not None:
+        queryset = queryset.filter(external_id=external_id)
+    if name:
+        full = Concat("first_name", Value(" "), "last_name", output_field=CharField())
+        queryset = queryset.annotate(full_name=full).filter(full_name__icontains=name.strip())
+    total = queryset.count()
+    forward, backward = ("pk", "-pk") if ascending else ("-pk", "pk")
+    if before is not None:
+        window = queryset.filter(pk__lt=before) if ascending else queryset.filter(pk__gt=before)
+        rows = list(window.order_by(backward)[: limit + 1])
+        has_previous, has_next = len(rows) > limit, True
+        items = list(reversed(rows[:limit]))
+    else:
+        window = queryset
+        if after is not None:
+            window = queryset.filter(pk__gt=after) if ascending else queryset.filter(pk__lt=after)
+        rows = list(window.order_by(forward)[: limit + 1])
+        has_next, has_previous = len(rows) > limit, after is not None
+        items = rows[:limit]
+    return SubscriberPage(
+        items=items,
+        next=novu_id(items[-1].pk) if items and has_next else None,
+        previous=novu_id(items[0].pk) if items and has_previous else None,
+        total_count=total,
+    )
+
+
+def subscriber_get(*, tenant: Tenant, external_id: str) -> Customer:
+    """The tenant's customer with this subscriberId and its Novu profile (one query), or a 404."""
+    customer = (
+        Customer.objects.filter(tenant=tenant, external_id=external_id)
+        .select_related("tenant", "subscriber_profile")
+        .first()
+    )
+    if customer is None:
+        raise PrefCenterError(f"Subscriber '{external_id}' not found.", code="not_found", status=404)
+    return customer
+
+
