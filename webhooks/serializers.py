@@ -8,7 +8,12 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from prefcenter.serializers import PrefCenterModelSerializer, RejectUnknownFieldsMixin, StrictCharField
+from prefcenter.serializers import (
+    PrefCenterModelSerializer,
+    PrefCenterSerializer,
+    RejectUnknownFieldsMixin,
+    StrictCharField,
+)
 from webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 
 
@@ -65,10 +70,14 @@ class WebhookDeliverySerializer(PrefCenterModelSerializer):
 
 
 # The server checks exactly what the schema states (one pattern), so the two cannot disagree: an http(s)
-# URL with a DNS host name (letters, digits, hyphens; a TLD of letters), an optional port, and a path and
-# query in RFC 3986's plain characters (percent-encode the rest).
+# URL with a DNS host name (letters, digits, hyphens; a TLD of letters), an optional port (0-65535), and a
+# path and query in RFC 3986's plain characters (percent-encode the rest). The SSRF guard then refuses
+# names that are, or resolve to, non-public addresses (webhooks/destinations.py).
+PORT_PATTERN = r"([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 ENDPOINT_URL_PATTERN = (
-    r"^https?://([A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,24}(:[0-9]{1,5})?([/?#][A-Za-z0-9._~:/?#@!$&'()*+,;=-]*)?$"
+    r"^https?://([A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,24}(:"
+    + PORT_PATTERN
+    + r")?([/?#][A-Za-z0-9._~:/?#@!$&'()*+,;=-]*)?$"
 )
 
 
@@ -103,3 +112,7 @@ class WebhookEndpointWriteSerializer(RejectUnknownFieldsMixin, serializers.Seria
         if not value.lower().startswith(("http://", "https://")):
             raise serializers.ValidationError("Must be an http or https URL.")
         return value
+
+
+class WebhookResendRequestSerializer(RejectUnknownFieldsMixin, PrefCenterSerializer):
+    """No fields: the body is empty or `{}` (anything else is a 400 naming it)."""

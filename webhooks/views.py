@@ -20,6 +20,7 @@ from webhooks.serializers import (
     WebhookEndpointCreatedSerializer,
     WebhookEndpointSerializer,
     WebhookEndpointWriteSerializer,
+    WebhookResendRequestSerializer,
 )
 from webhooks.services import deliveries_resend, endpoint_create, endpoint_delete
 
@@ -60,7 +61,7 @@ ENDPOINT_ID = OpenApiParameter("id", str, OpenApiParameter.PATH, description="Th
 @extend_schema_view(
     list=extend_schema(parameters=[ENDPOINT_ID]),
     resend=extend_schema(
-        request=None,
+        request=WebhookResendRequestSerializer,
         responses={200: WebhookDeliverySerializer},
         parameters=[
             ENDPOINT_ID,
@@ -93,6 +94,7 @@ class WebhookDeliveryViewSet(ListMixin, PrefCenterViewSet):
     @action(detail=True, methods=["post"])
     def resend(self, request, *args: Any, **kwargs: Any) -> Response:
         """Queue the delivery again, now, with a fresh retry window and the same `webhook-id`."""
+        self.validated(WebhookResendRequestSerializer)  # the body first: a bad one is a 400 whatever the ids
         delivery = delivery_get(endpoint=self.endpoint, delivery_id=self.kwargs["delivery_id"])
         deliveries_resend(deliveries=[delivery])
         return self.respond(delivery_get(endpoint=self.endpoint, delivery_id=str(delivery.pk)))

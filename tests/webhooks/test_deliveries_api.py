@@ -219,3 +219,11 @@ def test_resend_runs_a_fixed_number_of_queries_when_posted(
         response = api.post(resend_url(endpoint, three_deliveries[1]))
 
     assert response.status_code == HTTPStatus.OK
+
+
+def test_resend_answers_400_and_writes_nothing_when_the_body_has_fields(api, endpoint, three_deliveries, unchanged):
+    with unchanged():
+        response = api.post(resend_url(endpoint, three_deliveries[1]), {"now": True}, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert list(response.json()["errors"]) == ["now"]
