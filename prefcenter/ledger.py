@@ -72,8 +72,8 @@ class ErasedCustomer:
     listener, in the same transaction: each replaces `external_id` with `pseudonym` wherever its
     own rows hold it, rewrites actor labels copied from the ledger with `actor()` (the ledger's
     own rule), and removes any of `personal_values` (the external id and every email, phone and
-    name the customer had) from free text. So apps above the foundation forget the person
-    without the erasure service knowing their tables, and without this module importing them.
+    name the customer had) from free text. So every app forgets the person in its own tables,
+    without the erasure service knowing them, and without this module importing the apps above.
     """
 
     tenant: Tenant
@@ -99,7 +99,8 @@ class ErasedCustomer:
 
 
 # Callables run by the erasure service with the ErasedCustomer, inside the erasure's transaction (webhooks'
-# delivery rows). A listener that raises rolls the erasure back. Registered in AppConfig.ready().
+# delivery rows; the foundation's bound API keys and stored replies). A listener that raises rolls the
+# erasure back. Registered in AppConfig.ready().
 ErasureListener = Callable[[ErasedCustomer], None]
 erasure_listeners: list[ErasureListener] = []
 
