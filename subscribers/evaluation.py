@@ -34,6 +34,7 @@ from rest_framework.response import Response
 from customers.views import CustomerNamedMixin
 from prefcenter.channels import CHANNELS
 from prefcenter.exceptions import PrefCenterError
+from prefcenter.schema import NON_BLANK
 from prefcenter.selection import Tree, prune
 from prefcenter.serializers import PrefCenterSerializer, RejectUnknownFieldsMixin, StrictCharField, UniqueListField
 from prefcenter.views import PrefCenterAPIView
@@ -400,7 +401,8 @@ def explain(resolved, *, window: schedule.DeliveryWindow | None = None, at: date
     }
 
 
-WORKFLOW_ID = OpenApiParameter("workflowId", str, required=True, description="Workflow identifier or slug.")
+# Not blank, as the view checks (an empty workflowId is a 400): the schema says so, or a fuzzer sends `workflowId=`.
+WORKFLOW_ID = OpenApiParameter("workflowId", NON_BLANK, required=True, description="Workflow identifier or slug.")
 AT = OpenApiParameter(
     "at",
     {"type": "string", "format": "date-time"},
