@@ -35,15 +35,16 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from console.models import ConsentDailyCount
-from messaging.models import Category
+from messaging.models import CHANNEL_COLUMNS, Category
 from prefcenter.channels import CHANNELS, MESSAGING_CHANNELS
 from prefcenter.models import ConsentEvent, Tenant
+from subscribers.catalog import category_facts
 from subscribers.resolution import GLOBAL_WORKFLOW, SUBSCRIBER_REASONS, CustomerLayers, WorkflowFacts, resolve
 from subscribers.selectors.bulk import layer_counts
 
 DAYS = 90
 HARD_OPT_OUT_FIELDS = ("email_opt_out", "sms_opt_out")
-SWITCH_FIELDS = ("enabled", *CHANNELS, "in_app_enabled", "email_enabled", "push_enabled")
+SWITCH_FIELDS = ("enabled", *CHANNELS, *CHANNEL_COLUMNS.values())
 _SWITCH = Q(field__in=SWITCH_FIELDS) & (Q(subject__startswith="workflow:") | Q(subject__startswith="category:"))
 _HARD = Q(subject="customer", field__in=HARD_OPT_OUT_FIELDS)
 OPT_OUT = (_SWITCH & Q(new_value=False) & (Q(old_value__isnull=True) | Q(old_value=True))) | (
@@ -77,19 +78,6 @@ def _opted_out(facts: WorkflowFacts, groups: list[tuple[CustomerLayers, int]], c
         if not decision.allowed and decision.reason in SUBSCRIBER_REASONS:
             out += count
     return out
-
-
-def category_facts(category: Category) -> WorkflowFacts:
-    """A workflow of `category` on the messaging channels with no defaults of its own (catalog data only)."""
-    return WorkflowFacts(
-        identifier=f"category:{category.key}",
-        channels=frozenset(MESSAGING_CHANNELS),
-        category_key=category.key,
-        category_mandatory=category.mandatory,
-        category_defaults={"in_app": category.default_in_app, "email": category.default_email,
-                           "push": category.default_push},
-        category_default_digest=category.default_digest,
-    )
 
 
 def opt_out_rates(*, tenant: Tenant) -> tuple[int, list[Rate], list[tuple[Category, list[Rate]]]]:

@@ -25,7 +25,9 @@ from prefcenter.channels import CHANNELS, DIGEST_OFF, DIGESTS, EMAIL, IN_APP, ME
 from prefcenter.models import Tenant
 from prefcenter.translations import localized
 from subscribers import resolution
-from subscribers.resolution import CategoryChoice, CustomerLayers, Decision, WorkflowFacts
+from subscribers.catalog import category_facts
+from subscribers.resolution import CategoryChoice, CustomerLayers, Decision
+from subscribers.selectors.layers import category_choice
 from subscribers.selectors.resolutions import CustomerResolution, ResolvedWorkflow, customer_resolutions
 
 CHANNEL_LABELS = {
@@ -66,26 +68,6 @@ def _layer(decision: Decision, name: str) -> Any:
     return dict(decision.layers).get(name)
 
 
-def category_facts(category: Category) -> WorkflowFacts:
-    """A category seen as the rules see it: the messaging layers and the category's defaults, nothing above."""
-    return WorkflowFacts(
-        identifier=f"category:{category.key}",
-        channels=frozenset(MESSAGING_CHANNELS),
-        category_key=category.key,
-        category_mandatory=category.mandatory,
-        category_defaults={IN_APP: category.default_in_app, EMAIL: category.default_email, PUSH: category.default_push},
-        category_default_digest=category.default_digest,
-    )
-
-
-def category_choice(row: CategoryPreference | None) -> CategoryChoice | None:
-    if row is None:
-        return None
-    return CategoryChoice(
-        channels={IN_APP: row.in_app_enabled, EMAIL: row.email_enabled, PUSH: row.push_enabled}, digest=row.digest
-    )
-
-
 def category_decisions(
     *,
     tenant: Tenant,
@@ -121,12 +103,7 @@ def category_current_values(
     (a channel muted only by digest `off` still shows its switch on: the digest says why).
     """
     if row is not None:
-        return {
-            IN_APP: row.in_app_enabled,
-            EMAIL: row.email_enabled,
-            PUSH: row.push_enabled,
-            "digest": row.digest,
-        }
+        return {**row.channel_values(), "digest": row.digest}
     values: dict[str, Any] = {}
     for channel in MESSAGING_CHANNELS:
         decision = decisions[channel]
