@@ -35,6 +35,7 @@ from subscribers.selectors.resolutions import (
 )
 from subscribers.selectors.search import SEARCH_LIMIT_MAX, subscriber_get, subscriber_search
 from subscribers.selectors.workflows import (
+    workflow_filter,
     workflow_get,
     workflow_list,
     workflow_matches,
@@ -158,14 +159,7 @@ class WorkflowViewSet(RetrieveMixin, PrefCenterViewSet):
         return workflow_get(tenant=self.tenant, ref=self.kwargs["workflowId"], allow_novu_id=True)
 
     def filter_queryset(self, queryset):
-        filters = _filters(self.request)
-        if filters["category"] is not None:
-            queryset = queryset.filter(category__key=filters["category"])
-        if filters["tags"]:
-            wanted = set(filters["tags"])
-            ids = [pk for pk, tags in queryset.values_list("id", "tags") if wanted & set(tags or [])]
-            queryset = queryset.filter(pk__in=ids)
-        return queryset
+        return workflow_filter(queryset, **_filters(self.request))
 
     @extend_schema(parameters=WORKFLOW_LIST_PARAMETERS, responses={200: WorkflowListSerializer})
     def list(self, request, *args: Any, **kwargs: Any) -> Response:
