@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from prefcenter import ledger
-from prefcenter.exceptions import PrefCenterError
+from prefcenter.exceptions import PrefCenterError, refuse_change
 from prefcenter.ledger import Actor
 from prefcenter.models import Tenant
 
@@ -91,8 +91,10 @@ def customer_update(*, customer: Customer, actor: Actor, **changes: Any) -> Cust
     """Apply an incremental change; unchanged values write nothing (no row update, no event).
 
     The row is locked for the duration so concurrent updates serialize and each event's
-    old value is the value the previous commit left.
+    old value is the value the previous commit left. The external id names the customer in
+    every face and in the ledger: sending the same one is no change, another is `Unchangeable` (400).
     """
+    refuse_change(changes, "external_id", customer.external_id)
     unknown = set(changes) - set(TRACKED_FIELDS)
     if unknown:
         raise ValueError(f"customer_update does not change {sorted(unknown)}")

@@ -53,6 +53,24 @@ class PrefCenterError(exceptions.APIException):
         self.headers = headers or {}
 
 
+class Unchangeable(PrefCenterError):
+    """A change to a value that names an object for good (a customer's external id, a workflow's
+    workflowId): the ledger and every face refer to it. Raised by the service that owns the object;
+    a face may word it in its own names (the Reach resource says `data.customerId`)."""
+
+    def __init__(self, field: str, message: str | None = None):
+        super().__init__(message or f"{field} cannot be changed.", errors={field: ["Cannot be changed once set."]})
+        self.field = field
+
+
+def refuse_change(changes: dict[str, Any], name: str, current: Any, *, field: str | None = None,
+                  message: str | None = None) -> None:
+    """Take `name` out of a service's `changes`: the same value as `current` is no change; another is
+    `Unchangeable` (named `field`, default `name`). The one check every service with a permanent name makes."""
+    if name in changes and changes.pop(name) != current:
+        raise Unchangeable(field or name, message)
+
+
 def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     """Turn DRF's nested error detail into {"a.b.0.c": ["message"]}."""
     out: dict[str, list[str]] = {}

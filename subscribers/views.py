@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from customers.models import Customer
 from customers.services import customer_delete
 from customers.views import CustomerNamedMixin
-from prefcenter.exceptions import PrefCenterError, novu_error_body
+from prefcenter.exceptions import PrefCenterError, Unchangeable, novu_error_body
 from prefcenter.selection import query_values
 from prefcenter.views import PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
 from subscribers.models import Workflow
@@ -197,11 +197,6 @@ class WorkflowViewSet(RetrieveMixin, PrefCenterViewSet):
         serializer = WorkflowWriteSerializer(data=data, partial=not replace, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         changes = serializer.to_service_kwargs(current=workflow)
-        if changes.pop("identifier", workflow.identifier) != workflow.identifier:
-            raise PrefCenterError(
-                "workflowId cannot be changed: preferences and the consent ledger refer to it.",
-                errors={"workflowId": ["Cannot be changed once set."]},
-            )
         with novu_conflict_as_bad_request():
             workflow = workflow_update(workflow=workflow, actor=self.actor, **changes)
         return self.respond(workflow)
@@ -301,14 +296,15 @@ class SubscriberViewSet(SubscriberMixin, PrefCenterViewSet):
         customer = self.get_subscriber()
         serializer = SubscriberWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        fields = serializer.customer_fields()
-        if fields.pop("external_id", customer.external_id) != customer.external_id:
+        try:
+            customer = subscriber_update(
+                customer=customer, actor=self.actor, customer_fields=serializer.customer_fields(),
+                profile_fields=serializer.profile_fields(),
+            )
+        except Unchangeable as exc:  # the service's refusal, in Novu's words
             raise PrefCenterError(
                 "subscriberId cannot be changed.", errors={"subscriberId": ["Must equal the subscriberId in the path."]}
-            )
-        customer = subscriber_update(
-            customer=customer, actor=self.actor, customer_fields=fields, profile_fields=serializer.profile_fields()
-        )
+            ) from exc
         return self.respond(customer)
 
     @extend_schema(responses={200: SubscriberDeletedSerializer})
