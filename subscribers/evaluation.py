@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from customers.views import CustomerNamedMixin
 from prefcenter.channels import CHANNELS
 from prefcenter.exceptions import PrefCenterError
-from prefcenter.selection import Tree, prune
+from prefcenter.selection import prune
 from prefcenter.serializers import PrefCenterSerializer, RejectUnknownFieldsMixin, StrictCharField, UniqueListField
 from prefcenter.views import PrefCenterAPIView
 from subscribers import resolution
@@ -152,16 +152,6 @@ def evaluate(*, tenant, workflow, recipients: list[str], channels: list[str] | N
     }
 
 
-def select(data: dict[str, Any], tree: Tree) -> dict[str, Any]:
-    """Apply a `fields` tree to the evaluation answer (the results list item by item)."""
-    if not tree:
-        return data
-    out = prune(data, tree)
-    if "results" in out and tree.get("results"):
-        out["results"] = [prune(item, tree["results"]) for item in out["results"]]
-    return out
-
-
 class DeliveryEvaluationView(PrefCenterAPIView):
     """`POST /v1/deliveries/evaluate`: one entry per known recipient, per channel `{allowed, reason, digest}`."""
 
@@ -186,7 +176,7 @@ class DeliveryEvaluationView(PrefCenterAPIView):
         answer = evaluate(
             tenant=self.tenant, workflow=workflow, recipients=data["recipients"], channels=data.get("channels")
         )
-        return Response(select(answer, self.fields_tree))
+        return Response(prune(answer, self.fields_tree))
 
 
 # ---------------------------------------------------------------------- explain
