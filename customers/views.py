@@ -69,7 +69,6 @@ class ReachCustomerViewSet(CustomerNamedMixin, PrefCenterViewSet):
     read_scope = "customers:read"
     write_scope = "customers:write"
     provider_only_actions = ("create", "destroy")
-    error_style = "reach"
     pagination_class = None
     filter_backends: list = []
 

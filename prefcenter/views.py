@@ -37,7 +37,6 @@ class PrefCenterViewMixin:
     tenant_field: str = "tenant"
     customer_field: str | None = None
     output_serializer_class: Any = None
-    error_style = "default"
 
     request_context: RequestContext
     fields_tree: Tree
