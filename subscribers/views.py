@@ -22,6 +22,7 @@ from customers.models import Customer
 from customers.services import customer_delete
 from customers.views import CustomerNamedMixin
 from prefcenter.exceptions import PrefCenterError, Unchangeable, novu_error_body
+from prefcenter.ids import row_id
 from prefcenter.selection import query_values
 from prefcenter.views import PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
 from subscribers.models import Workflow
@@ -430,10 +431,8 @@ class NotificationPreferenceMixin:
     write_scope = "subscribers:write"
 
     def get_customer(self) -> Customer:
-        raw = str(self.kwargs["id"])
-        customer = None
-        if raw.isdigit() and len(raw) < 19:
-            customer = Customer.objects.filter(tenant=self.tenant, pk=int(raw)).first()
+        pk = row_id(self.kwargs["id"])
+        customer = Customer.objects.filter(tenant=self.tenant, pk=pk).first() if pk is not None else None
         if customer is None:
             raise PrefCenterError("Customer not found.", code="not_found", status=404)
         self.check_customer_access(customer.external_id)
@@ -464,10 +463,8 @@ class NotificationPreferenceDetailView(NotificationPreferenceMixin, PrefCenterAP
     """
 
     def get_item(self, customer: Customer) -> ResolvedWorkflow:
-        raw = str(self.kwargs["notification_preference_id"])
-        workflow = (
-            workflow_list(tenant=self.tenant).filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 19 else None
-        )
+        pk = row_id(self.kwargs["notification_preference_id"])
+        workflow = workflow_list(tenant=self.tenant).filter(pk=pk).first() if pk is not None else None
         if workflow is None:
             raise PrefCenterError("Notification preference not found.", code="not_found", status=404)
         return customer_resolution_one(tenant=self.tenant, customer=customer, workflow=workflow)

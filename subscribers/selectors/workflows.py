@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.db.models import Q, QuerySet
 
 from prefcenter.exceptions import PrefCenterError
+from prefcenter.ids import row_id
 from prefcenter.models import Tenant
 from subscribers.models import Workflow
 from subscribers.novu import pk_of_novu_id
@@ -29,7 +30,7 @@ def workflows_by_ref(
     refs = [str(ref) for ref in refs]
     if not refs:
         return {}
-    ids = [int(ref) for ref in refs if allow_id and ref.isdigit() and len(ref) < 19]
+    ids = [pk for ref in refs if allow_id and (pk := row_id(ref)) is not None]
     novu_ids = {ref: pk for ref in refs if allow_novu_id and (pk := pk_of_novu_id(ref)) is not None}
     rows = list(
         workflow_list(tenant=tenant).filter(
