@@ -16,6 +16,7 @@ from prefcenter.serializers import (
 )
 from subscribers.models import SEVERITIES
 from subscribers.novu import novu_id
+from subscribers.schedule import TIME_PATTERN, parse_time
 from subscribers.selectors.resolutions import CustomerResolution, ResolvedWorkflow
 from subscribers.serializers.fields import (
     ChannelMapField,
@@ -29,9 +30,30 @@ from subscribers.services import BULK_LIMIT
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
+class ScheduleTimeField(StrictCharField):
+    """A local time as subscribers/schedule.py reads it (`hh:mm AM/PM`, Novu's form, or `HH:MM`); stored as sent."""
+
+    default_error_messages = {"time": "Enter a time as hh:mm AM/PM (e.g. 09:00 AM) or HH:MM (24 h, e.g. 17:30)."}
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+
+    def openapi_schema(self) -> dict[str, Any]:
+        return {"type": "string", "maxLength": 20, "pattern": TIME_PATTERN}
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if parse_time(value) is None:
+            self.fail("time")
+        return value
+
+
 class TimeRangeSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    start = StrictCharField(max_length=20, min_length=1, help_text="Start time, e.g. 09:00 AM")
-    end = StrictCharField(max_length=20, min_length=1, help_text="End time, e.g. 05:00 PM")
+    """A range of local time; an end not after the start runs into the next day (equal: 24 hours)."""
+
+    start = ScheduleTimeField(help_text="Start time, e.g. 09:00 AM")
+    end = ScheduleTimeField(help_text="End time, e.g. 05:00 PM")
 
 
 class DayScheduleSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -45,7 +67,7 @@ class WeeklyScheduleSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
 
 
 class ScheduleSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    """Novu's ScheduleDto: when the subscriber may be notified (stored and answered; not applied yet)."""
+    """Novu's ScheduleDto: when the subscriber may be notified, in their time zone (docs/schedules.md)."""
 
     isEnabled = StrictBooleanField()
     weeklySchedule = WeeklyScheduleSerializer(required=False)

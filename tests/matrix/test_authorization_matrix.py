@@ -201,6 +201,15 @@ OPERATIONS: list[Op] = [
     # Compliance: consent export and erasure (docs/compliance.md)
     Op("GET", "/v1/customers/{external_id}/consent", "ledger:read", OK, provider_only=True),
     Op("DELETE", "/v1/customers/{external_id}", "customers:write", OK, query="?erase=true", provider_only=True),
+    # Schedules and quiet hours (docs/schedules.md): the customer's own, like the customer routes
+    Op("GET", "/v1/customers/{external_id}/schedule", "customers:read", OK),
+    Op(
+        "PUT",
+        "/v1/customers/{external_id}/schedule",
+        "customers:write",
+        OK,
+        {"schedule": None, "quiet_hours": {"start": "22:00", "end": "07:00"}},
+    ),
     Op(
         "POST",
         "/v1/deliveries/evaluate",
