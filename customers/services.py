@@ -94,12 +94,12 @@ def customer_update(*, customer: Customer, actor: Actor, **changes: Any) -> Cust
     old value is the value the previous commit left. The external id names the customer in
     every face and in the ledger: sending the same one is no change, another is `Unchangeable` (400).
     """
-    refuse_change(changes, "external_id", customer.external_id)
-    unknown = set(changes) - set(TRACKED_FIELDS)
+    unknown = set(changes) - {*TRACKED_FIELDS, "external_id"}
     if unknown:
         raise ValueError(f"customer_update does not change {sorted(unknown)}")
     with transaction.atomic():
         locked = Customer.objects.select_for_update().select_related("tenant").get(pk=customer.pk)
+        refuse_change(changes, "external_id", locked.external_id)  # the stored id: callers may hold an edited copy
         before = _snapshot(locked)
         for field, value in changes.items():
             setattr(locked, field, value)
