@@ -35,7 +35,7 @@ from customers.views import CustomerNamedMixin
 from prefcenter.channels import CHANNELS
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.schema import NON_BLANK
-from prefcenter.selection import Tree, prune
+from prefcenter.selection import prune
 from prefcenter.serializers import PrefCenterSerializer, RejectUnknownFieldsMixin, StrictCharField, UniqueListField
 from prefcenter.views import PrefCenterAPIView
 from subscribers import resolution, schedule
@@ -249,16 +249,6 @@ def evaluate(
     }
 
 
-def select(data: dict[str, Any], tree: Tree) -> dict[str, Any]:
-    """Apply a `fields` tree to the evaluation answer (the results list item by item)."""
-    if not tree:
-        return data
-    out = prune(data, tree)
-    if "results" in out and tree.get("results"):
-        out["results"] = [prune(item, tree["results"]) for item in out["results"]]
-    return out
-
-
 class DeliveryEvaluationView(PrefCenterAPIView):
     """`POST /v1/deliveries/evaluate`: one entry per known recipient, per channel `{allowed, reason, digest}`."""
 
@@ -286,7 +276,7 @@ class DeliveryEvaluationView(PrefCenterAPIView):
             tenant=self.tenant, workflow=workflow, recipients=data["recipients"], channels=data.get("channels"),
             at=data.get("at"),
         )
-        return Response(select(answer, self.fields_tree))
+        return Response(prune(answer, self.fields_tree))
 
 
 # ---------------------------------------------------------------------- explain

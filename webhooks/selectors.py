@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from prefcenter.exceptions import PrefCenterError
+from prefcenter.ids import row_id
 from prefcenter.models import Tenant
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -15,9 +16,8 @@ def endpoint_list(*, tenant: Tenant) -> QuerySet[WebhookEndpoint]:
 
 def endpoint_get(*, tenant: Tenant, endpoint_id: str) -> WebhookEndpoint:
     """The tenant's endpoint, or a 404 (another tenant's endpoint is a 404 too)."""
-    endpoint = (
-        WebhookEndpoint.objects.filter(tenant=tenant, pk=int(endpoint_id)).first() if endpoint_id.isdigit() else None
-    )
+    pk = row_id(endpoint_id)
+    endpoint = WebhookEndpoint.objects.filter(tenant=tenant, pk=pk).first() if pk is not None else None
     if endpoint is None:
         raise PrefCenterError(
             "Webhook endpoint not found.",
