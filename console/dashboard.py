@@ -45,13 +45,13 @@ from django.utils import timezone
 
 from console.models import ConsentDailyCount
 from customers.models import Customer
-from messaging.models import Category, CategoryPreference
+from messaging.models import CHANNEL_COLUMNS, Category, CategoryPreference
 from prefcenter.channels import CHANNELS, DIGEST_OFF, DIGESTS, EMAIL, MESSAGING_CHANNELS, SMS
 from prefcenter.models import ConsentEvent, Tenant
 
 DAYS = 90
 HARD_OPT_OUT_FIELDS = ("email_opt_out", "sms_opt_out")
-SWITCH_FIELDS = ("enabled", *CHANNELS, "in_app_enabled", "email_enabled", "push_enabled")
+SWITCH_FIELDS = ("enabled", *CHANNELS, *CHANNEL_COLUMNS.values())
 _SWITCH = Q(field__in=SWITCH_FIELDS) & (Q(subject__startswith="workflow:") | Q(subject__startswith="category:"))
 _HARD = Q(subject="customer", field__in=HARD_OPT_OUT_FIELDS)
 OPT_OUT = (_SWITCH & Q(new_value=False) & (Q(old_value__isnull=True) | Q(old_value=True))) | (
@@ -80,7 +80,7 @@ class DayCount:
 
 # The customer's hard opt-out of a channel (rules 2 and 3b), and a category row's switch per channel.
 HARD_OPT_OUTS = {EMAIL: "email_opt_out", SMS: "sms_opt_out"}
-CATEGORY_SWITCHES = {channel: f"{channel}_enabled" for channel in MESSAGING_CHANNELS}
+CATEGORY_SWITCHES = CHANNEL_COLUMNS
 
 
 def _valid_digest(expression: Combinable) -> Case:

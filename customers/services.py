@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from prefcenter import ledger
-from prefcenter.exceptions import PrefCenterError
+from prefcenter.exceptions import PrefCenterError, refuse_change
 from prefcenter.ledger import Actor
 from prefcenter.models import Tenant
 
@@ -91,12 +91,13 @@ def customer_update(*, customer: Customer, actor: Actor, locked: bool = False, *
     """Apply an incremental change; unchanged values write nothing (no row update, no event).
 
     The row is locked for the duration so concurrent updates serialize and each event's
-    old value is the value the previous commit left. `locked=True` says the caller read
-    `customer` with `select_for_update()` in the transaction still open around this call
-    (customers.selectors.customer_get(for_update=True)): it is used as read, not read again.
-    Only the changed columns (and their timestamps) are written.
+    old value is the value the previous commit left. The external id names the customer in
+    every face and in the ledger: sending the same one is no change, another is `Unchangeable` (400).
+    `locked=True` says the caller read `customer` with `select_for_update()` in the transaction
+    still open around this call (customers.selectors.customer_get(for_update=True)): it is used
+    as read, not read again. Only the changed columns (and their timestamps) are written.
     """
-    unknown = set(changes) - set(TRACKED_FIELDS)
+    unknown = set(changes) - {*TRACKED_FIELDS, "external_id"}
     if unknown:
         raise ValueError(f"customer_update does not change {sorted(unknown)}")
     if locked and not transaction.get_connection().in_atomic_block:
@@ -105,6 +106,7 @@ def customer_update(*, customer: Customer, actor: Actor, locked: bool = False, *
         if not locked:
             customer = Customer.objects.select_for_update().select_related("tenant").get(pk=customer.pk)
         locked_customer = customer
+        refuse_change(changes, "external_id", locked_customer.external_id)  # the stored id, not an edited copy
         before = _snapshot(locked_customer)
         for field, value in changes.items():
             setattr(locked_customer, field, value)

@@ -14,6 +14,7 @@ from typing import Any
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 
+from messaging.models import CHANNEL_COLUMNS, DEFAULT_COLUMNS
 from prefcenter.channels import CHANNELS
 from prefcenter.models import ConsentEvent
 from selfservice.state import CHANNEL_LABELS, DIGEST_LABELS, PageState
@@ -21,7 +22,7 @@ from subscribers.resolution import GLOBAL_WORKFLOW, resolve_channel
 from subscribers.schedule import DAYS as SCHEDULE_DAYS
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-CATEGORY_FIELDS = {"in_app_enabled": "in_app", "email_enabled": "email", "push_enabled": "push"}
+CATEGORY_FIELDS = {column: channel for channel, column in CHANNEL_COLUMNS.items()}  # ledger field → channel
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def describe(event: ConsentEvent, state: PageState) -> SavedChange:
             if field == "digest":
                 old = category.default_digest if category else "instant"
             elif field in CATEGORY_FIELDS:
-                old = getattr(category, f"default_{CATEGORY_FIELDS[field]}") if category else True
+                old = getattr(category, DEFAULT_COLUMNS[CATEGORY_FIELDS[field]]) if category else True
         if field == "digest":
 
             def label(value: Any) -> str:

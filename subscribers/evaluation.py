@@ -34,7 +34,8 @@ from rest_framework.response import Response
 from customers.views import CustomerNamedMixin
 from prefcenter.channels import CHANNELS
 from prefcenter.exceptions import PrefCenterError
-from prefcenter.selection import Tree, prune
+from prefcenter.schema import NON_BLANK
+from prefcenter.selection import prune
 from prefcenter.serializers import PrefCenterSerializer, RejectUnknownFieldsMixin, StrictCharField, UniqueListField
 from prefcenter.views import PrefCenterAPIView
 from subscribers import resolution, schedule
@@ -248,16 +249,6 @@ def evaluate(
     }
 
 
-def select(data: dict[str, Any], tree: Tree) -> dict[str, Any]:
-    """Apply a `fields` tree to the evaluation answer (the results list item by item)."""
-    if not tree:
-        return data
-    out = prune(data, tree)
-    if "results" in out and tree.get("results"):
-        out["results"] = [prune(item, tree["results"]) for item in out["results"]]
-    return out
-
-
 class DeliveryEvaluationView(PrefCenterAPIView):
     """`POST /v1/deliveries/evaluate`: one entry per known recipient, per channel `{allowed, reason, digest}`."""
 
@@ -285,7 +276,7 @@ class DeliveryEvaluationView(PrefCenterAPIView):
             tenant=self.tenant, workflow=workflow, recipients=data["recipients"], channels=data.get("channels"),
             at=data.get("at"),
         )
-        return Response(select(answer, self.fields_tree))
+        return Response(prune(answer, self.fields_tree))
 
 
 # ---------------------------------------------------------------------- explain
@@ -400,7 +391,8 @@ def explain(resolved, *, window: schedule.DeliveryWindow | None = None, at: date
     }
 
 
-WORKFLOW_ID = OpenApiParameter("workflowId", str, required=True, description="Workflow identifier or slug.")
+# Not blank, as the view checks (an empty workflowId is a 400): the schema says so, or a fuzzer sends `workflowId=`.
+WORKFLOW_ID = OpenApiParameter("workflowId", NON_BLANK, required=True, description="Workflow identifier or slug.")
 AT = OpenApiParameter(
     "at",
     {"type": "string", "format": "date-time"},

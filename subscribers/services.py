@@ -25,7 +25,7 @@ from customers.services import customer_create, customer_update
 from messaging.models import Category
 from prefcenter import ledger
 from prefcenter.channels import CHANNELS
-from prefcenter.exceptions import PrefCenterError
+from prefcenter.exceptions import PrefCenterError, refuse_change
 from prefcenter.ledger import Actor
 from prefcenter.models import Tenant
 from subscribers.models import SubscriberProfile, Workflow, WorkflowPreference
@@ -118,6 +118,10 @@ def workflow_create(
 
 def workflow_update(*, workflow: Workflow, actor: Actor, **changes: Any) -> Workflow:
     """Change catalog fields (the identifier is permanent: ledger subjects name it). Unchanged → no save."""
+    refuse_change(
+        changes, "identifier", workflow.identifier, field="workflowId",
+        message="workflowId cannot be changed: preferences and the consent ledger refer to it.",
+    )
     unknown = set(changes) - set(WORKFLOW_FIELDS)
     if unknown:
         raise ValueError(f"workflow_update does not change {sorted(unknown)}")

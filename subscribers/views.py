@@ -20,7 +20,8 @@ from rest_framework.response import Response
 from customers.models import Customer
 from customers.services import customer_delete
 from customers.views import CustomerNamedMixin
-from prefcenter.exceptions import PrefCenterError, novu_error_body
+from prefcenter.exceptions import PrefCenterError, Unchangeable, novu_error_body
+from prefcenter.ids import row_id
 from prefcenter.lookups import unique_or_none
 from prefcenter.selection import query_values
 from prefcenter.views import PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
@@ -37,6 +38,7 @@ from subscribers.selectors.resolutions import (
 from subscribers.selectors.schedule import customer_schedule
 from subscribers.selectors.search import SEARCH_LIMIT_MAX, subscriber_get, subscriber_search
 from subscribers.selectors.workflows import (
+    workflow_filter,
     workflow_get,
     workflow_list,
     workflow_matches,
@@ -163,14 +165,7 @@ class WorkflowViewSet(RetrieveMixin, PrefCenterViewSet):
         return workflow_get(tenant=self.tenant, ref=self.kwargs["workflowId"], allow_novu_id=True)
 
     def filter_queryset(self, queryset):
-        filters = _filters(self.request)
-        if filters["category"] is not None:
-            queryset = queryset.filter(category__key=filters["category"])
-        if filters["tags"]:
-            wanted = set(filters["tags"])
-            ids = [pk for pk, tags in queryset.values_list("id", "tags") if wanted & set(tags or [])]
-            queryset = queryset.filter(pk__in=ids)
-        return queryset
+        return workflow_filter(queryset, **_filters(self.request))
 
     @extend_schema(parameters=WORKFLOW_LIST_PARAMETERS, responses={200: WorkflowListSerializer})
     def list(self, request, *args: Any, **kwargs: Any) -> Response:
@@ -208,11 +203,6 @@ class WorkflowViewSet(RetrieveMixin, PrefCenterViewSet):
         serializer = WorkflowWriteSerializer(data=data, partial=not replace, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         changes = serializer.to_service_kwargs(current=workflow)
-        if changes.pop("identifier", workflow.identifier) != workflow.identifier:
-            raise PrefCenterError(
-                "workflowId cannot be changed: preferences and the consent ledger refer to it.",
-                errors={"workflowId": ["Cannot be changed once set."]},
-            )
         with novu_conflict_as_bad_request():
             workflow = workflow_update(workflow=workflow, actor=self.actor, **changes)
         return self.respond(workflow)
@@ -313,14 +303,15 @@ class SubscriberViewSet(SubscriberMixin, PrefCenterViewSet):
         customer = self.get_subscriber()
         serializer = SubscriberWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        fields = serializer.customer_fields()
-        if fields.pop("external_id", customer.external_id) != customer.external_id:
+        try:
+            customer = subscriber_update(
+                customer=customer, actor=self.actor, customer_fields=serializer.customer_fields(),
+                profile_fields=serializer.profile_fields(),
+            )
+        except Unchangeable as exc:  # the service's refusal, in Novu's words
             raise PrefCenterError(
                 "subscriberId cannot be changed.", errors={"subscriberId": ["Must equal the subscriberId in the path."]}
-            )
-        customer = subscriber_update(
-            customer=customer, actor=self.actor, customer_fields=fields, profile_fields=serializer.profile_fields()
-        )
+            ) from exc
         return self.respond(customer)
 
     @extend_schema(responses={200: SubscriberDeletedSerializer})
@@ -451,10 +442,10 @@ class NotificationPreferenceMixin:
 
     def get_customer(self, *, for_update: bool = False) -> Customer:
         """`for_update`: locked, for a write (in the caller's transaction): the customer is read once."""
-        raw = str(self.kwargs["id"])
+        pk = row_id(self.kwargs["id"])
         customer = None
-        if raw.isdigit() and len(raw) < 19:
-            customers = Customer.objects.filter(tenant=self.tenant, pk=int(raw))
+        if pk is not None:
+            customers = Customer.objects.filter(tenant=self.tenant, pk=pk)
             customer = unique_or_none(customers.select_for_update() if for_update else customers)
         if customer is None:
             raise PrefCenterError("Customer not found.", code="not_found", status=404)
@@ -487,8 +478,8 @@ class NotificationPreferenceDetailView(NotificationPreferenceMixin, PrefCenterAP
 
     def get_workflow(self) -> Workflow:
         """The path's workflow id, from the tenant's catalog (read-only; no query in an API request)."""
-        raw = str(self.kwargs["notification_preference_id"])
-        workflow = workflow_of_id(tenant=self.tenant, pk=int(raw)) if raw.isdigit() and len(raw) < 19 else None
+        pk = row_id(self.kwargs["notification_preference_id"])
+        workflow = workflow_of_id(tenant=self.tenant, pk=pk) if pk is not None else None
         if workflow is None:
             raise PrefCenterError("Notification preference not found.", code="not_found", status=404)
         return workflow

@@ -19,9 +19,9 @@ from subscribers.resolution import (
 from subscribers.selectors.layers import (
     _CATEGORY_PREF_VALUES,
     _WORKFLOW_PREF_VALUES,
-    _category_choice,
     _layers,
     _switches,
+    category_choice,
 )
 from subscribers.selectors.resolutions import (
     _shared_decisions,
@@ -120,7 +120,7 @@ def customers_decisions(
                 if answer is None:
                     layers = replace(
                         global_layers, workflow_preference=_switches(workflow_row),
-                        category_preference=_category_choice(category_row),
+                        category_preference=category_choice(category_row),
                     )
                     answer = memo[memo_key] = resolve(entry.facts, layers)
                 mixed[index] = answer

@@ -10,8 +10,8 @@ from django.db import connection
 from django.db.models import Q
 
 from customers.models import Customer
-from messaging.models import CategoryPreference
-from prefcenter.channels import CHANNELS, EMAIL, IN_APP, PUSH
+from messaging.models import CHANNEL_COLUMNS, PREFERENCE_COLUMNS, CategoryPreference
+from prefcenter.channels import CHANNELS
 from prefcenter.models import Tenant
 from subscribers.models import SubscriberProfile, Workflow, WorkflowPreference
 from subscribers.resolution import (
@@ -94,12 +94,11 @@ def _switches(row: WorkflowPreference | None) -> Switches | None:
     return Switches(enabled=row.enabled, channels=row.channel_values())
 
 
-def _category_choice(row: CategoryPreference | None) -> CategoryChoice | None:
+def category_choice(row: CategoryPreference | None) -> CategoryChoice | None:
+    """A category preference row as the rules read it (the one place a row becomes a choice)."""
     if row is None:
         return None
-    return CategoryChoice(
-        channels={IN_APP: row.in_app_enabled, EMAIL: row.email_enabled, PUSH: row.push_enabled}, digest=row.digest
-    )
+    return CategoryChoice(channels=row.channel_values(), digest=row.digest)
 
 
 def _layers(
@@ -120,8 +119,8 @@ def _layers(
         has_phone=bool(customer.phone),
         global_preference=_switches(global_row),
         workflow_preference=_switches(workflow_row),
-        category_preference=_category_choice(category_row),
-        messaging_default=_category_choice(messaging_row),
+        category_preference=category_choice(category_row),
+        messaging_default=category_choice(messaging_row),
         tenant_defaults=dict(tenant.channel_defaults or {}),
     )
 
@@ -161,7 +160,7 @@ def resolution_layers(
 
 
 _WORKFLOW_PREF_VALUES = ("enabled", *CHANNELS)
-_CATEGORY_PREF_VALUES = ("in_app_enabled", "email_enabled", "push_enabled", "digest")
+_CATEGORY_PREF_VALUES = PREFERENCE_COLUMNS
 
 
 def shared_resolution_layers(
@@ -305,7 +304,7 @@ def _switches_of(values: tuple | None) -> Switches | None:
 def _choice_of(values: tuple | None) -> CategoryChoice | None:
     if values is None:
         return None
-    in_app, email, push, digest = values
-    return CategoryChoice(channels={IN_APP: in_app, EMAIL: email, PUSH: push}, digest=digest)
+    *switches, digest = values
+    return CategoryChoice(channels=dict(zip(CHANNEL_COLUMNS, switches, strict=True)), digest=digest)
 
 

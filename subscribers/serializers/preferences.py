@@ -136,32 +136,6 @@ class WorkflowInfoSerializer(PrefCenterSerializer):
     updatedAt = serializers.DateTimeField(source="updated_at", required=False, help_text="last updated date")
 
 
-def _selection_of(field: serializers.Field) -> dict:
-    target = field.child if isinstance(field, serializers.ListSerializer) else field
-    return getattr(target, "_selection_tree", None) or getattr(target, "fields_tree", None) or {}
-
-
-def _prune(value: Any, tree: dict) -> Any:
-    if not tree:
-        return value
-    if isinstance(value, list):
-        return [_prune(item, tree) for item in value]
-    if isinstance(value, dict):
-        return {key: _prune(item, tree[key]) for key, item in value.items() if key in tree}
-    return value
-
-
-class ComputedSerializer(PrefCenterSerializer):
-    """A serializer whose data is computed in `compute()`; the field selection is applied to the result."""
-
-    def compute(self, instance: Any) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        data = self.compute(instance)
-        return {name: _prune(data[name], _selection_of(field)) for name, field in self.fields.items() if name in data}
-
-
 def global_block(resolution: CustomerResolution) -> dict[str, Any]:
     """Novu's `global` block: effective values of the synthetic all-channel workflow."""
     decisions = resolution.global_decisions
@@ -193,23 +167,21 @@ def workflow_block(item: ResolvedWorkflow) -> dict[str, Any]:
     }
 
 
-class GlobalPreferenceSerializer(ComputedSerializer):
+# The two blocks below describe the shape (OpenAPI, `fields` validation); SubscriberPreferencesSerializer
+# builds their data as plain dicts (global_block, workflow_block) and prunes the selection from it.
+
+
+class GlobalPreferenceSerializer(PrefCenterSerializer):
     enabled = serializers.BooleanField(help_text="Whether notifications are enabled globally")
     channels = ChannelsSerializer(help_text="Channel-specific preference settings")
     schedule = ScheduleSerializer(required=False, help_text="Subscriber schedule, when one is set")
 
-    def compute(self, resolution: CustomerResolution) -> dict[str, Any]:
-        return global_block(resolution)
 
-
-class WorkflowPreferenceSerializer(ComputedSerializer):
+class WorkflowPreferenceSerializer(PrefCenterSerializer):
     enabled = serializers.BooleanField(help_text="Whether notifications are enabled for this workflow")
     channels = ChannelsSerializer(help_text="Channel-specific preference settings for this workflow")
     overrides = OverrideSerializer(many=True, help_text="List of preference overrides")
     workflow = WorkflowInfoSerializer(help_text="Workflow information")
-
-    def compute(self, item: ResolvedWorkflow) -> dict[str, Any]:
-        return workflow_block(item)
 
 
 class _PreferencesFields(serializers.Serializer):
@@ -235,7 +207,7 @@ class SubscriberPreferencesSerializer(SelectableMixin, _PreferencesFields):
         schedule = self.context.get("schedule")
         if schedule is not None:
             block["schedule"] = schedule
-        return _prune({"global": block, "workflows": workflows}, self.fields_tree)
+        return self.selected({"global": block, "workflows": workflows})
 
 
 class BulkPreferenceWorkflowSerializer(serializers.Serializer):
@@ -258,7 +230,7 @@ class BulkPreferenceResultSerializer(PrefCenterSerializer):
     def to_representation(self, item: ResolvedWorkflow) -> dict[str, Any]:
         block = workflow_block(item)
         workflow = item.workflow
-        return {
+        return self.selected({
             "level": "template",
             "enabled": block["enabled"],
             "channels": block["channels"],
@@ -266,4 +238,4 @@ class BulkPreferenceResultSerializer(PrefCenterSerializer):
                 "id": novu_id(workflow.pk), "identifier": workflow.identifier, "name": workflow.name,
                 "critical": is_critical(workflow), "severity": workflow.severity, "tags": list(workflow.tags or []),
             },
-        }
+        })

@@ -155,3 +155,15 @@ def test_explain_is_forbidden_when_the_key_lacks_the_scope(client_for, tenant, c
 def test_explain_does_not_see_another_tenants_subscriber_when_asked(api, other_tenant, catalog):
     make_customer(other_tenant, "p")
     assert api.get(url()).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_explain_prunes_inside_lists_when_fields_select_a_layer_key(api, tenant, catalog):
+    """One pruning for plain data (prefcenter/selection.prune): a selection below a list applies to each item."""
+    make_customer(tenant, "p")
+    response = api.get(url() + "&fields=subscriberId,channels.email.layers.layer")
+    assert response.status_code == HTTPStatus.OK, response.json()
+    body = response.json()
+    assert set(body) == {"subscriberId", "channels"}
+    assert set(body["channels"]) == {"email"}
+    assert body["channels"]["email"]["layers"]
+    assert all(list(item) == ["layer"] for item in body["channels"]["email"]["layers"])

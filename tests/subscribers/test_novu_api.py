@@ -157,3 +157,16 @@ def test_subscriber_create_answers_400_when_avatar_not_a_url(api, tenant, unchan
         response = api.post("/v2/subscribers", {"subscriberId": "s", "avatar": "javascript:alert(1)"}, format="json")
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "avatar" in response.json()["errors"]
+
+
+def test_subscriber_patch_answers_400_naming_subscriber_id_when_it_would_change(api, customer, unchanged):
+    with unchanged():
+        response = api.patch(
+            f"/v2/subscribers/{customer.external_id}", {"subscriberId": "someone-else", "firstName": "Eve"},
+            format="json",
+        )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    body = response.json()
+    assert (body["message"], body["errors"]) == (
+        "subscriberId cannot be changed.", {"subscriberId": {"messages": ["Must equal the subscriberId in the path."]}}
+    )
