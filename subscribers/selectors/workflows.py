@@ -58,7 +58,7 @@ def workflows_by_ref(
     for ref in refs:
         workflow = (
             by_identifier.get(ref) or by_slug.get(ref)
-            or (by_pk.get(int(ref)) if allow_id and ref.isdigit() and len(ref) < 19 else None)
+            or (by_pk.get(row_id(ref)) if allow_id else None)
             or by_pk.get(novu_ids.get(ref))
         )
         if workflow is not None:
