@@ -287,7 +287,7 @@ def selfservice_page(request: HttpRequest, token: str) -> JsonResponse:
     """The self-service page's data (GET /p/<token>/): verify the signed link, build the same page state,
     answer it as JSON instead of rendering the template and its form."""
     from selfservice.links import PURPOSE_PREFERENCES, InvalidLink, link_verify
-    from selfservice.state import page_state
+    from selfservice.state.page import page_state
 
     try:
         grant = link_verify(token, purpose=PURPOSE_PREFERENCES)

@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from prefcenter.channels import DIGEST_OFF, EMAIL, MESSAGING_CHANNELS, SMS
-from selfservice.state import Control, PageState
+from selfservice.state.model import Control, PageState
 
 AUTO_ID = "id_%s"  # the form's element ids (Django's default), also written by `unbound_fields`
 

@@ -20,7 +20,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from selfservice.state import Control, WorkflowRow
+from selfservice.state.model import Control, WorkflowRow
 
 
 def lock_icon() -> SafeString:

@@ -28,13 +28,10 @@ from selfservice.links import (
     LinkGrant,
     RevokedLink,
 )
-from selfservice.state import (
-    PageState,
-    category_choice,
-    category_current_values,
-    category_decisions,
-)
+from selfservice.state.labels import category_current_values, category_decisions
+from selfservice.state.model import PageState
 from subscribers.models import Workflow, WorkflowPreference
+from subscribers.selectors.layers import category_choice
 from subscribers.services import (
     BULK_LIMIT,
     PreferenceChange,

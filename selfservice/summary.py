@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from messaging.models import CHANNEL_COLUMNS, DEFAULT_COLUMNS
 from prefcenter.channels import CHANNELS
 from prefcenter.models import ConsentEvent
-from selfservice.state import CHANNEL_LABELS, DIGEST_LABELS, PageState
+from selfservice.state.labels import CHANNEL_LABELS, DIGEST_LABELS
+from selfservice.state.model import PageState
 from subscribers.resolution import GLOBAL_WORKFLOW, resolve_channel
 from subscribers.schedule import DAYS as SCHEDULE_DAYS
 

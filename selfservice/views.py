@@ -46,7 +46,8 @@ from selfservice.services import (
     preferences_save,
     unsubscribe_describe,
 )
-from selfservice.state import CHANNEL_LABELS, page_state
+from selfservice.state.labels import CHANNEL_LABELS
+from selfservice.state.page import page_state
 from selfservice.summary import saved_changes
 from subscribers.forms import ScheduleForm
 from subscribers.selectors.schedule import customer_schedule

@@ -14,7 +14,7 @@ from prefcenter.models import ConsentEvent
 from selfservice import shell
 from selfservice.forms import PreferencesForm, unbound_fields
 from selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, link_token
-from selfservice.state import page_state
+from selfservice.state.page import page_state
 from subscribers.models import WorkflowPreference
 from subscribers.services import workflow_preference_update
 from tests.factories import make_customer

@@ -17,9 +17,10 @@ from customers.services import customer_update
 from messaging.models import CategoryPreference
 from prefcenter.channels import EMAIL, SMS
 from selfservice.links import PURPOSE_PREFERENCES, link_token
-from selfservice.state import category_choice, category_facts
 from subscribers import resolution
+from subscribers.catalog import category_facts
 from subscribers.resolution import CustomerLayers
+from subscribers.selectors.layers import category_choice
 from subscribers.selectors.resolutions import customer_resolutions
 from subscribers.services import workflow_preference_update
 from tests.factories import make_customer

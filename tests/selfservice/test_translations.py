@@ -197,7 +197,7 @@ def source_msgids() -> set[tuple[str | None, str]]:
         found |= {(None, m) for m in re.findall(r'{% translate "([^"]*)" %}', source)}
         for block in re.findall(r"{% blocktranslate[^%]*%}(.*?){% endblocktranslate %}", source, re.S):
             found.add((None, re.sub(r"{{ (\w+) }}", r"%(\1)s", block)))
-    for module in (ROOT / "selfservice").glob("*.py"):
+    for module in (ROOT / "selfservice").rglob("*.py"):
         for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
                 continue

@@ -1,224 +1,33 @@
-"""What the preference page shows: one customer's catalog, choices and effective state.
-
-Everything effective comes from the resolution engine (subscribers/resolution.py) via the
-set-based loader (subscribers/selectors/); this module only arranges its answers for the
-page and says which controls a customer may change and why not. No rule is decided here.
-
-A fixed number of queries whatever the size of the catalog: the loader's 3, the category
-catalog, and the customer's category preferences.
-"""
+"""One function per section of the page: the channel switches and SMS consent, a topic (category),
+a notification (workflow) row."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass
 
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from messaging.models import Category, CategoryPreference
-from prefcenter.channels import CHANNELS, DIGEST_OFF, DIGESTS, EMAIL, IN_APP, MESSAGING_CHANNELS, PUSH, SMS
+from prefcenter.channels import CHANNELS, DIGEST_OFF, DIGESTS, EMAIL, MESSAGING_CHANNELS, SMS
 from prefcenter.models import Tenant
 from prefcenter.translations import localized
-from subscribers import resolution
-from subscribers.catalog import category_facts
-from subscribers.resolution import CategoryChoice, CustomerLayers, Decision
-from subscribers.selectors.layers import category_choice
-from subscribers.selectors.resolutions import CustomerResolution, ResolvedWorkflow, customer_resolutions
-
-CHANNEL_LABELS = {
-    EMAIL: _("Email"),
-    SMS: _("Text messages"),
-    IN_APP: _("In-app"),
-    "chat": _("Chat"),
-    PUSH: _("Push"),
-}
-DIGEST_LABELS = {
-    "instant": _("Right away"),
-    "hourly": _("Hourly summary"),
-    "daily": _("Daily summary"),
-    DIGEST_OFF: _("Never"),
-}
-# A topic's email is one choice: how often, or not at all ("Email: On" beside "frequency: Never" meant nothing).
-EMAIL_CHOICE_LABELS = {**DIGEST_LABELS, DIGEST_OFF: _("Off")}
-LOCK_REASONS = {
-    resolution.CRITICAL: _("Always sent: essential for your account."),
-    resolution.MANDATORY_CATEGORY: _("Always sent: required for your account."),
-}
-
-# A blocked decision whose reason is one of these is decided above the row it is shown on:
-# the row's own switch cannot turn it back on, so the page disables it and says why.
-DECIDED_ABOVE_WORKFLOW = frozenset(
-    {
-        resolution.SMS_OPT_OUT,
-        resolution.EMAIL_OPT_OUT,
-        resolution.GLOBAL_PREFERENCE,
-        resolution.MESSAGING_DEFAULT,
-        resolution.CATEGORY_PREFERENCE,
-        resolution.DIGEST_OFF_REASON,
-    }
+from selfservice.state.labels import (
+    CHANNEL_LABELS,
+    DECIDED_ABOVE_WORKFLOW,
+    EMAIL_CHOICE_LABELS,
+    LOCK_REASONS,
+    _layer,
+    category_current_values,
+    category_decisions,
 )
-
-
-def _layer(decision: Decision, name: str) -> Any:
-    return dict(decision.layers).get(name)
-
-
-def category_decisions(
-    *,
-    tenant: Tenant,
-    category: Category,
-    row: CategoryPreference | None,
-    messaging_default: CategoryChoice | None,
-    customer_layers: CustomerLayers | None = None,
-) -> dict[str, Decision]:
-    """The engine's answer for a category on its own: its preference, the messaging default, its defaults,
-    and with `customer_layers` the customer's opt-outs and global switches too (what the page shows)."""
-    layers = CustomerLayers(
-        category_preference=category_choice(row),
-        messaging_default=messaging_default,
-        tenant_defaults=dict(tenant.channel_defaults or {}),
-    )
-    if customer_layers is not None:
-        layers = replace(
-            customer_layers,
-            workflow_preference=None,
-            category_preference=layers.category_preference,
-            messaging_default=messaging_default,
-            tenant_defaults=layers.tenant_defaults,
-        )
-    return resolution.resolve(category_facts(category), layers)
-
-
-def category_current_values(
-    *, category: Category, row: CategoryPreference | None, decisions: Mapping[str, Decision]
-) -> dict[str, Any]:
-    """The four values a category preference row holds, as the customer sees them now.
-
-    With a row, its values. Without one, what the engine answers for the category on its own
-    (a channel muted only by digest `off` still shows its switch on: the digest says why).
-    """
-    if row is not None:
-        return {**row.channel_values(), "digest": row.digest}
-    values: dict[str, Any] = {}
-    for channel in MESSAGING_CHANNELS:
-        decision = decisions[channel]
-        values[channel] = decision.allowed or decision.reason == resolution.DIGEST_OFF_REASON
-    values["digest"] = decisions[EMAIL].digest or category.default_digest
-    return values
-
-
-@dataclass
-class Control:
-    """One switch on the page: a form field when editable, otherwise shown disabled with the reason."""
-
-    name: str
-    channel: str
-    label: str
-    checked: bool
-    editable: bool
-    note: str = ""
-    locked: bool = False
-    describedby: str = ""
-    aria_label: str = ""  # the switch's unique accessible name ("Email for Orders"); the visible label is its start
-    bound: Any = None  # the form's field (bound or as unbound), set when the page renders an editable control
-
-
-@dataclass
-class WorkflowRow:
-    resolved: ResolvedWorkflow
-    controls: list[Control]
-
-    @property
-    def workflow(self):
-        return self.resolved.workflow
-
-    @property
-    def locked(self) -> bool:
-        return bool(self.controls) and all(c.locked for c in self.controls)
-
-    @property
-    def notes(self) -> list[str]:
-        seen: list[str] = []
-        for control in self.controls:
-            if control.note and control.note not in seen:
-                seen.append(control.note)
-        return seen
-
-
-@dataclass
-class CategorySection:
-    category: Category | None
-    row: CategoryPreference | None = None
-    decisions: dict[str, Decision] = field(default_factory=dict)
-    current: dict[str, Any] = field(default_factory=dict)
-    controls: list[Control] = field(default_factory=list)
-    digest_name: str = ""
-    digest_choices: list[tuple[str, str]] = field(default_factory=list)
-    # The topic's email choice (a frequency, or "off"): shown when its notifications use email.
-    email: Control | None = None
-    digest_value: str = ""
-    workflows: list[WorkflowRow] = field(default_factory=list)
-    # Set when the page renders: the digest choice's field, and the markup of the switches and workflow rows.
-    digest_bound: Any = None
-    chips_html: str = ""
-    workflows_html: str = ""
-
-    @property
-    def key(self) -> str:
-        return self.category.key if self.category else "other"
-
-    @property
-    def locked(self) -> bool:
-        return bool(self.category and self.category.mandatory)
-
-    @property
-    def notes_id(self) -> str:
-        return f"topic-{self.key}-notes"
-
-    @property
-    def notes(self) -> list[str]:
-        """Why the topic's disabled switches are disabled, or locked (their aria-describedby points here)."""
-        seen: list[str] = []
-        controls = [*self.controls, *([self.email] if self.email else [])]
-        for control in controls:
-            if control.note and control.note not in seen:
-                seen.append(control.note)
-        return seen
-
-
-@dataclass
-class PageState:
-    tenant: Tenant
-    customer: Customer
-    resolution: CustomerResolution
-    masters: list[Control]
-    sms: Control | None
-    sections: list[CategorySection]
-    unsubscribed_all: bool
-    categories_by_id: dict[int, Category]
-    workflows_by_id: dict[int, ResolvedWorkflow]
-    category_rows: dict[int | None, CategoryPreference]
-
-    def controls(self) -> list[Control]:
-        """Every checkbox on the page (a topic's email choice is a select: `section.email`)."""
-        out = [*self.masters]
-        if self.sms is not None:
-            out.append(self.sms)
-        for section in self.sections:
-            out.extend(section.controls)
-            for row in section.workflows:
-                out.extend(row.controls)
-        return out
-
-    @property
-    def master_on(self) -> dict[str, bool]:
-        return master_switches(self.masters, self.sms)
-
+from selfservice.state.model import CategorySection, Control, WorkflowRow
+from subscribers import resolution
+from subscribers.resolution import CustomerLayers
+from subscribers.selectors.resolutions import CustomerResolution, ResolvedWorkflow, customer_resolutions
 
 UNSUBSCRIBED_ALL_NOTE = _("You unsubscribed from everything that isn't essential. Resubscribe to choose again.")
 
@@ -313,14 +122,6 @@ def _page(customer: Customer) -> _Page:
         lock_reasons={reason: str(text) for reason, text in LOCK_REASONS.items()},
         email_labels={digest: str(label) for digest, label in EMAIL_CHOICE_LABELS.items()},
     )
-
-
-def master_switches(masters: list[Control], sms: Control | None) -> dict[str, bool]:
-    """Channel → whether its switch at the top of the page is on (the SMS consent box for SMS)."""
-    state = {control.channel: control.checked for control in masters}
-    if sms is not None:
-        state[SMS] = sms.checked
-    return state
 
 
 # -- the top of the page: one switch per channel, and the SMS consent box ------------------------
@@ -490,41 +291,3 @@ def _workflow_control(page: _Page, item: ResolvedWorkflow, channel: str, categor
     return control
 
 
-# -- the page ------------------------------------------------------------------------------------
-
-
-def page_state(*, customer: Customer) -> PageState:
-    """Everything the page shows for a customer (tenant loaded), in a fixed number of queries:
-    the switches at the top, then one section per topic with its notifications."""
-    page = _page(customer)
-    masters = _master_controls(page)
-    sms = _sms_control(page)
-    master_on = master_switches(masters, sms)
-    sections: dict[int | None, CategorySection] = {
-        category.pk: _category_section(page, category, master_on) for category in page.categories
-    }
-    for item in page.resolved.workflows:
-        section = sections.get(item.workflow.category_id if item.workflow.category_id else None)
-        if section is None:
-            section = sections.setdefault(None, CategorySection(category=None))
-        section.workflows.append(_workflow_row(page, item))
-    return PageState(
-        tenant=page.tenant,
-        customer=customer,
-        resolution=page.resolved,
-        masters=masters,
-        sms=sms,
-        sections=_in_page_order(sections, page.categories),
-        unsubscribed_all=page.unsubscribed_all,
-        categories_by_id={c.pk: c for c in page.categories},
-        workflows_by_id={item.workflow.pk: item for item in page.resolved.workflows},
-        category_rows=page.category_rows,
-    )
-
-
-def _in_page_order(sections: dict[int | None, CategorySection], categories: list[Category]) -> list[CategorySection]:
-    """Topics the customer can change first, then notifications without a topic, then the required topics."""
-    ordered = [sections[c.pk] for c in categories if not c.mandatory]
-    if None in sections:
-        ordered.append(sections[None])
-    return ordered + [sections[c.pk] for c in categories if c.mandatory]
