@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from compliance.models import SmsSettings
 from compliance.services import customer_erase
 from customers.admin import CustomerAdmin
-from prefcenter.admin import TenantScopedAdmin, admin_actor
+from prefcenter.admin.toolkit import TenantScopedAdmin, admin_actor
 
 
 @admin.register(SmsSettings)

@@ -23,7 +23,7 @@ from console.exports import csv_lines, export_rows
 from console.imports import ImportFileError, customer_import, text_of
 from console.models import CustomerImport
 from customers.models import Customer
-from prefcenter.admin import staff_tenant
+from prefcenter.admin.toolkit import staff_tenant
 from prefcenter.ledger import Actor
 from prefcenter.models import ConsentEvent, Tenant
 

@@ -36,7 +36,7 @@ from customers.services import (
     customer_update,
 )
 from customers.validators import normalize_e164
-from prefcenter.admin import ServiceAdmin, admin_actor, refusals_as_form_errors, staff_tenant, yes_no
+from prefcenter.admin.toolkit import ServiceAdmin, admin_actor, refusals_as_form_errors, staff_tenant, yes_no
 from prefcenter.models import ConsentEvent, Tenant
 
 LEDGER_ROWS = 25

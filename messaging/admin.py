@@ -24,7 +24,8 @@ from messaging.services import (
     category_preference_set,
     category_update,
 )
-from prefcenter.admin import ServiceAdmin, TranslatedTextForm, staff_tenant, yes_no
+from prefcenter.admin.foundation import TranslatedTextForm
+from prefcenter.admin.toolkit import ServiceAdmin, staff_tenant, yes_no
 from prefcenter.ledger import Actor
 
 # ----------------------------------------------------------------------------- the catalog

@@ -21,13 +21,13 @@ from django.utils.html import format_html_join
 
 from customers.admin import CustomerAdmin, CustomerPanel, CustomerTool
 from customers.models import Customer
-from prefcenter.admin import (
+from prefcenter.admin.foundation import TranslatedTextForm
+from prefcenter.admin.toolkit import (
     CHANNEL_LABELS,
     ChannelDefaultsField,
     ChannelListField,
     ServiceAdmin,
     TagsField,
-    TranslatedTextForm,
     admin_actor,
     nullable_switch_field,
     staff_tenant,

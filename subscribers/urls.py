@@ -5,15 +5,11 @@ from django.urls import include, path, re_path
 
 from prefcenter.routers import OptionalSlashRouter
 from subscribers import evaluation
-from subscribers.views import (
-    CustomerScheduleView,
-    NotificationPreferenceDetailView,
-    NotificationPreferenceListView,
-    SubscriberPreferencesBulkView,
-    SubscriberPreferencesView,
-    SubscriberViewSet,
-    WorkflowViewSet,
-)
+from subscribers.views.preferences import SubscriberPreferencesBulkView, SubscriberPreferencesView
+from subscribers.views.schedule import CustomerScheduleView
+from subscribers.views.subscriber import SubscriberViewSet
+from subscribers.views.teamup import NotificationPreferenceDetailView, NotificationPreferenceListView
+from subscribers.views.workflows import WorkflowViewSet
 
 router = OptionalSlashRouter()
 router.register("v2/workflows", WorkflowViewSet, basename="workflow")

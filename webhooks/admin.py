@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 
-from prefcenter.admin import TenantScopedAdmin
+from prefcenter.admin.toolkit import TenantScopedAdmin
 from webhooks.destinations import url_errors
 from webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 from webhooks.services import (

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.messages import get_messages
 
 from customers.services import customer_update
-from prefcenter.admin import admin_actor
+from prefcenter.admin.toolkit import admin_actor
 from prefcenter.ledger import Actor
 from prefcenter.models import ApiKey, ConsentEvent, hash_key
 from tests.factories import make_api_key, make_customer

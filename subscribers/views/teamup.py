@@ -1,0 +1,144 @@
+"""The TeamUp customer notification preference face (seed 000)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from customers.models import Customer
+from prefcenter.exceptions import PrefCenterError
+from prefcenter.ids import row_id
+from prefcenter.lookups import unique_or_none
+from prefcenter.views import PrefCenterAPIView
+from subscribers.models import Workflow
+from subscribers.resolution import NOT_CAPABLE_MESSAGES, NOT_TOGGLEABLE_MESSAGES
+from subscribers.selectors.layers import customer_rows
+from subscribers.selectors.resolutions import (
+    ResolvedWorkflow,
+    customer_resolution_one,
+    customer_resolutions,
+)
+from subscribers.selectors.workflows import (
+    workflow_list,
+    workflow_of_id,
+)
+from subscribers.serializers.teamup import (
+    FACE_CHANNELS,
+    NotificationPreferencePatchSerializer,
+    NotificationPreferenceSerializer,
+    effective,
+)
+from subscribers.services import (
+    workflow_preference_update,
+)
+
+# ----------------------------------------------------------------------------- TeamUp face (seed 000)
+
+
+class NotificationPreferenceMixin:
+    """The path's customer `{id}` (integer) in the tenant; customer mode reaches only itself (404 otherwise)."""
+
+    serializer_class = NotificationPreferenceSerializer
+    read_scope = "subscribers:read"
+    write_scope = "subscribers:write"
+
+    def get_customer(self, *, for_update: bool = False) -> Customer:
+        """`for_update`: locked, for a write (in the caller's transaction): the customer is read once."""
+        pk = row_id(self.kwargs["id"])
+        customer = None
+        if pk is not None:
+            customers = Customer.objects.filter(tenant=self.tenant, pk=pk)
+            customer = unique_or_none(customers.select_for_update() if for_update else customers)
+        if customer is None:
+            raise PrefCenterError("Customer not found.", code="not_found", status=404)
+        self.check_customer_access(customer.external_id)
+        return customer
+
+
+class NotificationPreferenceListView(NotificationPreferenceMixin, PrefCenterAPIView):
+    """`GET /api/v2/customers/{id}/notification_preferences`: one entry per workflow of the tenant, paginated."""
+
+    queryset = Workflow.objects.none()  # for the schema generator only; the rows come from the selectors
+
+    @extend_schema(responses={200: NotificationPreferenceSerializer(many=True)})
+    def get(self, request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_customer()
+        page = self.paginate_queryset(workflow_list(tenant=self.tenant))
+        items = customer_resolutions(tenant=self.tenant, customer=customer, workflows=page).workflows
+        return self.get_paginated_response(self.serialize(items, many=True))
+
+
+class NotificationPreferenceDetailView(NotificationPreferenceMixin, PrefCenterAPIView):
+    """`GET`/`PATCH /api/v2/customers/{id}/notification_preferences/{notification_preference_id}` (`^\\d+$`).
+
+    PATCH `{sms_enabled?, email_enabled?}` stores the customer's choice on the workflow
+    preference. Turning on a channel that is not capable (for SMS: the workflow uses SMS,
+    a phone number, no SMS opt-out) or changing one that is not toggleable (critical,
+    mandatory category, channel not used) is a 400 saying why; sending a non-toggleable
+    channel's current value is accepted and changes nothing.
+    """
+
+    def get_workflow(self) -> Workflow:
+        """The path's workflow id, from the tenant's catalog (read-only; no query in an API request)."""
+        pk = row_id(self.kwargs["notification_preference_id"])
+        workflow = workflow_of_id(tenant=self.tenant, pk=pk) if pk is not None else None
+        if workflow is None:
+            raise PrefCenterError("Notification preference not found.", code="not_found", status=404)
+        return workflow
+
+    @extend_schema(responses={200: NotificationPreferenceSerializer})
+    def get(self, request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_customer()
+        workflow = self.get_workflow()
+        return self.respond(customer_resolution_one(tenant=self.tenant, customer=customer, workflow=workflow))
+
+    @extend_schema(request=NotificationPreferencePatchSerializer, responses={200: NotificationPreferenceSerializer})
+    def patch(self, request, *args: Any, **kwargs: Any) -> Response:
+        # One transaction: the customer locked, the rows this workflow's resolution reads read once (and
+        # locked), the change and its ledger event; the answer is resolved from those rows, not read again.
+        with self.write_transaction():
+            customer = self.get_customer(for_update=True)
+            workflow = self.get_workflow()
+            rows = customer_rows(tenant=self.tenant, customer=customer, workflow=workflow, for_update=True)
+            item = customer_resolution_one(tenant=self.tenant, customer=customer, workflow=workflow, rows=rows)
+            data = self.validated(NotificationPreferencePatchSerializer)
+            channels = self.channel_changes(item, data)
+            if channels:
+                rows.put([workflow_preference_update(
+                    tenant=self.tenant, customer=customer, workflow=workflow, channels=channels, actor=self.actor,
+                    existing=rows.workflows,
+                )])
+                item = customer_resolution_one(tenant=self.tenant, customer=customer, workflow=workflow, rows=rows)
+        return self.respond(item)
+
+    @staticmethod
+    def channel_changes(item: ResolvedWorkflow, data: dict[str, bool]) -> dict[str, bool]:
+        """The channel values to store, or a 400 naming every refused field and why."""
+        errors: dict[str, list[str]] = {}
+        channels: dict[str, bool] = {}
+        capabilities, toggles = item.capabilities, item.toggleability
+        for channel in FACE_CHANNELS:
+            name = f"{channel}_enabled"
+            if name not in data:
+                continue
+            wanted = data[name]
+            current = effective(item, channel)
+            if wanted and not capabilities[channel].capable:
+                reasons = " ".join(NOT_CAPABLE_MESSAGES[r] for r in capabilities[channel].reasons)
+                errors[name] = [f"{channel.upper() if channel == 'sms' else 'Email'} is not capable: {reasons}"]
+            elif not toggles[channel].toggleable:
+                if wanted != current:
+                    errors[name] = [f"Not toggleable: {NOT_TOGGLEABLE_MESSAGES[toggles[channel].reason or '']}"]
+            else:
+                channels[channel] = wanted
+        if errors:
+            raise PrefCenterError(
+                "Invalid input: " + "; ".join(f"{k}: {v[0]}" for k, v in errors.items()),
+                code="not_changeable",
+                errors=errors,
+            )
+        return channels
+
+
