@@ -37,7 +37,7 @@ from subscribers.models import Workflow
 from subscribers.selectors.layers import customer_rows
 from subscribers.selectors.resolutions import customer_resolution_one, customer_resolutions
 from subscribers.selectors.workflows import workflow_find, workflow_of_id
-from subscribers.services import workflow_preference_update
+from subscribers.services.preferences import workflow_preference_update
 
 REACH_FIELDS = {"email": "email", "phone": "phone", "firstName": "first_name", "lastName": "last_name",
                 "emailOptOut": "email_opt_out", "smsOptOut": "sms_opt_out"}

@@ -32,7 +32,7 @@ from selfservice.state.labels import category_current_values, category_decisions
 from selfservice.state.model import PageState
 from subscribers.models import Workflow, WorkflowPreference
 from subscribers.selectors.layers import category_choice
-from subscribers.services import (
+from subscribers.services.preferences import (
     BULK_LIMIT,
     PreferenceChange,
     workflow_preference_update,

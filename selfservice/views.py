@@ -51,7 +51,7 @@ from selfservice.state.page import page_state
 from selfservice.summary import saved_changes
 from subscribers.forms import ScheduleForm
 from subscribers.selectors.schedule import customer_schedule
-from subscribers.services import customer_schedule_set
+from subscribers.services.profiles import customer_schedule_set
 
 
 def stylesheet() -> tuple[str, str]:

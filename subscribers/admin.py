@@ -41,16 +41,15 @@ from subscribers.forms import ScheduleForm
 from subscribers.models import Workflow, WorkflowPreference
 from subscribers.selectors.resolutions import customer_resolutions
 from subscribers.selectors.schedule import customer_schedule
-from subscribers.services import (
+from subscribers.services.catalog import (
     PREFERENCE_FIELDS,
     WORKFLOW_FIELDS,
-    PreferenceChange,
-    customer_schedule_set,
     workflow_create,
     workflow_delete,
-    workflow_preferences_bulk_update,
     workflow_update,
 )
+from subscribers.services.preferences import PreferenceChange, workflow_preferences_bulk_update
+from subscribers.services.profiles import customer_schedule_set
 
 
 class WorkflowAdminForm(TranslatedTextForm):

@@ -13,7 +13,8 @@ from messaging.models import Category
 from prefcenter.ledger import Actor
 from prefcenter.models import Tenant
 from subscribers.models import Workflow, WorkflowPreference
-from subscribers.services import workflow_create, workflow_preference_update
+from subscribers.services.catalog import workflow_create
+from subscribers.services.preferences import workflow_preference_update
 
 DEMO_WORKFLOWS = [
     {"identifier": "password-reset", "name": "Password reset", "category": "security", "critical": True,

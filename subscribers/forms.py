@@ -2,7 +2,7 @@
 
 It turns the stored values (Novu's `schedule`, the quiet hours' local times) into fields (one time range
 per weekday, `<input type="time">`: no JavaScript) and back. The rules of what the values mean live in
-subscribers/schedule.py; the write is `customer_schedule_set` (subscribers/services.py).
+subscribers/schedule.py; the write is `customer_schedule_set` (subscribers/services/profiles.py).
 
 Decisions: the form edits one range per day; a day whose fields are left as shown keeps what is stored
 (so several ranges set through the API survive a save of the page). Days are written in Novu's

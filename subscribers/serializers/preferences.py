@@ -22,7 +22,7 @@ from subscribers.serializers.fields import (
     ChannelMapField,
 )
 from subscribers.serializers.workflows import is_critical
-from subscribers.services import BULK_LIMIT
+from subscribers.services.preferences import BULK_LIMIT
 
 # ----------------------------------------------------------------------------- Novu preferences
 

@@ -35,12 +35,12 @@ from subscribers.serializers.subscriber import (
 from subscribers.serializers.workflows import (
     is_critical,
 )
-from subscribers.services import (
+from subscribers.services.preferences import (
     PreferenceChange,
-    subscriber_schedule_set,
     workflow_preference_update,
     workflow_preferences_bulk_update,
 )
+from subscribers.services.profiles import subscriber_schedule_set
 from subscribers.views.subscriber import SubscriberMixin
 from subscribers.views.workflows import (
     FILTER_PARAMETERS,

@@ -9,9 +9,7 @@ from customers.views import CustomerNamedMixin
 from prefcenter.views import PrefCenterAPIView
 from subscribers.selectors.schedule import customer_schedule
 from subscribers.serializers.schedule import CustomerScheduleInputSerializer, CustomerScheduleSerializer
-from subscribers.services import (
-    customer_schedule_set,
-)
+from subscribers.services.profiles import customer_schedule_set
 
 # -- the customer schedule resource ---------------------------------------------------
 

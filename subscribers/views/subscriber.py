@@ -24,11 +24,7 @@ from subscribers.serializers.subscriber import (
     SubscriberSerializer,
     SubscriberWriteSerializer,
 )
-from subscribers.services import (
-    SubscriberExists,
-    subscriber_update,
-    subscriber_upsert,
-)
+from subscribers.services.profiles import SubscriberExists, subscriber_update, subscriber_upsert
 
 # ----------------------------------------------------------------------------- Novu subscribers
 

@@ -30,9 +30,7 @@ from subscribers.serializers.teamup import (
     NotificationPreferenceSerializer,
     effective,
 )
-from subscribers.services import (
-    workflow_preference_update,
-)
+from subscribers.services.preferences import workflow_preference_update
 
 # ----------------------------------------------------------------------------- TeamUp face (seed 000)
 

@@ -28,11 +28,7 @@ from subscribers.serializers.workflows import (
     WorkflowSerializer,
     WorkflowWriteSerializer,
 )
-from subscribers.services import (
-    workflow_create,
-    workflow_delete,
-    workflow_update,
-)
+from subscribers.services.catalog import workflow_create, workflow_delete, workflow_update
 
 FILTER_PARAMETERS = [
     OpenApiParameter("tags", OpenApiTypes.STR, many=True, explode=False,

@@ -7,7 +7,7 @@ from http import HTTPStatus
 import pytest
 
 from customers.services import customer_update
-from subscribers.services import workflow_preference_update
+from subscribers.services.preferences import workflow_preference_update
 from tests.evaluation.conftest import make_many
 from tests.factories import make_api_key, make_customer, make_customer_token
 from tests.selfservice.catalog import SYSTEM, choose_topic, make_workflow

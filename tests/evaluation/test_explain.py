@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 import pytest
 
-from subscribers.services import workflow_preference_update
+from subscribers.services.preferences import workflow_preference_update
 from tests.factories import make_api_key, make_customer, make_customer_token
 from tests.selfservice.catalog import SYSTEM, choose_topic
 

@@ -10,7 +10,7 @@ import pytest
 
 from customers.models import Customer
 from subscribers.models import SubscriberProfile
-from subscribers.services import customer_schedule_set
+from subscribers.services.profiles import customer_schedule_set
 from tests.evaluation.conftest import make_many
 from tests.factories import make_customer
 from tests.selfservice.catalog import SYSTEM

@@ -11,7 +11,7 @@ from messaging.services import category_create, category_preference_set
 from prefcenter.ledger import Actor
 from prefcenter.models import Tenant
 from subscribers.models import Workflow
-from subscribers.services import workflow_create
+from subscribers.services.catalog import workflow_create
 
 SYSTEM = Actor.system("test")
 

@@ -28,7 +28,7 @@ from prefcenter.translations import validate_translations
 from selfservice import shell
 from subscribers.catalog import tenant_catalog
 from subscribers.models import Workflow
-from subscribers.services import workflow_update
+from subscribers.services.catalog import workflow_update
 from tests.prefcenter.conftest import form_data, superuser
 from tests.selfservice.catalog import SYSTEM
 from tests.selfservice.helpers import read_form, submission

@@ -14,7 +14,7 @@ from messaging.services import category_update
 from prefcenter.models import ConsentEvent
 from selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, LinkScope, link_token
 from subscribers.models import WorkflowPreference
-from subscribers.services import workflow_update
+from subscribers.services.catalog import workflow_update
 from tests.selfservice.catalog import SYSTEM, choose_topic, fresh
 from tests.selfservice.helpers import tampered, token_issued_ago
 

@@ -16,7 +16,7 @@ from selfservice.forms import PreferencesForm, unbound_fields
 from selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, link_token
 from selfservice.state.page import page_state
 from subscribers.models import WorkflowPreference
-from subscribers.services import workflow_preference_update
+from subscribers.services.preferences import workflow_preference_update
 from tests.factories import make_customer
 from tests.selfservice.catalog import SYSTEM, choose_topic, fresh, make_category, make_workflow
 from tests.selfservice.helpers import read_form, submission, tampered, token_issued_ago

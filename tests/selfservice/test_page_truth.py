@@ -22,7 +22,7 @@ from subscribers.catalog import category_facts
 from subscribers.resolution import CustomerLayers
 from subscribers.selectors.layers import category_choice
 from subscribers.selectors.resolutions import customer_resolutions
-from subscribers.services import workflow_preference_update
+from subscribers.services.preferences import workflow_preference_update
 from tests.factories import make_customer
 from tests.selfservice.catalog import SYSTEM, choose_topic, fresh, make_workflow
 

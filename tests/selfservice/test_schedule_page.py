@@ -11,7 +11,7 @@ import pytest
 from customers.models import Customer
 from prefcenter.models import ConsentEvent
 from subscribers.models import SubscriberProfile
-from subscribers.services import customer_schedule_set
+from subscribers.services.profiles import customer_schedule_set
 from tests.selfservice.catalog import SYSTEM
 from tests.selfservice.helpers import read_form, submission
 

@@ -22,7 +22,7 @@ from subscribers.resolution import resolve
 from subscribers.selectors.layers import resolution_layers, shared_resolution_layers
 from subscribers.selectors.resolutions import customer_resolutions
 from subscribers.selectors.workflows import workflow_list
-from subscribers.services import workflow_delete, workflow_update
+from subscribers.services.catalog import workflow_delete, workflow_update
 from tests.factories import make_customer
 from tests.subscribers.conftest import ACTOR, make_category, make_category_preference, make_preference, make_workflow
 

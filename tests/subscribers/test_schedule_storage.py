@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.models import ConsentEvent
 from subscribers.models import SubscriberProfile
-from subscribers.services import customer_schedule_set, subscriber_schedule_set
+from subscribers.services.profiles import customer_schedule_set, subscriber_schedule_set
 from tests.subscribers.conftest import ACTOR
 
 SCHEDULE = {"isEnabled": True, "weeklySchedule": {"sunday": {"isEnabled": False}}}

@@ -18,13 +18,11 @@ from subscribers.resolution import resolve
 from subscribers.selectors.layers import resolution_layers
 from subscribers.selectors.resolutions import customer_resolutions
 from subscribers.selectors.workflows import workflow_list
-from subscribers.services import (
+from subscribers.services.catalog import workflow_create, workflow_delete, workflow_update
+from subscribers.services.preferences import (
     PreferenceChange,
-    workflow_create,
-    workflow_delete,
     workflow_preference_update,
     workflow_preferences_bulk_update,
-    workflow_update,
 )
 from tests.factories import make_customer
 from tests.subscribers.conftest import events, make_category, make_category_preference, make_preference, make_workflow
@@ -307,7 +305,7 @@ def test_concurrent_updates_leave_one_row_and_a_consistent_ledger_when_racing(te
 def test_workflow_update_raises_unchangeable_when_identifier_would_change(tenant, workflow, actor, unchanged):
     """The rule lives in the service (every face and the admin reach it), not in the views."""
     from prefcenter.exceptions import Unchangeable
-    from subscribers.services import workflow_update
+    from subscribers.services.catalog import workflow_update
 
     with unchanged(), pytest.raises(Unchangeable) as raised:
         workflow_update(workflow=workflow, actor=actor, identifier="renamed", name="Renamed")
@@ -315,7 +313,7 @@ def test_workflow_update_raises_unchangeable_when_identifier_would_change(tenant
 
 
 def test_workflow_update_accepts_the_same_identifier_when_unchanged(tenant, workflow, actor):
-    from subscribers.services import workflow_update
+    from subscribers.services.catalog import workflow_update
 
     updated = workflow_update(workflow=workflow, actor=actor, identifier=workflow.identifier, name="Renamed")
     assert (updated.identifier, updated.name) == ("order-shipped", "Renamed")

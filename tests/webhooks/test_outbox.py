@@ -199,7 +199,7 @@ def test_listeners_are_registered_once_when_ready_runs_again():
 
 
 def test_each_customer_gets_its_own_event_when_a_workflow_delete_removes_many_choices(tenant, endpoint):
-    from subscribers.services import workflow_delete
+    from subscribers.services.catalog import workflow_delete
     from tests.subscribers.conftest import make_preference, make_workflow
 
     workflow = make_workflow(tenant, "digest")
