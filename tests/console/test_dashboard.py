@@ -17,8 +17,7 @@ from customers.services import customer_update
 from prefcenter.ledger import Actor
 from prefcenter.models import ConsentEvent
 from subscribers.selectors.resolutions import customer_resolutions
-from tests.factories import make_customer
-from tests.subscribers.conftest import make_category, make_category_preference, make_preference
+from tests.factories import make_category, make_category_preference, make_customer, make_workflow_preference
 
 DASHBOARD = "/admin/console/dashboard/"
 ACTOR = Actor(label="test", source="api")
@@ -53,8 +52,8 @@ def test_rates_per_channel_follow_the_engine_when_customers_chose(tenant, acme_w
 
 def test_rates_per_category_count_own_choices_only_when_defaults_are_off(tenant, acme_world):
     quiet = make_category(tenant, "quiet", default_push=False)
-    make_category_preference(acme_world["ada"], quiet, email_enabled=False)
-    make_preference(acme_world["bob"], None, enabled=False)  # bob's master switch: off everywhere
+    make_category_preference(acme_world["ada"], quiet, email_enabled=False, raw=True)
+    make_workflow_preference(acme_world["bob"], None, enabled=False)  # bob's master switch: off everywhere
 
     _, _, per_category = opt_out_rates(tenant=tenant)
 

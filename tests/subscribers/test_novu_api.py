@@ -9,7 +9,7 @@ import pytest
 
 from customers.models import Customer
 from subscribers.models import SubscriberProfile, Workflow
-from tests.subscribers.conftest import make_workflow
+from tests.factories import make_workflow
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,7 @@ from http import HTTPStatus
 import pytest
 
 from subscribers.models import Workflow
-from tests.factories import make_api_key, make_customer_token
-from tests.subscribers.conftest import make_category, make_workflow
+from tests.factories import make_api_key, make_category, make_customer_token, make_workflow
 
 pytestmark = pytest.mark.django_db
 
