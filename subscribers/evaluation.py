@@ -265,7 +265,9 @@ def explain(resolved) -> dict[str, Any]:
     }
 
 
-WORKFLOW_ID = OpenApiParameter("workflowId", str, required=True, description="Workflow identifier or slug.")
+WORKFLOW_ID = OpenApiParameter(  # blank or only whitespace is the 400 "workflowId is required"
+    "workflowId", {"type": "string", "pattern": r"\S"}, required=True, description="Workflow identifier or slug."
+)
 
 
 class PreferenceExplainView(CustomerNamedMixin, PrefCenterAPIView):

@@ -240,11 +240,14 @@ SEARCH_PARAMETERS = [  # SubscriberSearchSerializer reads them
     OpenApiParameter("orderDirection", OpenApiTypes.STR, enum=["ASC", "DESC"], description="Default DESC."),
     OpenApiParameter("orderBy", OpenApiTypes.STR, enum=["createdAt", "_id"], description="Default createdAt."),
     OpenApiParameter("includeCursor", OpenApiTypes.BOOL, description="Accepted; next/previous are always cursors."),
-    OpenApiParameter("email", {"type": "string", "maxLength": 254}, description="Email contains (case-insensitive)."),
-    OpenApiParameter("phone", {"type": "string", "maxLength": 20}, description="Phone contains."),
-    OpenApiParameter("name", {"type": "string", "maxLength": 301},
+    # The text filters are trimmed and then refused when blank (400), as the schema's pattern says.
+    OpenApiParameter("email", {"type": "string", "maxLength": 254, "pattern": r"\S"},
+                     description="Email contains (case-insensitive)."),
+    OpenApiParameter("phone", {"type": "string", "maxLength": 20, "pattern": r"\S"}, description="Phone contains."),
+    OpenApiParameter("name", {"type": "string", "maxLength": 301, "pattern": r"\S"},
                      description="First, last or full name contains (case-insensitive)."),
-    OpenApiParameter("subscriberId", {"type": "string", "maxLength": 255}, description="Exactly this subscriberId."),
+    OpenApiParameter("subscriberId", {"type": "string", "maxLength": 255, "pattern": r"\S"},
+                     description="Exactly this subscriberId."),
 ]
 
 
