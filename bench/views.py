@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from customers.models import Customer
 from customers.services import customer_update
-from messaging.models import Category
+from messaging.models import CHANNEL_COLUMNS, Category
 from messaging.services import category_preference_set
 from prefcenter.channels import CHANNELS, DIGESTS
 from prefcenter.ledger import Actor
@@ -36,7 +36,7 @@ from subscribers.services import workflow_preference_update
 
 REACH_FIELDS = {"email": "email", "phone": "phone", "firstName": "first_name", "lastName": "last_name",
                 "emailOptOut": "email_opt_out", "smsOptOut": "sms_opt_out"}
-MESSAGING_FIELDS = ("in_app_enabled", "email_enabled", "push_enabled")
+MESSAGING_FIELDS = tuple(CHANNEL_COLUMNS.values())
 
 
 class JsonResponse(HttpResponse):

@@ -64,9 +64,7 @@ def _current(customer: Customer) -> dict[str, Any]:
         "categories": [
             {
                 "category": pref.category.key if pref.category_id else None,
-                "in_app": pref.in_app_enabled,
-                "email": pref.email_enabled,
-                "push": pref.push_enabled,
+                **pref.channel_values(),
                 "digest": pref.digest,
                 "updated_at": _iso(pref.updated_at),
             }

@@ -10,7 +10,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from compliance import sms
@@ -64,6 +67,9 @@ class Erasure:
 def customer_erase(*, tenant: Tenant, external_id: str, actor: Actor) -> Erasure:
     """GDPR Art. 17: delete the customer (their preferences cascade) and pseudonymise their ledger rows.
 
+    Apps that keep copies of the person's ledger data (webhook deliveries) hear of it through
+    `ledger.erasure_announce`, in the same transaction, and pseudonymise their rows the same way.
+
     Works also for a customer deleted earlier whose history is still in the ledger. The
     erasure event (subject `customer`, field `erased`) records how many rows were rewritten and
     the customer's history checksum before and after, so the one sanctioned rewrite of the
@@ -80,13 +86,22 @@ def customer_erase(*, tenant: Tenant, external_id: str, actor: Actor) -> Erasure
             customer_delete(customer=customer, actor=actor)
         else:
             customer_id = rows.order_by("-id").values_list("customer_id", flat=True).first()
+        erased = ledger.ErasedCustomer(
+            tenant=tenant,
+            external_id=external_id,
+            pseudonym=alias,
+            redacted=REDACTED,
+            actor_aliases={f"customer:{external_id}": f"customer:{alias}"},
+            redact_actor_sources=(ConsentEvent.SOURCE_SMS_KEYWORD,),
+            personal_values=_personal_values(external_id=external_id, customer=customer, rows=rows),
+        )
         _count, before = ledger.events_checksum(rows)
         rewritten = rows.pseudonymise(
             pseudonym=alias,
             redact_fields=PERSONAL_FIELDS,
             redacted=REDACTED,
-            actor_aliases={f"customer:{external_id}": f"customer:{alias}"},
-            redact_actor_sources=(ConsentEvent.SOURCE_SMS_KEYWORD,),
+            actor_aliases=dict(erased.actor_aliases),
+            redact_actor_sources=erased.redact_actor_sources,
         )
         _count, after = ledger.events_checksum(ConsentEvent.objects.filter(tenant=tenant, customer_external_id=alias))
         erased_at = timezone.now().isoformat()
@@ -102,6 +117,10 @@ def customer_erase(*, tenant: Tenant, external_id: str, actor: Actor) -> Erasure
             },
             actor=actor,
         )
+        _admin_log_forget(erased=erased, customer_id=customer_id)
+        # Copies elsewhere (webhook deliveries, customer-bound API keys, stored idempotent replies) forget the
+        # person in this transaction too, each app its own (prefcenter/ledger.py erasure listeners).
+        ledger.erasure_announce(erased)
     return Erasure(
         external_id=external_id,
         pseudonym=alias,
@@ -111,6 +130,37 @@ def customer_erase(*, tenant: Tenant, external_id: str, actor: Actor) -> Erasure
         checksum_after=after,
         erased_at=erased_at,
     )
+
+
+# The ledger fields whose values name or reach the person; listeners remove them from free text.
+IDENTIFYING_FIELDS: tuple[str, ...] = ("email", "phone", "first_name", "last_name")
+
+
+def _personal_values(*, external_id: str, customer: Customer | None, rows) -> tuple[str, ...]:
+    """The external id and every email, phone and name the person had: on their row and in their history."""
+    values = {external_id}
+    if customer is not None:
+        values.update(getattr(customer, field) or "" for field in IDENTIFYING_FIELDS)
+    for old, new in rows.filter(field__in=IDENTIFYING_FIELDS).values_list("old_value", "new_value"):
+        values.update(value for value in (old, new) if isinstance(value, str))
+    return tuple(sorted(value for value in values if value))
+
+
+def _admin_log_forget(*, erased: ledger.ErasedCustomer, customer_id: int | None) -> int:
+    """The admin's change history names edited objects (`object_repr`): the entries about the person's customer
+    row, preferences and profile ("<name> (<external id>) · …") keep what and when, with the person's values
+    replaced by the marker."""
+    mentions = Q(object_repr__contains=f"({erased.external_id})") | Q(object_repr=erased.external_id)
+    mentions |= Q(object_repr__startswith=f"{erased.external_id} · ")
+    if customer_id is not None:
+        mentions |= Q(content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer_id))
+    entries = list(LogEntry.objects.filter(mentions).only("id", "object_repr", "change_message"))
+    for entry in entries:
+        entry.object_repr = erased.scrub(entry.object_repr)
+        entry.change_message = erased.scrub(entry.change_message)
+    if entries:
+        LogEntry.objects.bulk_update(entries, ["object_repr", "change_message"])
+    return len(entries)
 
 
 @dataclass(frozen=True)

@@ -245,6 +245,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DigestEnum": "prefcenter.channels.DIGEST_CHOICES",
         "ChannelEnum": "prefcenter.channels.CHANNEL_CHOICES",
+        "WebhookDeliveryStatusEnum": "webhooks.models.DELIVERY_STATUSES",
+        "StatusEnum": ["ACTIVE", "INACTIVE"],  # a Novu workflow's status keeps its name beside the webhook one
     },
 }
 
@@ -271,6 +273,9 @@ PREFCENTER_WEBHOOK_LEASE = env_int("PREFCENTER_WEBHOOK_LEASE", 60)
 PREFCENTER_WEBHOOK_RETRY_FOR = env_int("PREFCENTER_WEBHOOK_RETRY_FOR", 3 * 24 * 3600)
 PREFCENTER_WEBHOOK_BACKOFF_BASE = env_int("PREFCENTER_WEBHOOK_BACKOFF_BASE", 5)
 PREFCENTER_WEBHOOK_BACKOFF_MAX = env_int("PREFCENTER_WEBHOOK_BACKOFF_MAX", 6 * 3600)
+# The SSRF guard (webhooks/destinations.py) refuses endpoints on loopback/private/link-local/... addresses;
+# on only for a receiver on this host or network (tests, a private deployment).
+PREFCENTER_WEBHOOK_ALLOW_PRIVATE = env_bool("PREFCENTER_WEBHOOK_ALLOW_PRIVATE", False)
 
 LOGGING = {
     "version": 1,

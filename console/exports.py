@@ -46,7 +46,6 @@ WORKFLOW_PREFIX = "workflow:"
 OPT_OUTS = "opt_outs"
 _NUMBER = re.compile(r"[+-][0-9]+\Z")
 _FORMULA_START = ("=", "@", "\t", "\r", "+", "-")
-_CATEGORY_CHANNELS = (("in_app_enabled", "in_app"), ("email_enabled", "email"), ("push_enabled", "push"))
 
 
 def spreadsheet_safe(value: str) -> str:
@@ -79,7 +78,7 @@ def _opt_outs(answer: CustomerDecisions, identifiers: dict[int, str]) -> str:
         choices.extend(f"{subject}.{channel}" for channel in CHANNELS if getattr(row, channel) is False)
     for row in answer.category_rows:
         subject = f"category:{row.category.key if row.category_id else '*'}"
-        choices.extend(f"{subject}.{channel}" for field, channel in _CATEGORY_CHANNELS if getattr(row, field) is False)
+        choices.extend(f"{subject}.{channel}" for channel, value in row.channel_values().items() if value is False)
         if row.digest == DIGEST_OFF:
             choices.append(f"{subject}.digest=off")
     return "; ".join(choices)

@@ -173,7 +173,8 @@ class CustomerAdmin(ServiceAdmin):
     customer_panels: list[CustomerPanel] = [CustomerPanel(order=20, title="Consent history", render=ledger_panel)]
     # Pages of their own for one customer, linked from the change page's object tools; apps above append.
     customer_tools: list[CustomerTool] = []
-    service_fields = TRACKED_FIELDS
+    # external_id too, so that a change to it reaches customer_update, which refuses it (on the field).
+    service_fields = (*TRACKED_FIELDS, "external_id")
 
     @admin.display(description="Email opt-out", ordering="email_opt_out")
     def email_opted_out(self, obj: Customer) -> str:
@@ -189,7 +190,7 @@ class CustomerAdmin(ServiceAdmin):
         return form
 
     def service_create(self, *, request, obj: Customer, fields: dict[str, Any], actor) -> Customer:
-        return customer_create(tenant=obj.tenant, actor=actor, external_id=obj.external_id, **fields)
+        return customer_create(tenant=obj.tenant, actor=actor, **fields)
 
     def service_update(self, *, request, obj: Customer, changes: dict[str, Any], actor) -> Customer:
         return customer_update(customer=obj, actor=actor, **changes)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from prefcenter import ledger
-from prefcenter.exceptions import PrefCenterError
+from prefcenter.exceptions import PrefCenterError, refuse_change
 from prefcenter.ledger import Actor
 from prefcenter.models import Tenant
 
@@ -91,13 +91,15 @@ def customer_update(*, customer: Customer, actor: Actor, **changes: Any) -> Cust
     """Apply an incremental change; unchanged values write nothing (no row update, no event).
 
     The row is locked for the duration so concurrent updates serialize and each event's
-    old value is the value the previous commit left.
+    old value is the value the previous commit left. The external id names the customer in
+    every face and in the ledger: sending the same one is no change, another is `Unchangeable` (400).
     """
-    unknown = set(changes) - set(TRACKED_FIELDS)
+    unknown = set(changes) - {*TRACKED_FIELDS, "external_id"}
     if unknown:
         raise ValueError(f"customer_update does not change {sorted(unknown)}")
     with transaction.atomic():
         locked = Customer.objects.select_for_update().select_related("tenant").get(pk=customer.pk)
+        refuse_change(changes, "external_id", locked.external_id)  # the stored id: callers may hold an edited copy
         before = _snapshot(locked)
         for field, value in changes.items():
             setattr(locked, field, value)

@@ -22,7 +22,7 @@ from customers.serializers import (
     ReachEnvelopeSerializer,
 )
 from customers.services import customer_create, customer_delete, customer_update
-from prefcenter.exceptions import PrefCenterError
+from prefcenter.exceptions import PrefCenterError, Unchangeable
 from prefcenter.views import ListMixin, PrefCenterViewSet, RetrieveMixin
 
 IGNORE_UNKNOWN = OpenApiParameter(
@@ -69,7 +69,6 @@ class ReachCustomerViewSet(CustomerNamedMixin, PrefCenterViewSet):
     read_scope = "customers:read"
     write_scope = "customers:write"
     provider_only_actions = ("create", "destroy")
-    error_style = "reach"
     pagination_class = None
     filter_backends: list = []
 
@@ -138,13 +137,13 @@ class ReachCustomerViewSet(CustomerNamedMixin, PrefCenterViewSet):
         customer = self.get_customer()
         validated = self.validated(ReachCustomerRequestSerializer, data=self.body_data())["data"]
         fields = {REACH_FIELDS[name]: value for name, value in validated.items()}
-        new_id = fields.pop("external_id", customer.external_id)
-        if new_id != customer.external_id:
+        try:
+            customer = customer_update(customer=customer, actor=self.actor, **fields)
+        except Unchangeable as exc:  # the service's refusal, in Reach's words
             raise PrefCenterError(
                 "customerId does not match the externalId in the path; external ids cannot be changed.",
                 errors={"data.customerId": ["Must equal the externalId in the path."]},
-            )
-        customer = customer_update(customer=customer, actor=self.actor, **fields)
+            ) from exc
         return self.envelope(customer, "Customer updated successfully")
 
     @extend_schema(responses={200: ReachEnvelopeSerializer})
@@ -185,11 +184,6 @@ class CustomerViewSet(ListMixin, RetrieveMixin, PrefCenterViewSet):
     def partial_update(self, request, *args: Any, **kwargs: Any) -> Response:
         customer = self.get_object()
         fields = dict(self.validated(CustomerWriteSerializer, partial=True))
-        new_id = fields.pop("external_id", customer.external_id)
-        if new_id != customer.external_id:
-            raise PrefCenterError(
-                "external_id cannot be changed.", errors={"external_id": ["Cannot be changed once set."]}
-            )
         return self.respond(customer_update(customer=customer, actor=self.actor, **fields))
 
     @extend_schema(responses={204: None})

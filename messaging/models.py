@@ -12,9 +12,17 @@ import uuid
 from django.db import models
 
 from customers.models import Customer, one_choice_per_customer
-from prefcenter.channels import DIGEST_CHOICES, DIGEST_INSTANT
+from prefcenter.channels import DIGEST_CHOICES, DIGEST_INSTANT, EMAIL, IN_APP, PUSH
 from prefcenter.models import Tenant
 from prefcenter.translations import TranslatedText
+
+# The one channel ↔ column map of the messaging store (seed 001): which column holds each messaging
+# channel's switch on a category preference, and its default on a category. Their order is
+# MESSAGING_CHANNELS'. Everything that reads or writes these columns by channel goes through them.
+CHANNEL_COLUMNS: dict[str, str] = {IN_APP: "in_app_enabled", EMAIL: "email_enabled", PUSH: "push_enabled"}
+DEFAULT_COLUMNS: dict[str, str] = {IN_APP: "default_in_app", EMAIL: "default_email", PUSH: "default_push"}
+# Everything a category preference holds: its channel switches, then the email digest.
+PREFERENCE_COLUMNS: tuple[str, ...] = (*CHANNEL_COLUMNS.values(), "digest")
 
 
 class Category(TranslatedText):
@@ -37,6 +45,10 @@ class Category(TranslatedText):
 
     def __str__(self) -> str:
         return self.name or self.key
+
+    def channel_defaults(self) -> dict[str, bool]:
+        """Channel → the category's default for it (in_app, email, push)."""
+        return {channel: getattr(self, column) for channel, column in DEFAULT_COLUMNS.items()}
 
 
 class CategoryPreference(models.Model):
@@ -71,3 +83,7 @@ class CategoryPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} · {self.category.key if self.category_id else '(global)'}"
+
+    def channel_values(self) -> dict[str, bool]:
+        """Channel → its switch (in_app, email, push), as `WorkflowPreference.channel_values()` answers."""
+        return {channel: getattr(self, column) for channel, column in CHANNEL_COLUMNS.items()}

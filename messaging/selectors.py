@@ -7,8 +7,8 @@ import uuid
 from django.db.models import QuerySet
 
 from customers.models import Customer
-from messaging.models import Category, CategoryPreference
-from prefcenter.channels import DIGEST_INSTANT, EMAIL, IN_APP, PUSH
+from messaging.models import CHANNEL_COLUMNS, Category, CategoryPreference
+from prefcenter.channels import DIGEST_INSTANT
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.models import Tenant
 
@@ -87,16 +87,8 @@ def category_preference_defaults(*, tenant: Tenant, category: Category | None) -
     the category's default digest.
     """
     if category is not None:
-        return {
-            "in_app_enabled": category.default_in_app,
-            "email_enabled": category.default_email,
-            "push_enabled": category.default_push,
-            "digest": DIGEST_INSTANT,
-        }
-    channel_defaults = tenant.channel_defaults or {}
-    return {
-        "in_app_enabled": bool(channel_defaults.get(IN_APP, True)),
-        "email_enabled": bool(channel_defaults.get(EMAIL, True)),
-        "push_enabled": bool(channel_defaults.get(PUSH, True)),
-        "digest": DIGEST_INSTANT,
-    }
+        defaults = category.channel_defaults()
+    else:
+        channel_defaults = tenant.channel_defaults or {}
+        defaults = {channel: bool(channel_defaults.get(channel, True)) for channel in CHANNEL_COLUMNS}
+    return {**{CHANNEL_COLUMNS[channel]: value for channel, value in defaults.items()}, "digest": DIGEST_INSTANT}

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import PROTECT, ProtectedError
 
 from customers.models import Customer
-from messaging.models import Category, CategoryPreference
+from messaging.models import CHANNEL_COLUMNS, DEFAULT_COLUMNS, PREFERENCE_COLUMNS, Category, CategoryPreference
 from messaging.selectors import GLOBAL_CATEGORY
 from prefcenter import ledger
 from prefcenter.channels import DIGEST_OFF, DIGESTS
@@ -29,12 +29,9 @@ from prefcenter.models import Tenant
 
 logger = logging.getLogger(__name__)
 
-PREFERENCE_FIELDS = ("in_app_enabled", "email_enabled", "push_enabled", "digest")
-CHANNEL_FIELDS = ("in_app_enabled", "email_enabled", "push_enabled")
-CATEGORY_FIELDS = (
-    "name", "description", "mandatory", "default_in_app", "default_email", "default_push", "default_digest",
-    "translations",
-)
+PREFERENCE_FIELDS = PREFERENCE_COLUMNS
+CHANNEL_FIELDS = tuple(CHANNEL_COLUMNS.values())
+CATEGORY_FIELDS = ("name", "description", "mandatory", *DEFAULT_COLUMNS.values(), "default_digest", "translations")
 
 
 # ----------------------------------------------------------------------------- the catalog
@@ -56,7 +53,7 @@ def category_errors(category: Category, *, validate_model: bool = True) -> dict[
         errors.setdefault("key", []).append(f"'{GLOBAL_CATEGORY}' is reserved: it names the global default.")
     if category.mandatory:
         # A mandatory category cannot be opted out of, so a default that opts out would be a lie.
-        for field in ("default_in_app", "default_email", "default_push"):
+        for field in DEFAULT_COLUMNS.values():
             if getattr(category, field) is False:
                 errors.setdefault(field, []).append("Must be true: the category is mandatory.")
         if category.default_digest == DIGEST_OFF:
@@ -190,15 +187,14 @@ def category_preference_errors(
     off, and no digest `off` (which turns email off). The global default is never mandatory.
     """
     errors: dict[str, list[str]] = {}
-    for field, value in (("in_app_enabled", in_app_enabled), ("email_enabled", email_enabled),
-                         ("push_enabled", push_enabled)):
+    switches = dict(zip(CHANNEL_FIELDS, (in_app_enabled, email_enabled, push_enabled), strict=True))
+    for field, value in switches.items():
         if not isinstance(value, bool):
             errors.setdefault(field, []).append("Must be a boolean (true or false).")
     if digest not in DIGESTS:
         errors.setdefault("digest", []).append(f"'{digest}' is not one of: {', '.join(DIGESTS)}.")
     if category is not None and category.mandatory:
-        for field, value in (("in_app_enabled", in_app_enabled), ("email_enabled", email_enabled),
-                             ("push_enabled", push_enabled)):
+        for field, value in switches.items():
             if value is False:
                 errors.setdefault(field, []).append(
                     f"Cannot be turned off: category '{category.key}' is mandatory."

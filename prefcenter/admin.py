@@ -23,7 +23,7 @@ from prefcenter.channels import CHANNEL_CHOICES, CHANNELS, default_channel_map
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.ledger import Actor
 from prefcenter.logos import tenant_logo_set
-from prefcenter.models import SCOPES, ApiKey, ConsentEvent, Tenant, TenantMembership
+from prefcenter.models import SCOPES, ApiKey, ConsentEvent, Tenant, TenantMembership, default_schedule_channels
 from prefcenter.translations import TRANSLATED_FIELDS, translation_languages, validate_translations
 
 
@@ -375,6 +375,11 @@ class TenantAdminForm(forms.ModelForm):
     channel_defaults = ChannelSwitchesField(
         label="Channels on by default", initial=default_channel_map,
         help_text="The last layer of resolution: what a channel does when nobody chose.",
+    )
+    schedule_channels = ChannelListField(
+        label="Channels schedules apply to", initial=default_schedule_channels,
+        help_text="Customers' schedules and quiet hours hold deliveries back on these channels (critical workflows "
+        "are never held). Default: text messages, chat and push.",
     )
     # No Meta: TenantAdmin's `exclude` names the model fields (every editable one but the JWT secret).
 

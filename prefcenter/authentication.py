@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from rest_framework import authentication, exceptions
 
+from prefcenter.ids import row_id
 from prefcenter.models import CUSTOMER_SCOPES, MODE_CUSTOMER, SCOPES, ApiKey, Tenant, hash_key
 
 KEY_SCHEMES = {"token", "apikey", "bearer"}
@@ -84,8 +85,8 @@ def find_tenant(value: str) -> Tenant | None:
     if not value:
         return None
     tenant = Tenant.objects.filter(slug=value).first()
-    if tenant is None and value.isdigit():
-        tenant = Tenant.objects.filter(pk=int(value)).first()
+    if tenant is None and (pk := row_id(value)) is not None:
+        tenant = Tenant.objects.filter(pk=pk).first()
     return tenant
 
 

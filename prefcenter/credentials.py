@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
+from prefcenter.ledger import ErasedCustomer
 from prefcenter.models import SCOPES, ApiKey, Tenant, new_jwt_secret
 
 
@@ -62,3 +64,17 @@ def tenant_jwt_secret_rotate(*, tenant: Tenant) -> str:
         Tenant.objects.filter(pk=tenant.pk).update(jwt_secret=secret)
     tenant.jwt_secret = secret
     return secret
+
+
+def api_keys_forget(erased: ErasedCustomer) -> int:
+    """Erasure listener (prefcenter/ledger.py): API keys bound to the erased customer are revoked and name
+    the pseudonym instead (their names scrubbed), in the erasure's transaction; the key rows stay for audit."""
+    keys = list(ApiKey.objects.filter(tenant=erased.tenant, customer_external_id=erased.external_id))
+    now = timezone.now()
+    for key in keys:
+        key.customer_external_id = erased.pseudonym
+        key.name = erased.scrub(key.name)
+        key.revoked_at = key.revoked_at or now
+    if keys:
+        ApiKey.objects.bulk_update(keys, ["customer_external_id", "name", "revoked_at"])
+    return len(keys)

@@ -1,11 +1,14 @@
 """The domain error type (`PrefCenterError`) and DRF's exception handler, which turns every API error
 raised inside a view into its envelope (what escapes DRF is answered by prefcenter/handlers.py).
 
-Non-Reach routes answer with the project's error shape:
+Which envelope an error is answered in depends on the route, and only `envelope_of(path)` says so
+(DRF's handler here, the Django-level handlers in prefcenter/handlers.py and the OpenAPI schema ask it):
+
+Most routes answer with the project's error shape:
 
     {"detail": "…", "code": "…", "status": 400, "errors": {"field.path": ["message", …]}, "request_id": "…"}
 
-Reach routes (views with `error_style = "reach"`) answer with Reach's envelopes
+Reach routes (every path under `/api/resources/`) answer with Reach's envelopes
 exactly: 404 `{success:false, message, data:{error}}`, every other error
 `{success:false, message, errors:[…]}`.
 
@@ -51,6 +54,24 @@ class PrefCenterError(exceptions.APIException):
         self.code = code
         self.errors = errors or {}
         self.headers = headers or {}
+
+
+class Unchangeable(PrefCenterError):
+    """A change to a value that names an object for good (a customer's external id, a workflow's
+    workflowId): the ledger and every face refer to it. Raised by the service that owns the object;
+    a face may word it in its own names (the Reach resource says `data.customerId`)."""
+
+    def __init__(self, field: str, message: str | None = None):
+        super().__init__(message or f"{field} cannot be changed.", errors={field: ["Cannot be changed once set."]})
+        self.field = field
+
+
+def refuse_change(changes: dict[str, Any], name: str, current: Any, *, field: str | None = None,
+                  message: str | None = None) -> None:
+    """Take `name` out of a service's `changes`: the same value as `current` is no change; another is
+    `Unchangeable` (named `field`, default `name`). The one check every service with a permanent name makes."""
+    if name in changes and changes.pop(name) != current:
+        raise Unchangeable(field or name, message)
 
 
 def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -99,11 +120,19 @@ def reach_error_body(*, status: int, message: str, errors: dict[str, list[str]] 
     return {"success": False, "message": message, "errors": flat}
 
 
-NOVU_PREFIX = "/v2/"
+REACH = "reach"
+NOVU = "novu"
+DEFAULT = "default"
+# Route prefix → the envelope its errors are answered in; any other route answers the project's.
+ENVELOPES: tuple[tuple[str, str], ...] = (("/api/resources/", REACH), ("/v2/", NOVU))
 
 
-def is_novu_path(path: str) -> bool:
-    return path.startswith(NOVU_PREFIX)
+def envelope_of(path: str) -> str:
+    """The envelope errors on this route are answered in (REACH, NOVU or DEFAULT): the one place that says."""
+    for prefix, envelope in ENVELOPES:
+        if path.startswith(prefix):
+            return envelope
+    return DEFAULT
 
 
 def novu_error_body(
@@ -120,6 +149,21 @@ def novu_error_body(
     }
     if errors or status in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNPROCESSABLE_ENTITY):
         body["errors"] = {field: {"messages": list(messages)} for field, messages in (errors or {}).items()}
+    return body
+
+
+def error_envelope(
+    request: Any, *, status: int, code: str, message: str, errors: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """An error's body in the envelope of the request's route (`envelope_of`)."""
+    path = request.path if request is not None else ""
+    envelope = envelope_of(path)
+    if envelope == REACH:
+        return reach_error_body(status=status, message=message, errors=errors)
+    if envelope == NOVU:
+        return novu_error_body(status=status, message=message, path=path, code=code, errors=errors)
+    body = error_body(status=status, code=code, detail=message, errors=errors)
+    body["request_id"] = getattr(request, "request_id", "") if request is not None else ""
     return body
 
 
@@ -184,13 +228,5 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if not isinstance(exc, HANDLED):
         return None  # unknown errors stay 500s so they are seen and fixed
     status, code, message, errors, headers = _describe(exc)
-    view = context.get("view")
-    request = context.get("request")
-    if getattr(view, "error_style", "default") == "reach":
-        body = reach_error_body(status=status, message=message, errors=errors)
-    elif request is not None and is_novu_path(request.path):
-        body = novu_error_body(status=status, message=message, path=request.path, code=code, errors=errors)
-    else:
-        body = error_body(status=status, code=code, detail=message, errors=errors)
-        body["request_id"] = getattr(request, "request_id", "") if request is not None else ""
+    body = error_envelope(context.get("request"), status=status, code=code, message=message, errors=errors)
     return Response(body, status=status, headers=headers)

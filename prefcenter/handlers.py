@@ -14,9 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 
-from prefcenter.exceptions import describe_suspicious, error_body, is_novu_path, novu_error_body, reach_error_body
-
-REACH_PREFIX = "/api/resources/"
+from prefcenter.exceptions import REACH, describe_suspicious, envelope_of, error_envelope
 
 
 def is_api_path(path: str) -> bool:
@@ -26,16 +24,10 @@ def is_api_path(path: str) -> bool:
 def api_error_response(
     request: HttpRequest, status: int, message: str, code: str, *, reach_errors: list[str] | None = None
 ) -> JsonResponse:
-    """An error answered outside DRF (middleware, Django handlers), in the route's envelope:
-    Reach's on Reach routes, Novu's on /v2 routes, the project's everywhere else."""
-    if request.path.startswith(REACH_PREFIX):
-        errors = {"non_field_errors": reach_errors} if reach_errors else None
-        return JsonResponse(reach_error_body(status=status, message=message, errors=errors), status=status)
-    if is_novu_path(request.path):
-        body = novu_error_body(status=status, message=message, path=request.path, code=code)
-        return JsonResponse(body, status=status)
-    body = error_body(status=status, code=code, detail=message)
-    body["request_id"] = getattr(request, "request_id", "")
+    """An error answered outside DRF (middleware, Django handlers), in the route's envelope
+    (prefcenter/exceptions.envelope_of). `reach_errors` fill Reach's `errors` list, which names no field."""
+    errors = {"non_field_errors": reach_errors} if reach_errors and envelope_of(request.path) == REACH else None
+    body = error_envelope(request, status=status, code=code, message=message, errors=errors)
     return JsonResponse(body, status=status)
 
 

@@ -33,6 +33,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from xml.sax.saxutils import escape as xml_escape
 
 from django.conf import settings
 from django.core.cache import cache
@@ -41,6 +42,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from prefcenter.exceptions import PrefCenterError
+from prefcenter.ledger import ErasedCustomer
 from prefcenter.models import IdempotencyRecord
 from prefcenter.shared_cache import CACHE_ERRORS, cache_answered, cache_failed
 from prefcenter.tenancy import RequestContext
@@ -232,3 +234,29 @@ class IdempotencyGuard:
 def purge_expired() -> int:
     deleted, _ = IdempotencyRecord.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted
+
+
+def records_forget(erased: ErasedCustomer) -> int:
+    """Erasure listener (prefcenter/ledger.py): drop the tenant's stored replies that name the erased person.
+
+    A stored reply is a copy of a response. One whose body holds one of the person's values as a
+    whole JSON string or XML text (their external id, an email, a phone, a name), or that was
+    stored for their own customer token, is deleted in the erasure's transaction: a retry with
+    that key then runs as a new request. One SELECT of the tenant's records, one DELETE.
+    """
+    needles = set()
+    for value in erased.personal_values:
+        needles.add(json.dumps(value).encode())
+        needles.add(json.dumps(value, ensure_ascii=False).encode())
+        needles.add(f">{xml_escape(value)}<".encode())
+    own_token = f"jwt:{erased.tenant.pk}:{erased.external_id}"
+    doomed = [
+        pk
+        for pk, credential, body in IdempotencyRecord.objects.filter(tenant=erased.tenant)
+        .values_list("id", "credential", "body")
+        .iterator()
+        if credential == own_token or any(needle in bytes(body) for needle in needles)
+    ]
+    if doomed:
+        IdempotencyRecord.objects.filter(pk__in=doomed).delete()
+    return len(doomed)

@@ -64,6 +64,61 @@ def add_listener(listener: LedgerListener) -> None:
         listeners.append(listener)
 
 
+@dataclass(frozen=True)
+class ErasedCustomer:
+    """A customer being erased (GDPR Art. 17), as apps that keep copies of ledger data need it to forget them.
+
+    The erasure service (compliance) rewrites the ledger and then hands this to every erasure
+    listener, in the same transaction: each replaces `external_id` with `pseudonym` wherever its
+    own rows hold it, rewrites actor labels copied from the ledger with `actor()` (the ledger's
+    own rule), and removes any of `personal_values` (the external id and every email, phone and
+    name the customer had) from free text. So every app forgets the person in its own tables,
+    without the erasure service knowing them, and without this module importing the apps above.
+    """
+
+    tenant: Tenant
+    external_id: str
+    pseudonym: str
+    redacted: str
+    actor_aliases: Mapping[str, str]
+    redact_actor_sources: tuple[str, ...]
+    personal_values: tuple[str, ...] = ()
+
+    def actor(self, label: str, source: str) -> str:
+        """An actor label as the ledger's rewrite leaves it: redacted for `redact_actor_sources`, else aliased."""
+        if source in self.redact_actor_sources:
+            return self.redacted
+        return self.actor_aliases.get(label, label)
+
+    def scrub(self, text: str) -> str:
+        """Free text (a receiver's error reply, say) with every personal value replaced by the marker."""
+        for value in sorted(self.personal_values, key=len, reverse=True):
+            if value and value in text:
+                text = text.replace(value, self.redacted)
+        return text
+
+
+# Callables run by the erasure service with the ErasedCustomer, inside the erasure's transaction (webhooks'
+# delivery rows; the foundation's bound API keys and stored replies). A listener that raises rolls the
+# erasure back. Registered in AppConfig.ready().
+ErasureListener = Callable[[ErasedCustomer], None]
+erasure_listeners: list[ErasureListener] = []
+
+
+def add_erasure_listener(listener: ErasureListener) -> None:
+    """Register an erasure listener once (idempotent, like add_listener)."""
+    if listener not in erasure_listeners:
+        erasure_listeners.append(listener)
+
+
+def erasure_announce(erased: ErasedCustomer) -> None:
+    """Have every erasure listener forget the person; must run inside the erasure's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ledger.erasure_announce() must run inside the erasure's transaction.")
+    for listener in erasure_listeners:
+        listener(erased)
+
+
 def record(
     *,
     tenant: Tenant,

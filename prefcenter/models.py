@@ -61,6 +61,31 @@ def validate_phone_region(value: str) -> None:
         raise ValidationError(f"'{value}' is not a region phone numbers are known for (ISO 3166, e.g. US, GB, DE).")
 
 
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name zoneinfo knows (`Europe/Berlin`)."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValidationError(f"Unknown time zone '{value}' (an IANA name, e.g. Europe/Berlin).") from exc
+
+
+def default_schedule_channels() -> list[str]:
+    """Where schedules and quiet hours apply unless the tenant says otherwise: the interrupting channels."""
+    return ["sms", "chat", "push"]
+
+
+def validate_schedule_channels(value: object) -> None:
+    """A list of distinct channel names."""
+    from prefcenter.channels import CHANNELS
+
+    if not isinstance(value, list) or any(not isinstance(c, str) or c not in CHANNELS for c in value):
+        raise ValidationError(f"A list of channels among {', '.join(CHANNELS)}.")
+    if len(set(value)) != len(value):
+        raise ValidationError("Channels must not repeat.")
+
+
 def new_catalog_revision() -> uuid.UUID:
     return uuid.uuid4()
 
@@ -84,6 +109,16 @@ class Tenant(models.Model):
         max_length=2, blank=True, default="US", validators=[validate_phone_region],
         help_text="Two-letter region (ISO 3166) of phone numbers typed without a country code in the admin, "
         "e.g. US for (415) 555-0199. Empty: only +country numbers are accepted. Stored numbers are always E.164.",
+    )
+    default_timezone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone],
+        help_text="IANA time zone of customers who have none (e.g. Europe/Berlin): their schedule and quiet "
+        "hours are read in it.",
+    )
+    schedule_channels = models.JSONField(
+        default=default_schedule_channels, blank=True, validators=[validate_schedule_channels],
+        help_text="Channels on which customers' schedules and quiet hours hold deliveries back "
+        "(default: sms, chat, push; not email, not in_app). Critical workflows ignore them.",
     )
     catalog_revision = models.UUIDField(
         default=new_catalog_revision,

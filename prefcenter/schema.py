@@ -13,6 +13,7 @@ from drf_spectacular.plumbing import append_meta, is_list_serializer
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from prefcenter.exceptions import NOVU, REACH, envelope_of
 from prefcenter.idempotency import MAX_KEY_LENGTH
 from prefcenter.serializers import SelectableMixin, UniqueListField
 
@@ -201,7 +202,7 @@ class PrefCenterAutoSchema(AutoSchema):
         # Reach resources and TeamUp profiles share path stems once SCHEMA_PATH_PREFIX is
         # stripped (`customers_create` twice); the face's name keeps operation ids unique.
         operation_id = super().get_operation_id()
-        if getattr(self.view, "error_style", "default") == "reach":
+        if envelope_of(self.path) == REACH:
             return f"reach_{operation_id}"
         return operation_id
 
@@ -276,7 +277,7 @@ class PrefCenterAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
-        reach = getattr(self.view, "error_style", "default") == "reach"
+        envelope = envelope_of(self.path)
         codes = ["400", "401", "403", "404", "413", "415", "429", "503"]
         if self.method in ("POST", "PUT", "PATCH"):
             codes += ["409", "422"]
@@ -290,9 +291,9 @@ class PrefCenterAutoSchema(AutoSchema):
         for code in [*codes, *declared]:
             if code in responses and "content" in responses[code]:
                 continue
-            if reach:
+            if envelope == REACH:
                 serializer = ReachNotFoundSerializer if code == "404" else ReachErrorSerializer
-            elif self.path.startswith("/v2/"):
+            elif envelope == NOVU:
                 serializer = NovuErrorSerializer
             else:
                 serializer = ErrorSerializer

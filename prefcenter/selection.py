@@ -40,7 +40,17 @@ def tree_paths(tree: Tree, prefix: str = "") -> list[str]:
 
 
 def prune(data: Any, tree: Tree) -> Any:
-    """Keep only the selected keys of a plain dict (used for dict-valued fields such as `capabilities`)."""
-    if not tree or not isinstance(data, dict):
+    """Keep only the selected keys of plain data: a dict's keys in `tree` (each pruned by its subtree),
+    every item of a list pruned alike; an empty tree keeps everything.
+
+    The one implementation of `fields` on plain data: dict-valued fields (`capabilities`), serializers
+    that build their answer as dicts (`SelectableMixin.selected`) and views that answer plain data
+    (delivery evaluation, explain) all prune with it.
+    """
+    if not tree:
         return data
-    return {key: prune(value, tree[key]) for key, value in data.items() if key in tree}
+    if isinstance(data, list):
+        return [prune(item, tree) for item in data]
+    if isinstance(data, dict):
+        return {key: prune(value, tree[key]) for key, value in data.items() if key in tree}
+    return data

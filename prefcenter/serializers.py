@@ -145,6 +145,14 @@ class SelectableMixin:
                 data[name] = prune(data[name], tree)
         return data
 
+    def selects(self, name: str) -> bool:
+        """Whether the `fields` selection keeps `name` (no selection keeps everything)."""
+        return not self.fields_tree or name in self.fields_tree
+
+    def selected(self, data: Any) -> Any:
+        """Plain data built without a serializer per field (the hot paths), shaped by this serializer's `fields`."""
+        return prune(data, self.fields_tree)
+
     # -- validation of the selection itself, before any work is done -----------------
     @classmethod
     def selection_errors(cls, fields_tree: Tree, expand_tree: Tree, **kwargs: Any) -> dict[str, list[str]]:

@@ -37,63 +37,47 @@ class PrefCenterViewMixin:
     tenant_field: str = "tenant"
     customer_field: str | None = None
     output_serializer_class: Any = None
-    error_style = "default"
 
     request_context: RequestContext
     fields_tree: Tree
     expand_tree: Tree
 
     # -- pipeline ------------------------------------------------------------------
-    def dispatch(self, request, *args: Any, **kwargs: Any):
-        """DRF's dispatch, with POST/PUT/PATCH handlers run inside the idempotency guard."""
-        self.args, self.kwargs = args, kwargs
-        request = self.initialize_request(request, *args, **kwargs)
-        self.request = request
-        self.headers = self.default_response_headers
-        try:
-            self.initial(request, *args, **kwargs)
-            method = request.method.lower()
-            handler = getattr(self, method, self.http_method_not_allowed)
-            if method not in self.http_method_names:
-                handler = self.http_method_not_allowed
-            guard = IdempotencyGuard.for_request(request, self.request_context)
-            if guard is None:
-                response = handler(request, *args, **kwargs)
-            else:
-                response = guard.run(
-                    lambda: self.finalize_response(request, handler(request, *args, **kwargs), *args, **kwargs)
-                )
-        except Exception as exc:
-            response = self.handle_exception(exc)
-        self.response = self.finalize_response(request, response, *args, **kwargs)
-        return self.response
+    # DRF's dispatch and initial run unchanged (NetBox's BaseViewSet extends them the same way):
+    # authentication is extended to resolve the request's context, `initial` adds the field
+    # selection, and the one handler DRF is about to call is wrapped in the idempotency guard.
 
     def initial(self, request, *args: Any, **kwargs: Any) -> None:
-        self.format_kwarg = self.get_format_suffix(**kwargs)
-        neg = self.perform_content_negotiation(request)
-        request.accepted_renderer, request.accepted_media_type = neg
-        version, scheme = self.determine_version(request, *args, **kwargs)
-        request.version, request.versioning_scheme = version, scheme
-
-        self.authenticate_or_throttle(request)
-        self.request_context = resolve_context(request, request.user)
-        request.tenant = self.request_context.tenant
-        action = getattr(self, "action", None) or request.method.lower()
-        if self.request_context.is_customer_mode and action in self.provider_only_actions:
-            raise PrefCenterError(
-                "This operation is only available in provider mode.", code="permission_denied", status=403
-            )
-        self.check_permissions(request)
-        self.check_throttles(request)
+        super().initial(request, *args, **kwargs)
         self.fields_tree = parse_tree(query_values(request.query_params, "fields"))
         self.expand_tree = parse_tree(query_values(request.query_params, "expand"))
         self.check_selection()
+        guard = IdempotencyGuard.for_request(request, self.request_context)
+        if guard is not None:
+            self.guard_handler(request, guard)
 
-    def authenticate_or_throttle(self, request) -> None:
-        """Authenticate; a request refused as unauthenticated (401) counts against its client address's
-        anonymous budget, and over it is answered 429 with Retry-After instead (prefcenter/throttling.py)."""
+    def guard_handler(self, request, guard: IdempotencyGuard) -> None:
+        """Run the handler DRF's dispatch picks for this request inside the idempotency guard (POST/PUT/PATCH
+        with an idempotency-key): the guard stores or replays its finished response."""
+        method = request.method.lower()
+        name = method if method in self.http_method_names and hasattr(self, method) else "http_method_not_allowed"
+        handler = getattr(self, name)
+
+        def guarded(request, *args: Any, **kwargs: Any):
+            return guard.run(
+                lambda: self.finalize_response(request, handler(request, *args, **kwargs), *args, **kwargs)
+            )
+
+        setattr(self, name, guarded)
+
+    def perform_authentication(self, request) -> None:
+        """Authenticate, then resolve who the request acts for (tenant, mode, customer).
+
+        A request refused as unauthenticated (401) counts against its client address's anonymous
+        budget, and over it is answered 429 with Retry-After instead (prefcenter/throttling.py).
+        """
         try:
-            self.perform_authentication(request)
+            super().perform_authentication(request)
             if request.user is None:
                 raise exceptions.NotAuthenticated("Authentication credentials were not provided.")
         except (exceptions.AuthenticationFailed, exceptions.NotAuthenticated):
@@ -101,6 +85,17 @@ class PrefCenterViewMixin:
             if not throttle.allow_address(request):
                 raise exceptions.Throttled(throttle.wait()) from None
             raise
+        self.request_context = resolve_context(request, request.user)
+        request.tenant = self.request_context.tenant
+
+    def check_permissions(self, request) -> None:
+        """A customer-mode credential calling a provider-only action is a 403; then DRF's permission classes."""
+        action = getattr(self, "action", None) or request.method.lower()
+        if self.request_context.is_customer_mode and action in self.provider_only_actions:
+            raise PrefCenterError(
+                "This operation is only available in provider mode.", code="permission_denied", status=403
+            )
+        super().check_permissions(request)
 
     def get_required_scopes(self, request) -> tuple[str, ...]:
         action = getattr(self, "action", None)

@@ -15,7 +15,7 @@ from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer
 from customers.services import customer_update
-from messaging.models import Category, CategoryPreference
+from messaging.models import CHANNEL_COLUMNS, Category, CategoryPreference
 from messaging.services import category_preference_set
 from prefcenter.channels import CHAT, EMAIL, IN_APP, MESSAGING_CHANNELS, PUSH, SMS
 from prefcenter.ledger import Actor
@@ -58,9 +58,7 @@ def _set_category(*, customer: Customer, category: Category | None, values: dict
         tenant=customer.tenant,
         customer=customer,
         category=category,
-        in_app_enabled=bool(values[IN_APP]),
-        email_enabled=bool(values[EMAIL]),
-        push_enabled=bool(values[PUSH]),
+        **{column: bool(values[channel]) for channel, column in CHANNEL_COLUMNS.items()},
         digest=values["digest"],
         actor=actor,
     )
@@ -75,12 +73,7 @@ def preferences_save(*, state: PageState, plan: SavePlan, actor: Actor) -> None:
             customer_update(customer=customer, actor=actor, **plan.customer)
         if plan.messaging_default_on:
             row = state.category_rows[None]
-            values = {
-                IN_APP: row.in_app_enabled,
-                EMAIL: row.email_enabled,
-                PUSH: row.push_enabled,
-                "digest": row.digest,
-            }
+            values = {**row.channel_values(), "digest": row.digest}
             values.update(dict.fromkeys(plan.messaging_default_on, True))
             _set_category(customer=customer, category=None, values=values, actor=actor)
         for category_id, values in plan.categories.items():

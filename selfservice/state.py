@@ -25,7 +25,9 @@ from prefcenter.channels import CHANNELS, DIGEST_OFF, DIGESTS, EMAIL, IN_APP, ME
 from prefcenter.models import Tenant
 from prefcenter.translations import localized
 from subscribers import resolution
-from subscribers.resolution import CategoryChoice, CustomerLayers, Decision, WorkflowFacts
+from subscribers.catalog import category_facts
+from subscribers.resolution import CategoryChoice, CustomerLayers, Decision
+from subscribers.selectors.layers import category_choice
 from subscribers.selectors.resolutions import CustomerResolution, ResolvedWorkflow, customer_resolutions
 
 CHANNEL_LABELS = {
@@ -66,26 +68,6 @@ def _layer(decision: Decision, name: str) -> Any:
     return dict(decision.layers).get(name)
 
 
-def category_facts(category: Category) -> WorkflowFacts:
-    """A category seen as the rules see it: the messaging layers and the category's defaults, nothing above."""
-    return WorkflowFacts(
-        identifier=f"category:{category.key}",
-        channels=frozenset(MESSAGING_CHANNELS),
-        category_key=category.key,
-        category_mandatory=category.mandatory,
-        category_defaults={IN_APP: category.default_in_app, EMAIL: category.default_email, PUSH: category.default_push},
-        category_default_digest=category.default_digest,
-    )
-
-
-def category_choice(row: CategoryPreference | None) -> CategoryChoice | None:
-    if row is None:
-        return None
-    return CategoryChoice(
-        channels={IN_APP: row.in_app_enabled, EMAIL: row.email_enabled, PUSH: row.push_enabled}, digest=row.digest
-    )
-
-
 def category_decisions(
     *,
     tenant: Tenant,
@@ -121,12 +103,7 @@ def category_current_values(
     (a channel muted only by digest `off` still shows its switch on: the digest says why).
     """
     if row is not None:
-        return {
-            IN_APP: row.in_app_enabled,
-            EMAIL: row.email_enabled,
-            PUSH: row.push_enabled,
-            "digest": row.digest,
-        }
+        return {**row.channel_values(), "digest": row.digest}
     values: dict[str, Any] = {}
     for channel in MESSAGING_CHANNELS:
         decision = decisions[channel]
@@ -240,10 +217,7 @@ class PageState:
 
     @property
     def master_on(self) -> dict[str, bool]:
-        state = {control.channel: control.checked for control in self.masters}
-        if self.sms is not None:
-            state[SMS] = self.sms.checked
-        return state
+        return master_switches(self.masters, self.sms)
 
 
 UNSUBSCRIBED_ALL_NOTE = _("You unsubscribed from everything that isn't essential. Resubscribe to choose again.")
@@ -289,193 +263,268 @@ def in_language(resolved: CustomerResolution, categories: list[Category], langua
     return dataclasses.replace(resolved, workflows=items)
 
 
-def page_state(*, customer: Customer) -> PageState:
-    """Everything the page shows for a customer (tenant loaded), in a fixed number of queries."""
+@dataclass(frozen=True)
+class _Page:
+    """What every section of the page reads: the customer's catalog, choices and layers, and the words
+    of the page, translated once (not once per switch: a page can have a thousand)."""
+
+    tenant: Tenant
+    customer: Customer
+    categories: list[Category]
+    resolved: CustomerResolution
+    category_rows: dict[int | None, CategoryPreference]
+    used_by_category: dict[int | None, set[str]]  # a topic shows only the channels its notifications use
+    unsubscribed_all: bool
+    unsubscribed_note: str
+    labels: dict[str, str]
+    lock_reasons: dict[str, str]
+    email_labels: dict[str, str]
+
+    @property
+    def layers(self) -> CustomerLayers:
+        return self.resolved.global_layers
+
+    @property
+    def used(self) -> set[str]:
+        return {channel for channels in self.used_by_category.values() for channel in channels}
+
+
+def _page(customer: Customer) -> _Page:
+    """The page's reads: the category catalog, the engine's answers, the customer's category rows."""
     tenant = customer.tenant
     language = translation.get_language()
     categories = [
         localized(category, language) for category in Category.objects.filter(tenant=tenant).order_by("name", "key")
     ]
     resolved = in_language(customer_resolutions(tenant=tenant, customer=customer), categories, language)
-    category_rows = {row.category_id: row for row in CategoryPreference.objects.filter(customer=customer)}
-    global_decisions = resolved.global_decisions
-    layers = resolved.global_layers
-    unsubscribed_all = _layer(global_decisions[EMAIL], f"{resolution.GLOBAL_PREFERENCE}.enabled") is False
-    unsubscribed_note = str(UNSUBSCRIBED_ALL_NOTE)
-
-    # A topic shows only the channels its notifications use.
     used_by_category: dict[int | None, set[str]] = {}
     for item in resolved.workflows:
         used_by_category.setdefault(item.workflow.category_id, set()).update(item.facts.channels)
-    used = {channel for channels in used_by_category.values() for channel in channels}
-    master_channels = [c for c in CHANNELS if c in used and c != SMS]
-    # Translated once for the page, not once per switch (a page can have a thousand).
-    labels = {channel: str(label) for channel, label in CHANNEL_LABELS.items()}
-    lock_reasons = {reason: str(text) for reason, text in LOCK_REASONS.items()}
-    email_labels = {digest: str(label) for digest, label in EMAIL_CHOICE_LABELS.items()}
+    return _Page(
+        tenant=tenant,
+        customer=customer,
+        categories=categories,
+        resolved=resolved,
+        category_rows={row.category_id: row for row in CategoryPreference.objects.filter(customer=customer)},
+        used_by_category=used_by_category,
+        unsubscribed_all=_layer(resolved.global_decisions[EMAIL], f"{resolution.GLOBAL_PREFERENCE}.enabled") is False,
+        unsubscribed_note=str(UNSUBSCRIBED_ALL_NOTE),
+        labels={channel: str(label) for channel, label in CHANNEL_LABELS.items()},
+        lock_reasons={reason: str(text) for reason, text in LOCK_REASONS.items()},
+        email_labels={digest: str(label) for digest, label in EMAIL_CHOICE_LABELS.items()},
+    )
 
-    masters = []
-    for channel in master_channels:
-        decision = global_decisions[channel]
-        on = _layer(decision, resolution.GLOBAL_PREFERENCE) is not False and (
-            _layer(decision, resolution.MESSAGING_DEFAULT) is not False
-        )
-        note = ""
-        if channel == EMAIL:
-            on = on and not layers.email_opt_out
-            if not customer.email:
-                note = str(_("We have no email address for you."))
-        name = f"master_{channel}"
-        if unsubscribed_all:
-            control = Control(name, channel, labels[channel], False, False, note=unsubscribed_note)
-        else:
-            control = Control(name, channel, labels[channel], on, True, note=note)
-        if not control.editable:
-            control.describedby = f"{name}-note"
-        masters.append(control)
 
-    sms = None
-    if SMS in used:
-        # The SMS consent box is the hard opt-out (STOP): it stays usable after "unsubscribe from everything",
-        # since essential text messages (a sign-in code) still go out until it is unticked.
-        on = not customer.sms_opt_out and _layer(global_decisions[SMS], resolution.GLOBAL_PREFERENCE) is not False
-        has_phone = bool(customer.phone)
-        # Opting in needs a number on file; opting out never does.
-        sms = Control(
-            "sms_opt_in",
-            SMS,
-            labels[SMS],
-            on,
-            has_phone or on,
-            note="" if has_phone else str(_("We have no phone number for you, so we cannot send text messages.")),
-        )
-        if unsubscribed_all:
-            essential_sms = any(
-                SMS in item.facts.channels and (item.facts.critical or item.facts.category_mandatory)
-                for item in resolved.workflows
-            )
-            if not essential_sms:
-                # Nothing at all goes by text message now: the box shows that (Resubscribe brings the consent back).
-                sms = Control("sms_opt_in", SMS, labels[SMS], False, False, note=unsubscribed_note)
-            elif on:
-                sms.note = str(_("Only text messages we must send, such as security alerts. Untick to stop them too."))
-    master_on = {control.channel: control.checked for control in masters}
+def master_switches(masters: list[Control], sms: Control | None) -> dict[str, bool]:
+    """Channel → whether its switch at the top of the page is on (the SMS consent box for SMS)."""
+    state = {control.channel: control.checked for control in masters}
     if sms is not None:
-        master_on[SMS] = sms.checked
+        state[SMS] = sms.checked
+    return state
 
-    sections: dict[int | None, CategorySection] = {}
-    for category in categories:
-        row = category_rows.get(category.pk)
-        decisions = category_decisions(
-            tenant=tenant,
-            category=category,
-            row=row,
-            messaging_default=layers.messaging_default,
-            customer_layers=layers,
+
+# -- the top of the page: one switch per channel, and the SMS consent box ------------------------
+
+
+def _master_controls(page: _Page) -> list[Control]:
+    used = page.used
+    return [_master_control(page, channel) for channel in CHANNELS if channel in used and channel != SMS]
+
+
+def _master_control(page: _Page, channel: str) -> Control:
+    decision = page.resolved.global_decisions[channel]
+    on = _layer(decision, resolution.GLOBAL_PREFERENCE) is not False and (
+        _layer(decision, resolution.MESSAGING_DEFAULT) is not False
+    )
+    note = ""
+    if channel == EMAIL:
+        on = on and not page.layers.email_opt_out
+        if not page.customer.email:
+            note = str(_("We have no email address for you."))
+    name = f"master_{channel}"
+    if page.unsubscribed_all:
+        control = Control(name, channel, page.labels[channel], False, False, note=page.unsubscribed_note)
+    else:
+        control = Control(name, channel, page.labels[channel], on, True, note=note)
+    if not control.editable:
+        control.describedby = f"{name}-note"
+    return control
+
+
+def _sms_control(page: _Page) -> Control | None:
+    """The SMS consent box is the hard opt-out (STOP): it stays usable after "unsubscribe from everything",
+    since essential text messages (a sign-in code) still go out until it is unticked."""
+    if SMS not in page.used:
+        return None
+    customer, label = page.customer, page.labels[SMS]
+    global_switch = _layer(page.resolved.global_decisions[SMS], resolution.GLOBAL_PREFERENCE)
+    on = not customer.sms_opt_out and global_switch is not False
+    has_phone = bool(customer.phone)
+    # Opting in needs a number on file; opting out never does.
+    note = "" if has_phone else str(_("We have no phone number for you, so we cannot send text messages."))
+    sms = Control("sms_opt_in", SMS, label, on, has_phone or on, note=note)
+    if page.unsubscribed_all:
+        essential_sms = any(
+            SMS in item.facts.channels and (item.facts.critical or item.facts.category_mandatory)
+            for item in page.resolved.workflows
         )
-        current = category_current_values(category=category, row=row, decisions=decisions)
-        section = CategorySection(category=category, row=row, decisions=decisions, current=current)
-        notes_id = section.notes_id
-        topic_used = used_by_category.get(category.pk, set())
-        for channel in MESSAGING_CHANNELS:
-            if channel not in topic_used or channel == EMAIL:
-                continue
-            name = f"c{category.pk}_{channel}"
-            label = labels[channel]
-            if category.mandatory:
-                control = Control(name, channel, label, True, False, note=lock_reasons[resolution.MANDATORY_CATEGORY],
-                                  locked=True)
-            elif unsubscribed_all:
-                control = Control(name, channel, label, False, False, note=unsubscribed_note)
-            elif channel in master_on and not master_on[channel]:
-                control = Control(
-                    name, channel, label, False, False, note=_blocked_note(resolution.GLOBAL_PREFERENCE, channel, None)
-                )
-            else:
-                control = Control(name, channel, label, bool(current[channel]), True)
-            control.aria_label = _named(label, category.name)
-            if not control.editable:
-                control.describedby = notes_id
-            section.controls.append(control)
-        section.digest_name = f"c{category.pk}_digest"
-        section.digest_choices = [
-            (d, email_labels[d]) for d in DIGESTS if not (category.mandatory and d == DIGEST_OFF)
-        ]
-        if EMAIL in topic_used:
-            email_on = category.mandatory or (bool(current[EMAIL]) and current.get("digest") != DIGEST_OFF)
-            digest = current.get("digest") or category.default_digest or "instant"
-            if digest == DIGEST_OFF:
-                digest = "instant" if category.mandatory else DIGEST_OFF
-            name = section.digest_name
-            if category.mandatory:
-                # Always sent: only how often is the customer's to choose.
-                email = Control(name, EMAIL, labels[EMAIL], True, True, locked=True,
-                                note=lock_reasons[resolution.MANDATORY_CATEGORY])
-            elif unsubscribed_all:
-                email = Control(name, EMAIL, labels[EMAIL], False, False, note=unsubscribed_note)
-            elif not master_on.get(EMAIL, True):
-                reason = resolution.EMAIL_OPT_OUT if layers.email_opt_out else resolution.GLOBAL_PREFERENCE
-                email = Control(name, EMAIL, labels[EMAIL], False, False, note=_blocked_note(reason, EMAIL, None))
-            else:
-                email = Control(name, EMAIL, labels[EMAIL], email_on, True)
-            email.aria_label = _named(labels[EMAIL], category.name)
-            email.describedby = notes_id if email.note else ""
-            section.email = email
-            section.digest_value = digest if email.checked else DIGEST_OFF
-        sections[category.pk] = section
+        if not essential_sms:
+            # Nothing at all goes by text message now: the box shows that (Resubscribe brings the consent back).
+            return Control("sms_opt_in", SMS, label, False, False, note=page.unsubscribed_note)
+        if on:
+            sms.note = str(_("Only text messages we must send, such as security alerts. Untick to stop them too."))
+    return sms
 
-    for item in resolved.workflows:
-        category = item.workflow.category if item.workflow.category_id else None
-        section = sections.get(category.pk if category else None)
+
+# -- a topic (category): its switches and its email choice ----------------------------------------
+
+
+def _category_section(page: _Page, category: Category, master_on: dict[str, bool]) -> CategorySection:
+    row = page.category_rows.get(category.pk)
+    decisions = category_decisions(
+        tenant=page.tenant,
+        category=category,
+        row=row,
+        messaging_default=page.layers.messaging_default,
+        customer_layers=page.layers,
+    )
+    current = category_current_values(category=category, row=row, decisions=decisions)
+    section = CategorySection(category=category, row=row, decisions=decisions, current=current)
+    topic_used = page.used_by_category.get(category.pk, set())
+    for channel in MESSAGING_CHANNELS:
+        if channel in topic_used and channel != EMAIL:
+            section.controls.append(_category_control(page, section, channel, master_on))
+    section.digest_name = f"c{category.pk}_digest"
+    section.digest_choices = [
+        (d, page.email_labels[d]) for d in DIGESTS if not (category.mandatory and d == DIGEST_OFF)
+    ]
+    if EMAIL in topic_used:
+        _add_topic_email(page, section, master_on)
+    return section
+
+
+def _category_control(page: _Page, section: CategorySection, channel: str, master_on: dict[str, bool]) -> Control:
+    category = section.category
+    name = f"c{category.pk}_{channel}"
+    label = page.labels[channel]
+    if category.mandatory:
+        control = Control(
+            name, channel, label, True, False, note=page.lock_reasons[resolution.MANDATORY_CATEGORY], locked=True
+        )
+    elif page.unsubscribed_all:
+        control = Control(name, channel, label, False, False, note=page.unsubscribed_note)
+    elif channel in master_on and not master_on[channel]:
+        control = Control(
+            name, channel, label, False, False, note=_blocked_note(resolution.GLOBAL_PREFERENCE, channel, None)
+        )
+    else:
+        control = Control(name, channel, label, bool(section.current[channel]), True)
+    control.aria_label = _named(label, category.name)
+    if not control.editable:
+        control.describedby = section.notes_id
+    return control
+
+
+def _add_topic_email(page: _Page, section: CategorySection, master_on: dict[str, bool]) -> None:
+    """A topic's email is one choice: how often, or not at all."""
+    category, current, label = section.category, section.current, page.labels[EMAIL]
+    email_on = category.mandatory or (bool(current[EMAIL]) and current.get("digest") != DIGEST_OFF)
+    digest = current.get("digest") or category.default_digest or "instant"
+    if digest == DIGEST_OFF:
+        digest = "instant" if category.mandatory else DIGEST_OFF
+    name = section.digest_name
+    if category.mandatory:
+        # Always sent: only how often is the customer's to choose.
+        email = Control(name, EMAIL, label, True, True, locked=True,
+                        note=page.lock_reasons[resolution.MANDATORY_CATEGORY])
+    elif page.unsubscribed_all:
+        email = Control(name, EMAIL, label, False, False, note=page.unsubscribed_note)
+    elif not master_on.get(EMAIL, True):
+        reason = resolution.EMAIL_OPT_OUT if page.layers.email_opt_out else resolution.GLOBAL_PREFERENCE
+        email = Control(name, EMAIL, label, False, False, note=_blocked_note(reason, EMAIL, None))
+    else:
+        email = Control(name, EMAIL, label, email_on, True)
+    email.aria_label = _named(label, category.name)
+    email.describedby = section.notes_id if email.note else ""
+    section.email = email
+    section.digest_value = digest if email.checked else DIGEST_OFF
+
+
+# -- a notification (workflow) row ---------------------------------------------------------------
+
+
+def _workflow_row(page: _Page, item: ResolvedWorkflow) -> WorkflowRow:
+    category = item.workflow.category if item.workflow.category_id else None
+    controls = [
+        _workflow_control(page, item, channel, category) for channel in CHANNELS if channel in item.facts.channels
+    ]
+    for control in controls:
+        if control.note:
+            control.describedby = f"w{item.workflow.pk}-notes"
+    return WorkflowRow(resolved=item, controls=controls)
+
+
+def _workflow_control(page: _Page, item: ResolvedWorkflow, channel: str, category: Category | None) -> Control:
+    decision = item.decisions[channel]
+    name = f"w{item.workflow.pk}_{channel}"
+    label = page.labels[channel]
+    toggle = item.toggleability[channel]
+    if not toggle.toggleable:
+        # Locked on, but a hard opt-out (SMS) still wins: show the engine's answer.
+        note = (
+            page.lock_reasons.get(toggle.reason, "")
+            if decision.allowed
+            else _blocked_note(decision.reason, channel, category)
+        )
+        control = Control(name, channel, label, decision.allowed, False, note=note, locked=True)
+    elif not decision.allowed and decision.reason in DECIDED_ABOVE_WORKFLOW:
+        note = (
+            page.unsubscribed_note
+            if page.unsubscribed_all and decision.reason == resolution.GLOBAL_PREFERENCE
+            else _blocked_note(decision.reason, channel, category)
+        )
+        control = Control(name, channel, label, False, False, note=note)
+    else:
+        control = Control(name, channel, label, decision.allowed, True)
+    control.aria_label = _named(label, item.workflow.name)
+    return control
+
+
+# -- the page ------------------------------------------------------------------------------------
+
+
+def page_state(*, customer: Customer) -> PageState:
+    """Everything the page shows for a customer (tenant loaded), in a fixed number of queries:
+    the switches at the top, then one section per topic with its notifications."""
+    page = _page(customer)
+    masters = _master_controls(page)
+    sms = _sms_control(page)
+    master_on = master_switches(masters, sms)
+    sections: dict[int | None, CategorySection] = {
+        category.pk: _category_section(page, category, master_on) for category in page.categories
+    }
+    for item in page.resolved.workflows:
+        section = sections.get(item.workflow.category_id if item.workflow.category_id else None)
         if section is None:
             section = sections.setdefault(None, CategorySection(category=None))
-        toggles = item.toggleability
-        controls = []
-        for channel in CHANNELS:
-            if channel not in item.facts.channels:
-                continue
-            decision = item.decisions[channel]
-            name = f"w{item.workflow.pk}_{channel}"
-            label = labels[channel]
-            toggle = toggles[channel]
-            if not toggle.toggleable:
-                # Locked on, but a hard opt-out (SMS) still wins: show the engine's answer.
-                note = (
-                    lock_reasons.get(toggle.reason, "")
-                    if decision.allowed
-                    else _blocked_note(decision.reason, channel, category)
-                )
-                control = Control(name, channel, label, decision.allowed, False, note=note, locked=True)
-            elif not decision.allowed and decision.reason in DECIDED_ABOVE_WORKFLOW:
-                note = (
-                    unsubscribed_note
-                    if unsubscribed_all and decision.reason == resolution.GLOBAL_PREFERENCE
-                    else _blocked_note(decision.reason, channel, category)
-                )
-                control = Control(name, channel, label, False, False, note=note)
-            else:
-                control = Control(name, channel, label, decision.allowed, True)
-            control.aria_label = _named(label, item.workflow.name)
-            controls.append(control)
-        for control in controls:
-            if control.note:
-                control.describedby = f"w{item.workflow.pk}-notes"
-        section.workflows.append(WorkflowRow(resolved=item, controls=controls))
+        section.workflows.append(_workflow_row(page, item))
+    return PageState(
+        tenant=page.tenant,
+        customer=customer,
+        resolution=page.resolved,
+        masters=masters,
+        sms=sms,
+        sections=_in_page_order(sections, page.categories),
+        unsubscribed_all=page.unsubscribed_all,
+        categories_by_id={c.pk: c for c in page.categories},
+        workflows_by_id={item.workflow.pk: item for item in page.resolved.workflows},
+        category_rows=page.category_rows,
+    )
 
-    # Topics the customer can change first, then notifications without a topic, then the required topics.
+
+def _in_page_order(sections: dict[int | None, CategorySection], categories: list[Category]) -> list[CategorySection]:
+    """Topics the customer can change first, then notifications without a topic, then the required topics."""
     ordered = [sections[c.pk] for c in categories if not c.mandatory]
     if None in sections:
         ordered.append(sections[None])
-    ordered += [sections[c.pk] for c in categories if c.mandatory]
-    return PageState(
-        tenant=tenant,
-        customer=customer,
-        resolution=resolved,
-        masters=masters,
-        sms=sms,
-        sections=ordered,
-        unsubscribed_all=unsubscribed_all,
-        categories_by_id={c.pk: c for c in categories},
-        workflows_by_id={item.workflow.pk: item for item in resolved.workflows},
-        category_rows=category_rows,
-    )
+    return ordered + [sections[c.pk] for c in categories if c.mandatory]

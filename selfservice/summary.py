@@ -11,15 +11,18 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 
+from messaging.models import CHANNEL_COLUMNS, DEFAULT_COLUMNS
 from prefcenter.channels import CHANNELS
 from prefcenter.models import ConsentEvent
 from selfservice.state import CHANNEL_LABELS, DIGEST_LABELS, PageState
 from subscribers.resolution import GLOBAL_WORKFLOW, resolve_channel
+from subscribers.schedule import DAYS as SCHEDULE_DAYS
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-CATEGORY_FIELDS = {"in_app_enabled": "in_app", "email_enabled": "email", "push_enabled": "push"}
+CATEGORY_FIELDS = {column: channel for channel, column in CHANNEL_COLUMNS.items()}  # ledger field → channel
 
 
 @dataclass(frozen=True)
@@ -57,10 +60,36 @@ def _opt_out(value: Any) -> str:
     return _("Off") if value else _("On")
 
 
+def _quiet_hours(value: Any) -> str:
+    if not isinstance(value, dict):
+        return _("None")
+    return _("%(start)s to %(end)s") % {"start": value.get("start"), "end": value.get("end")}
+
+
+def _schedule(value: Any) -> str:
+    """A schedule in a few words: off, or the days it allows (a day not listed is a whole day)."""
+    if not isinstance(value, dict) or value.get("isEnabled") is not True:
+        return _("Any day, any time")
+    weekly = value.get("weeklySchedule") if isinstance(value.get("weeklySchedule"), dict) else {}
+    parts = []
+    for index, day in enumerate(SCHEDULE_DAYS):
+        stored = weekly.get(day)
+        if isinstance(stored, dict) and stored.get("isEnabled") is not True:
+            continue
+        hours = stored.get("hours") if isinstance(stored, dict) and isinstance(stored.get("hours"), list) else []
+        ranges = [f"{h.get('start')}\u2013{h.get('end')}" for h in hours if isinstance(h, dict)]
+        parts.append(f"{WEEKDAYS_ABBR[index]} {', '.join(ranges)}" if ranges else str(WEEKDAYS_ABBR[index]))
+    return "; ".join(parts) if parts else _("Never")
+
+
 def describe(event: ConsentEvent, state: PageState) -> SavedChange:
     subject, _sep, name = event.subject.partition(":")
     field = event.field
     old, new = event.old_value, event.new_value
+    if field == "quiet_hours":
+        return SavedChange(str(_("Quiet hours")), _quiet_hours(old), _quiet_hours(new))
+    if field == "schedule":
+        return SavedChange(str(_("Days and hours")), _schedule(old), _schedule(new))
     if subject == "customer":
         what = {"email_opt_out": _("Non-essential email"), "sms_opt_out": _("Text messages")}.get(field, field)
         return SavedChange(what, _opt_out(old), _opt_out(new))
@@ -84,7 +113,7 @@ def describe(event: ConsentEvent, state: PageState) -> SavedChange:
             if field == "digest":
                 old = category.default_digest if category else "instant"
             elif field in CATEGORY_FIELDS:
-                old = getattr(category, f"default_{CATEGORY_FIELDS[field]}") if category else True
+                old = getattr(category, DEFAULT_COLUMNS[CATEGORY_FIELDS[field]]) if category else True
         if field == "digest":
 
             def label(value: Any) -> str:

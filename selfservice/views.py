@@ -46,8 +46,11 @@ from selfservice.services import (
     preferences_save,
     unsubscribe_describe,
 )
-from selfservice.state import page_state
+from selfservice.state import CHANNEL_LABELS, page_state
 from selfservice.summary import saved_changes
+from subscribers.forms import ScheduleForm
+from subscribers.selectors.schedule import customer_schedule
+from subscribers.services import customer_schedule_set
 
 
 def stylesheet() -> tuple[str, str]:
@@ -159,6 +162,7 @@ def with_grant(purpose: str):
 @with_grant(links.PURPOSE_PREFERENCES)
 def preferences_page(request: HttpRequest, grant: links.LinkGrant) -> HttpResponse:
     state = page_state(customer=grant.customer)
+    timing = customer_schedule(tenant=state.tenant, customer=grant.customer)
     if request.method == "POST":
         action = request.POST.get("action", "save")
         if csrf_refused(request):
@@ -166,34 +170,71 @@ def preferences_page(request: HttpRequest, grant: links.LinkGrant) -> HttpRespon
             form = PreferencesForm(state, request.POST) if action == "save" else None
             if form is not None:
                 form.is_valid()
-            context = page_context(state, form, csrf_failed=True)
+            schedule_form = schedule_form_for(timing, request.POST) if action == "schedule" else None
+            if schedule_form is not None:
+                schedule_form.is_valid()
+            context = page_context(state, form, csrf_failed=True, timing=timing, schedule_form=schedule_form)
             return render_page(request, "preferences.html", context, status=HTTPStatus.FORBIDDEN)
         actor = page_actor(request, grant, ConsentEvent.SOURCE_PAGE)
         if action in ("unsubscribe_all", "resubscribe_all"):
             everything_set(customer=grant.customer, enabled=action == "resubscribe_all", actor=actor)
             return HttpResponseRedirect(f"{request.path}?saved={request.request_id}", status=HTTPStatus.SEE_OTHER)
+        if action == "schedule":
+            return schedule_save(request, grant, state, timing, actor)
         if action != "save":
             return render_page(
                 request,
                 "preferences.html",
-                page_context(state, bad_action=True),
+                page_context(state, bad_action=True, timing=timing),
                 status=HTTPStatus.BAD_REQUEST,
             )
         form = PreferencesForm(state, request.POST)
         if not form.is_valid():
-            return render_page(request, "preferences.html", page_context(state, form), status=HTTPStatus.BAD_REQUEST)
+            return render_page(
+                request, "preferences.html", page_context(state, form, timing=timing), status=HTTPStatus.BAD_REQUEST
+            )
         try:
             preferences_save(state=state, plan=form.plan(), actor=actor)
         except PrefCenterError as exc:
             form.add_error(None, exc.message)
-            return render_page(request, "preferences.html", page_context(state, form), status=HTTPStatus.BAD_REQUEST)
+            return render_page(
+                request, "preferences.html", page_context(state, form, timing=timing), status=HTTPStatus.BAD_REQUEST
+            )
         return HttpResponseRedirect(f"{request.path}?saved={request.request_id}", status=HTTPStatus.SEE_OTHER)
     saved = saved_changes(state=state, request_id=request.GET["saved"]) if "saved" in request.GET else None
-    return render_page(request, "preferences.html", page_context(state, saved=saved))
+    return render_page(request, "preferences.html", page_context(state, saved=saved, timing=timing))
+
+
+def schedule_form_for(timing: dict[str, Any], data: Any = None) -> ScheduleForm:
+    """The schedule form (subscribers/forms.py) over what the customer has; bound to `data` when posted."""
+    quiet = timing["quiet_hours"] or {}
+    return ScheduleForm(
+        data, schedule=timing["schedule"], quiet_start=quiet.get("start"), quiet_end=quiet.get("end"),
+        prefix="schedule",
+    )
+
+
+def schedule_save(request: HttpRequest, grant: links.LinkGrant, state, timing: dict[str, Any], actor: Actor):
+    """The schedule card's save: both preferences at once, in the ledger as the page; a refusal shows the errors."""
+    form = schedule_form_for(timing, request.POST)
+    if form.is_valid():
+        start, end = form.quiet_hours()
+        try:
+            customer_schedule_set(
+                customer=grant.customer, actor=actor, schedule=form.schedule(), quiet_hours_start=start,
+                quiet_hours_end=end,
+            )
+        except PrefCenterError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return HttpResponseRedirect(f"{request.path}?saved={request.request_id}", status=HTTPStatus.SEE_OTHER)
+    context = page_context(state, timing=timing, schedule_form=form)
+    return render_page(request, "preferences.html", context, status=HTTPStatus.BAD_REQUEST)
 
 
 def page_context(
-    state, form: PreferencesForm | None = None, *, saved=None, bad_action: bool = False, csrf_failed: bool = False
+    state, form: PreferencesForm | None = None, *, saved=None, bad_action: bool = False, csrf_failed: bool = False,
+    timing: dict[str, Any] | None = None, schedule_form: ScheduleForm | None = None,
 ) -> dict[str, Any]:
     """The template's context. `form` is the bound form of a refused save, whose values and errors are shown;
     without one the fields show what the customer has, as an unbound form would (`unbound_fields`)."""
@@ -213,7 +254,20 @@ def page_context(
         section.digest_bound = fields.get(section.digest_name)
         section.chips_html = markup.chips(section.controls, lock=lock, described=True)
         section.workflows_html = markup.workflow_rows(section.workflows, lock=lock)
+    if timing is not None and schedule_form is None:
+        schedule_form = schedule_form_for(timing)
+    schedule_errors = []
+    if schedule_form is not None and schedule_form.is_bound and schedule_form.errors:
+        schedule_errors = [
+            (f"{schedule_form[name].auto_id}_error", errors) for name, errors in schedule_form.errors.items()
+            if name != "__all__"
+        ]
+        non_field_errors = [*non_field_errors, *schedule_form.non_field_errors()]
+        field_errors = [*field_errors, *schedule_errors]
     return {
+        "schedule_form": schedule_form,
+        "schedule_timezone": timing["timezone"] if timing else "",
+        "schedule_channels": [str(CHANNEL_LABELS.get(c, c)) for c in (timing or {}).get("channels", ())],
         "state": state,
         "tenant": state.tenant,
         "customer": state.customer,

@@ -1,4 +1,5 @@
-"""Admin: the workflow catalog, and workflow preferences inline on the customer.
+"""Admin: the workflow catalog, workflow preferences inline on the customer, and the customer's
+"Schedule and quiet hours" page (a customer tool: the self-service page's form, saved through the service).
 
 Every edit goes through the services: catalog edits through workflow_*, preference edits
 through workflow_preferences_bulk_update (all rows of one save at once, ledger source
@@ -11,12 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
+from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 
-from customers.admin import CustomerAdmin, CustomerPanel
+from customers.admin import CustomerAdmin, CustomerPanel, CustomerTool
 from customers.models import Customer
 from prefcenter.admin import (
     CHANNEL_LABELS,
@@ -25,19 +28,24 @@ from prefcenter.admin import (
     ServiceAdmin,
     TagsField,
     TranslatedTextForm,
+    admin_actor,
     nullable_switch_field,
     staff_tenant,
     yes_no,
 )
 from prefcenter.channels import CHANNELS, EMAIL
+from prefcenter.exceptions import PrefCenterError
 from subscribers import resolution as resolution_rules
 from subscribers.evaluation import explain
+from subscribers.forms import ScheduleForm
 from subscribers.models import Workflow, WorkflowPreference
 from subscribers.selectors.resolutions import customer_resolutions
+from subscribers.selectors.schedule import customer_schedule
 from subscribers.services import (
     PREFERENCE_FIELDS,
     WORKFLOW_FIELDS,
     PreferenceChange,
+    customer_schedule_set,
     workflow_create,
     workflow_delete,
     workflow_preferences_bulk_update,
@@ -225,3 +233,35 @@ CustomerAdmin.customer_panels = [
 ]
 CustomerAdmin.inlines = [*CustomerAdmin.inlines, WorkflowPreferenceInline]
 CustomerAdmin.formset_savers[WorkflowPreference] = save_workflow_preferences
+
+
+# -- a customer's schedule and quiet hours (issue 17) --------------------------------------
+
+
+def schedule_view(model_admin: CustomerAdmin, request, customer: Customer, context: dict):
+    """Edit a customer's quiet hours and weekly schedule (the form the self-service page uses), through
+    `customer_schedule_set`: in the ledger as the staff member, source admin."""
+    timing = customer_schedule(tenant=customer.tenant, customer=customer)
+    quiet = timing["quiet_hours"] or {}
+    initial = {"schedule": timing["schedule"], "quiet_start": quiet.get("start"), "quiet_end": quiet.get("end")}
+    form = ScheduleForm(request.POST if request.method == "POST" else None, **initial)
+    if request.method == "POST" and form.is_valid():
+        start, end = form.quiet_hours()
+        try:
+            customer_schedule_set(customer=customer, actor=admin_actor(request), schedule=form.schedule(),
+                                  quiet_hours_start=start, quiet_hours_end=end)
+        except PrefCenterError as exc:
+            form.add_error(None, exc.message)
+        else:
+            model_admin.message_user(request, f"The schedule and quiet hours of {customer} were saved.",
+                                     messages.SUCCESS)
+            return HttpResponseRedirect(request.path)
+    return TemplateResponse(request, "admin/customers/customer/schedule.html", {
+        **context, "form": form, "timezone": timing["timezone"], "timezone_source": timing["timezone_source"],
+        "channels": [CHANNEL_LABELS.get(c, c) for c in timing["channels"]],
+    })
+
+
+SCHEDULE_TOOL = CustomerTool(slug="schedule", title="Schedule and quiet hours", view=schedule_view)
+if SCHEDULE_TOOL not in CustomerAdmin.customer_tools:
+    CustomerAdmin.customer_tools = [*CustomerAdmin.customer_tools, SCHEDULE_TOOL]

@@ -45,7 +45,7 @@ from typing import Any
 from rest_framework import serializers
 
 from messaging.models import Category
-from prefcenter.channels import CHANNELS, EMAIL, IN_APP, PUSH
+from prefcenter.channels import CHANNELS, MESSAGING_CHANNELS
 from prefcenter.models import Tenant
 from subscribers.models import Workflow
 from subscribers.resolution import WorkflowFacts
@@ -82,7 +82,21 @@ def workflow_facts(workflow: Workflow, *, category_defaults: dict[int, dict] | N
 
 
 def _category_defaults(category: Category) -> dict:
-    return {IN_APP: category.default_in_app, EMAIL: category.default_email, PUSH: category.default_push}
+    return category.channel_defaults()
+
+
+def category_facts(category: Category) -> WorkflowFacts:
+    """A category seen as the rules see it: a workflow of that category on the messaging channels
+    (in_app, email, push) with no defaults of its own (catalog data only). What the page shows for
+    a topic and what the dashboard counts per category."""
+    return WorkflowFacts(
+        identifier=f"category:{category.key}",
+        channels=frozenset(MESSAGING_CHANNELS),
+        category_key=category.key,
+        category_mandatory=category.mandatory,
+        category_defaults=category.channel_defaults(),
+        category_default_digest=category.default_digest,
+    )
 
 
 @dataclass(frozen=True)

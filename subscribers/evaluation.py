@@ -13,12 +13,20 @@ Decisions where the issue left a choice:
   `not_applicable` (allowed false), which is the truth a sender needs. An unknown channel name is a 400.
 - Duplicate recipients are answered once, in first-seen order; unknown ones are listed in
   `unknown_recipients` (first-seen order) and are not an error.
+- Schedules and quiet hours (docs/schedules.md) time each allowed channel: `deliver_after` is null
+  (send now) or the earliest UTC instant, and then `reason` names the holding rule (`quiet_hours`,
+  `schedule`); a schedule that never allows blocks the channel (`schedule`). Every channel carries
+  `deliver_after` (null when blocked), so the shape does not vary.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
+from datetime import timezone as tz
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -26,14 +34,16 @@ from rest_framework.response import Response
 from customers.views import CustomerNamedMixin
 from prefcenter.channels import CHANNELS
 from prefcenter.exceptions import PrefCenterError
-from prefcenter.selection import Tree, prune
+from prefcenter.schema import NON_BLANK
+from prefcenter.selection import prune
 from prefcenter.serializers import PrefCenterSerializer, RejectUnknownFieldsMixin, StrictCharField, UniqueListField
 from prefcenter.views import PrefCenterAPIView
-from subscribers import resolution
+from subscribers import resolution, schedule
 from subscribers.catalog import workflow_facts
 from subscribers.resolution import Decision
-from subscribers.selectors.layers import shared_resolution_layers
+from subscribers.selectors.layers import shared_delivery_layers
 from subscribers.selectors.resolutions import customer_resolution_one
+from subscribers.selectors.schedule import customer_delivery_window
 from subscribers.selectors.workflows import workflow_get
 
 MAX_RECIPIENTS = 10_000
@@ -90,6 +100,56 @@ class ChannelChoiceField(serializers.ChoiceField):
         return super().to_internal_value(data)
 
 
+RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\Z", re.ASCII
+)
+
+
+@extend_schema_field({"type": "string", "format": "date-time"})
+class InstantField(serializers.Field):
+    """An instant as RFC 3339 (ISO 8601 with seconds and an offset): `2026-06-10T21:30:00Z`, `…+02:00`.
+
+    A time without an offset is refused: it names no instant until a zone is known, and guessing one
+    would time a message wrongly. A leap second (`:60`) is read as `:59`.
+    """
+
+    default_error_messages = {
+        "invalid": "Enter an instant in ISO 8601 with seconds and an offset, e.g. 2026-06-10T21:30:00Z."
+    }
+
+    def to_internal_value(self, data: Any) -> datetime:
+        match = RFC3339.match(data) if isinstance(data, str) else None
+        if match is None:
+            self.fail("invalid")
+        year, month, day, hour, minute, second, fraction, offset = match.groups()
+        micro = int((fraction or ".0")[1:7].ljust(6, "0"))
+        try:
+            if int(second) > 60:
+                self.fail("invalid")
+            zone = UTC
+            if offset not in ("Z", "z"):
+                hours, minutes = int(offset[1:3]), int(offset[4:6])
+                if hours > 23 or minutes > 59:
+                    self.fail("invalid")
+                zone = tz((1 if offset[0] == "+" else -1) * timedelta(hours=hours, minutes=minutes))
+            # Kept in its own offset: at the ends of the calendar (0001-01-01T00:00:00+01:00) it has no UTC twin,
+            # and the schedule then holds nothing (subscribers/schedule.py).
+            return datetime(int(year), int(month), int(day), int(hour), int(minute), min(int(second), 59), micro,
+                            tzinfo=zone)
+        except ValueError:
+            self.fail("invalid")
+
+    def to_representation(self, value: Any) -> Any:
+        return instant(value) if isinstance(value, datetime) else value
+
+
+def instant(value: datetime | None) -> str | None:
+    """UTC ISO 8601 with a `Z`, to the second."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 class DeliveryEvaluationRequestSerializer(RejectUnknownFieldsMixin, PrefCenterSerializer):
     workflow = StrictCharField(max_length=200, help_text="Workflow identifier or slug.")
     recipients = RecipientListField(help_text=f"Customer external ids, 1 to {MAX_RECIPIENTS:,}.")
@@ -101,12 +161,27 @@ class DeliveryEvaluationRequestSerializer(RejectUnknownFieldsMixin, PrefCenterSe
         help_text="Only these channels (default: the channels the workflow uses).",
         error_messages={"not_unique": "Channels must not repeat."},
     )
+    at = InstantField(
+        required=False, help_text="When the message would go (ISO 8601; default now): schedules are read at it."
+    )
+
+
+EVALUATION_REASONS = (*resolution.REASONS, *schedule.REASONS)
 
 
 class ChannelDecisionSerializer(serializers.Serializer):
     allowed = serializers.BooleanField()
-    reason = serializers.ChoiceField(choices=resolution.REASONS, help_text="The layer that decided.")
+    reason = serializers.ChoiceField(
+        choices=EVALUATION_REASONS,
+        help_text="The layer that decided: quiet_hours or schedule when deliver_after is set (or when the schedule "
+        "never allows the channel).",
+    )
     digest = serializers.CharField(allow_null=True, help_text="Email only: instant, hourly, daily or off.")
+    deliver_after = serializers.DateTimeField(
+        allow_null=True,
+        help_text="null: it may go now (or is not allowed). Else the earliest instant (UTC) the customer's schedule "
+        "and quiet hours allow.",
+    )
 
 
 class RecipientResultSerializer(PrefCenterSerializer):
@@ -123,43 +198,55 @@ class DeliveryEvaluationSerializer(PrefCenterSerializer):
 # ---------------------------------------------------------------------- the evaluation
 
 
-def evaluate(*, tenant, workflow, recipients: list[str], channels: list[str] | None) -> dict[str, Any]:
-    """Decisions for each known recipient, in one query whatever their number (the workflow is given).
+def evaluate(
+    *, tenant, workflow, recipients: list[str], channels: list[str] | None, at: datetime | None = None
+) -> dict[str, Any]:
+    """Decisions for each known recipient, in a fixed number of queries whatever their number (the workflow is given).
 
     The loader groups recipients whose rule-relevant layers are equal into one shared
     `CustomerLayers` (subscribers/selectors/), so each group is decided once and its
-    answer reused: at 10,000 recipients a handful of groups cover most of them.
+    answer reused: at 10,000 recipients a handful of groups cover most of them. When the
+    schedule layer can apply (a workflow that is not critical, a channel among the tenant's
+    schedule channels) the same query also reads each recipient's zone, schedule and quiet
+    hours; equal windows are one object, and each (layers, window) pair is answered once.
     """
+    at = at or timezone.now()
     wanted = list(dict.fromkeys(recipients))
-    layers_by_recipient = shared_resolution_layers(tenant=tenant, workflow=workflow, external_ids=wanted)
     facts = workflow_facts(workflow)
     answer_channels = channels or [c for c in CHANNELS if c in facts.channels]
-    memo: dict[int, dict[str, dict[str, Any]]] = {}
+    schedule_channels = set(tenant.schedule_channels or ())
+    timed = {
+        c for c in answer_channels if schedule.applies(channel=c, critical=facts.critical, channels=schedule_channels)
+    }
+    layers_by_recipient, windows = shared_delivery_layers(
+        tenant=tenant, workflow=workflow, external_ids=wanted, timing=bool(timed)
+    )
+    holds: dict[schedule.DeliveryWindow, schedule.Hold | None] = {}
+    memo: dict[tuple[int, int], dict[str, dict[str, Any]]] = {}
     results = []
     for external_id, layers in layers_by_recipient.items():
-        answer = memo.get(id(layers))
+        window = windows.get(external_id)
+        key = (id(layers), id(window))
+        answer = memo.get(key)
         if answer is None:
             answer = {}
             for channel in answer_channels:
                 decision = resolution.resolve_channel(facts, layers, channel)
-                answer[channel] = {"allowed": decision.allowed, "reason": decision.reason, "digest": decision.digest}
-            memo[id(layers)] = answer
+                allowed, reason, deliver_after = schedule.timing(
+                    allowed=decision.allowed, reason=decision.reason, applies=channel in timed, window=window,
+                    at=at, holds=holds,
+                )
+                answer[channel] = {
+                    "allowed": allowed, "reason": reason, "digest": decision.digest,
+                    "deliver_after": instant(deliver_after),
+                }
+            memo[key] = answer
         results.append({"recipient": external_id, "channels": answer})
     return {
         "workflow": workflow.identifier,
         "results": results,
         "unknown_recipients": [external_id for external_id in wanted if external_id not in layers_by_recipient],
     }
-
-
-def select(data: dict[str, Any], tree: Tree) -> dict[str, Any]:
-    """Apply a `fields` tree to the evaluation answer (the results list item by item)."""
-    if not tree:
-        return data
-    out = prune(data, tree)
-    if "results" in out and tree.get("results"):
-        out["results"] = [prune(item, tree["results"]) for item in out["results"]]
-    return out
 
 
 class DeliveryEvaluationView(PrefCenterAPIView):
@@ -177,16 +264,19 @@ class DeliveryEvaluationView(PrefCenterAPIView):
         description=(
             "May this workflow reach each recipient, on which channels, and with which email digest? Up to 10,000 "
             "recipients per call, answered in a fixed number of queries. Unknown recipients are listed, not fatal. "
-            "`channels` narrows the answer; a channel the workflow does not use answers `not_applicable`."
+            "`channels` narrows the answer; a channel the workflow does not use answers `not_applicable`. Each "
+            "allowed channel says when it may go (`deliver_after`, from the customer's schedule and quiet hours "
+            "read at `at`, default now); critical workflows ignore schedules."
         ),
     )
     def post(self, request) -> Response:
         data = self.validated()
         workflow = workflow_get(tenant=self.tenant, ref=data["workflow"], field="workflow")
         answer = evaluate(
-            tenant=self.tenant, workflow=workflow, recipients=data["recipients"], channels=data.get("channels")
+            tenant=self.tenant, workflow=workflow, recipients=data["recipients"], channels=data.get("channels"),
+            at=data.get("at"),
         )
-        return Response(select(answer, self.fields_tree))
+        return Response(prune(answer, self.fields_tree))
 
 
 # ---------------------------------------------------------------------- explain
@@ -214,8 +304,9 @@ class LayerSerializer(serializers.Serializer):
 
 class ChannelExplanationSerializer(serializers.Serializer):
     allowed = serializers.BooleanField()
-    reason = serializers.ChoiceField(choices=resolution.REASONS)
+    reason = serializers.ChoiceField(choices=EVALUATION_REASONS)
     digest = serializers.CharField(allow_null=True)
+    deliver_after = serializers.DateTimeField(allow_null=True, help_text="As in POST /v1/deliveries/evaluate.")
     source = serializers.ChoiceField(choices=["subscriber", "template", "workflowOverride"])
     deciding_layer = serializers.CharField()
     layers = LayerSerializer(many=True)
@@ -236,20 +327,55 @@ class PreferenceExplanationSerializer(PrefCenterSerializer):
     channels = serializers.DictField(child=ChannelExplanationSerializer())
 
 
-def explain(resolved) -> dict[str, Any]:
+def schedule_layer(
+    *, window: schedule.DeliveryWindow, applies: bool, deliver_after: datetime | None, reason: str | None
+) -> dict[str, Any]:
+    """The schedule layer's value as explain shows it: what is set, in which zone, and what it does at `at`."""
+    weekly = window.schedule
+    return {
+        "applies": applies,
+        "timezone": window.zone.key,
+        "schedule": None if weekly is None else {
+            day: (None if ranges is None else [
+                {"start": schedule.format_time(start), "end": schedule.format_time(end)} for start, end in ranges
+            ])
+            for day, ranges in zip(schedule.DAYS, weekly.days, strict=True)
+        },
+        "quiet_hours": window.quiet.as_dict() if window.quiet else None,
+        "deliver_after": instant(deliver_after),
+        "reason": reason,
+    }
+
+
+def explain(resolved, *, window: schedule.DeliveryWindow | None = None, at: datetime | None = None,
+            schedule_channels: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
     workflow = resolved.workflow
+    at = at or timezone.now()
+    holds: dict[schedule.DeliveryWindow, schedule.Hold | None] = {}
     channels = {}
     for channel, decision in resolved.decisions.items():
         deciding = deciding_layer(decision)
+        applies = schedule.applies(channel=channel, critical=resolved.facts.critical, channels=schedule_channels)
+        allowed, reason, deliver_after = schedule.timing(
+            allowed=decision.allowed, reason=decision.reason, applies=applies, window=window, at=at, holds=holds
+        )
+        timed = (allowed, reason) != (decision.allowed, decision.reason) or deliver_after is not None
+        if timed:
+            deciding = "schedule"
+        layers = [{"layer": name, "value": value, "deciding": name == deciding} for name, value in decision.layers]
+        if window is not None:
+            value = schedule_layer(
+                window=window, applies=applies, deliver_after=deliver_after, reason=reason if timed else None
+            )
+            layers.append({"layer": "schedule", "value": value, "deciding": timed})
         channels[channel] = {
-            "allowed": decision.allowed,
-            "reason": decision.reason,
+            "allowed": allowed,
+            "reason": reason,
             "digest": decision.digest,
+            "deliver_after": instant(deliver_after),
             "source": decision.source,
             "deciding_layer": deciding,
-            "layers": [
-                {"layer": name, "value": value, "deciding": name == deciding} for name, value in decision.layers
-            ],
+            "layers": layers,
         }
     return {
         "subscriberId": resolved.layers.external_id,
@@ -265,8 +391,13 @@ def explain(resolved) -> dict[str, Any]:
     }
 
 
-WORKFLOW_ID = OpenApiParameter(  # blank or only whitespace is the 400 "workflowId is required"
-    "workflowId", {"type": "string", "pattern": r"\S"}, required=True, description="Workflow identifier or slug."
+# Not blank, as the view checks (an empty workflowId is a 400): the schema says so, or a fuzzer sends `workflowId=`.
+WORKFLOW_ID = OpenApiParameter("workflowId", NON_BLANK, required=True, description="Workflow identifier or slug.")
+AT = OpenApiParameter(
+    "at",
+    {"type": "string", "format": "date-time"},
+    required=False,
+    description="The instant schedules are read at (RFC 3339, e.g. 2026-06-10T21:30:00Z); default now.",
 )
 
 
@@ -277,12 +408,13 @@ class PreferenceExplainView(CustomerNamedMixin, PrefCenterAPIView):
     output_serializer_class = PreferenceExplanationSerializer
 
     @extend_schema(
-        parameters=[WORKFLOW_ID],
+        parameters=[WORKFLOW_ID, AT],
         responses={200: PreferenceExplanationSerializer},
         summary="Explain a subscriber's preferences for a workflow",
         description=(
             "For each channel: the decision, the reason (the deciding layer), the email digest, and every "
-            "layer's value in the order the rules read them, with the deciding one flagged."
+            "layer's value in the order the rules read them, with the deciding one flagged; last, the schedule "
+            "layer (the customer's schedule and quiet hours read at `at`, default now)."
         ),
     )
     def get(self, request, subscriberId: str) -> Response:
@@ -293,6 +425,15 @@ class PreferenceExplainView(CustomerNamedMixin, PrefCenterAPIView):
                 "workflowId is required: the workflow to explain.",
                 errors={"workflowId": ["This parameter is required."]},
             )
+        at = None
+        if "at" in request.query_params:
+            field = InstantField()
+            try:
+                at = field.run_validation(request.query_params["at"])
+            except serializers.ValidationError as exc:
+                raise PrefCenterError("at is not an instant.", errors={"at": list(exc.detail)}) from exc
         workflow = workflow_get(tenant=self.tenant, ref=ref)
         resolved = customer_resolution_one(tenant=self.tenant, customer=customer, workflow=workflow)
-        return Response(prune(explain(resolved), self.fields_tree))
+        window = customer_delivery_window(tenant=self.tenant, customer=customer)
+        answer = explain(resolved, window=window, at=at, schedule_channels=tuple(self.tenant.schedule_channels or ()))
+        return Response(prune(answer, self.fields_tree))

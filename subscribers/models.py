@@ -130,12 +130,14 @@ class WorkflowPreference(models.Model):
 
 
 class SubscriberProfile(models.Model):
-    """What Novu keeps on a subscriber beyond the customer's identity: `avatar`, `data` and the
-    delivery `schedule` of its global preferences.
+    """What Novu keeps on a subscriber beyond the customer's identity: `avatar`, `data`, the
+    delivery `schedule` of its global preferences, and the customer's quiet hours.
 
     One row per customer, created the first time one of these is set. The avatar and data are
-    stored and answered only; the schedule is a preference (its changes are in the ledger,
-    subject `schedule`), stored and answered — its effect on delivery is not applied yet.
+    stored and answered only. The schedule and the quiet hours are preferences (their changes are
+    in the ledger, subject `workflow:*`, fields `schedule` and `quiet_hours`), read in the
+    customer's time zone by subscribers/schedule.py when a delivery is evaluated. Quiet hours are
+    both times or neither, and differ (a start after the end spans midnight).
     """
 
     customer = models.OneToOneField(
@@ -146,7 +148,28 @@ class SubscriberProfile(models.Model):
     schedule = models.JSONField(
         null=True, blank=True, help_text="Novu `schedule`: {isEnabled, weeklySchedule}; empty = none."
     )
+    quiet_hours_start = models.TimeField(
+        null=True, blank=True, help_text="Local time quiet hours begin (e.g. 22:00); empty = no quiet hours."
+    )
+    quiet_hours_end = models.TimeField(
+        null=True, blank=True, help_text="Local time quiet hours end (e.g. 07:00), the next day if before the start."
+    )
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="subscriber_profile_quiet_hours_both_or_neither",
+                condition=(
+                    models.Q(quiet_hours_start__isnull=True, quiet_hours_end__isnull=True)
+                    | (
+                        models.Q(quiet_hours_start__isnull=False, quiet_hours_end__isnull=False)
+                        & ~models.Q(quiet_hours_start=models.F("quiet_hours_end"))
+                    )
+                ),
+                violation_error_message="Quiet hours need a start and an end that differ.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer} · profile"

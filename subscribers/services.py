@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import time
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -24,7 +25,7 @@ from customers.services import customer_create, customer_update
 from messaging.models import Category
 from prefcenter import ledger
 from prefcenter.channels import CHANNELS
-from prefcenter.exceptions import PrefCenterError
+from prefcenter.exceptions import PrefCenterError, refuse_change
 from prefcenter.ledger import Actor
 from prefcenter.models import Tenant
 from subscribers.models import SubscriberProfile, Workflow, WorkflowPreference
@@ -117,6 +118,10 @@ def workflow_create(
 
 def workflow_update(*, workflow: Workflow, actor: Actor, **changes: Any) -> Workflow:
     """Change catalog fields (the identifier is permanent: ledger subjects name it). Unchanged → no save."""
+    refuse_change(
+        changes, "identifier", workflow.identifier, field="workflowId",
+        message="workflowId cannot be changed: preferences and the consent ledger refer to it.",
+    )
     unknown = set(changes) - set(WORKFLOW_FIELDS)
     if unknown:
         raise ValueError(f"workflow_update does not change {sorted(unknown)}")
@@ -339,8 +344,21 @@ class SubscriberExists(PrefCenterError):
         self.customer = customer
 
 
+def _quiet_hours_value(profile: SubscriberProfile) -> dict[str, str] | None:
+    """Quiet hours as the ledger and the API show them: {start, end} as HH:MM, or None."""
+    start, end = profile.quiet_hours_start, profile.quiet_hours_end
+    if start is None and end is None:
+        return None
+    return {"start": _hhmm(start), "end": _hhmm(end)}
+
+
+def _hhmm(value: Any) -> str | None:
+    return None if value is None else f"{value.hour:02d}:{value.minute:02d}"
+
+
 def _profile_set(*, customer: Customer, actor: Actor, **fields: Any) -> None:
-    """Store Novu's avatar/data/schedule; a schedule change is a preference change and goes to the ledger."""
+    """Store Novu's avatar/data/schedule and the quiet hours; a schedule or quiet-hours change is a
+    preference change and goes to the ledger (subject `workflow:*`, fields `schedule`, `quiet_hours`)."""
     if not fields:
         return
     profile = SubscriberProfile.objects.select_for_update().filter(customer=customer).first()
@@ -349,6 +367,7 @@ def _profile_set(*, customer: Customer, actor: Actor, **fields: Any) -> None:
             return
         profile = SubscriberProfile(customer=customer)
     before_schedule = profile.schedule
+    before_quiet = _quiet_hours_value(profile)
     changed = [name for name, value in fields.items() if getattr(profile, name) != value]
     if not changed:
         return
@@ -361,11 +380,14 @@ def _profile_set(*, customer: Customer, actor: Actor, **fields: Any) -> None:
             "Invalid subscriber.", errors={key: list(value) for key, value in exc.message_dict.items()}
         ) from exc
     profile.save()
+    changes: dict[str, tuple[Any, Any]] = {}
     if "schedule" in changed:
-        ledger.record(
-            tenant=customer.tenant, customer=customer, subject="workflow:*",
-            changes={"schedule": (before_schedule, profile.schedule)}, actor=actor,
-        )
+        changes["schedule"] = (before_schedule, profile.schedule)
+    after_quiet = _quiet_hours_value(profile)
+    if after_quiet != before_quiet:
+        changes["quiet_hours"] = (before_quiet, after_quiet)
+    if changes:
+        ledger.record(tenant=customer.tenant, customer=customer, subject="workflow:*", changes=changes, actor=actor)
 
 
 def subscriber_upsert(
@@ -411,8 +433,33 @@ def subscriber_update(
 def subscriber_schedule_set(*, customer: Customer, actor: Actor, schedule: Mapping[str, Any] | None) -> None:
     """Store the delivery schedule of the subscriber's global preferences (Novu `schedule`).
 
-    Stored, answered and in the ledger; delivery does not apply it yet.
+    Stored, answered and in the ledger; delivery evaluation reads it (subscribers/schedule.py).
     """
     with transaction.atomic():
         locked = Customer.objects.select_for_update().select_related("tenant").get(pk=customer.pk)
         _profile_set(customer=locked, actor=actor, schedule=dict(schedule) if schedule is not None else None)
+
+
+def customer_schedule_set(
+    *,
+    customer: Customer,
+    actor: Actor,
+    schedule: Mapping[str, Any] | None,
+    quiet_hours_start: time | None,
+    quiet_hours_end: time | None,
+) -> None:
+    """Replace a customer's schedule (Novu's shape, None: none) and quiet hours (both local times, or
+    both None), in one transaction with their ledger events. The same store as Novu's `schedule`."""
+    if (quiet_hours_start is None) != (quiet_hours_end is None) or (
+        quiet_hours_start is not None and quiet_hours_start == quiet_hours_end
+    ):
+        raise PrefCenterError(
+            "Quiet hours need a start and an end that differ.",
+            errors={"quiet_hours": ["Give both start and end, and make them differ; or null for none."]},
+        )
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().select_related("tenant").get(pk=customer.pk)
+        _profile_set(
+            customer=locked, actor=actor, schedule=dict(schedule) if schedule is not None else None,
+            quiet_hours_start=quiet_hours_start, quiet_hours_end=quiet_hours_end,
+        )

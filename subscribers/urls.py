@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from prefcenter.routers import OptionalSlashRouter
 from subscribers import evaluation
 from subscribers.views import (
+    CustomerScheduleView,
     NotificationPreferenceDetailView,
     NotificationPreferenceListView,
     SubscriberPreferencesBulkView,
@@ -38,6 +39,9 @@ urlpatterns = [
         r"^api/v2/customers/(?P<id>[^/]+)/notification_preferences/(?P<notification_preference_id>[^/]+)/?$",
         NotificationPreferenceDetailView.as_view(),
         name="customer-notification-preference",
+    ),
+    re_path(
+        r"^v1/customers/(?P<external_id>[^/]+)/schedule/?$", CustomerScheduleView.as_view(), name="customer-schedule"
     ),
     re_path(r"^v1/deliveries/evaluate/?$", evaluation.DeliveryEvaluationView.as_view(), name="delivery-evaluate"),
     re_path(

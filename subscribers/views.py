@@ -21,7 +21,8 @@ from rest_framework.response import Response
 from customers.models import Customer
 from customers.services import customer_delete
 from customers.views import CustomerNamedMixin
-from prefcenter.exceptions import PrefCenterError, novu_error_body
+from prefcenter.exceptions import PrefCenterError, Unchangeable, novu_error_body
+from prefcenter.ids import row_id
 from prefcenter.selection import query_values
 from prefcenter.views import PrefCenterAPIView, PrefCenterViewSet, RetrieveMixin
 from subscribers.models import Workflow
@@ -33,8 +34,10 @@ from subscribers.selectors.resolutions import (
     customer_resolution_one,
     customer_resolutions,
 )
+from subscribers.selectors.schedule import customer_schedule
 from subscribers.selectors.search import SEARCH_LIMIT_MAX, subscriber_get, subscriber_search
 from subscribers.selectors.workflows import (
+    workflow_filter,
     workflow_get,
     workflow_list,
     workflow_matches,
@@ -47,6 +50,7 @@ from subscribers.serializers.preferences import (
     PreferencesPatchSerializer,
     SubscriberPreferencesSerializer,
 )
+from subscribers.serializers.schedule import CustomerScheduleInputSerializer, CustomerScheduleSerializer
 from subscribers.serializers.subscriber import (
     CreateQuerySerializer,
     PreferencesQuerySerializer,
@@ -75,6 +79,7 @@ from subscribers.serializers.workflows import (
 from subscribers.services import (
     PreferenceChange,
     SubscriberExists,
+    customer_schedule_set,
     subscriber_schedule_set,
     subscriber_update,
     subscriber_upsert,
@@ -158,14 +163,7 @@ class WorkflowViewSet(RetrieveMixin, PrefCenterViewSet):
         return workflow_get(tenant=self.tenant, ref=self.kwargs["workflowId"], allow_novu_id=True)
 
     def filter_queryset(self, queryset):
-        filters = _filters(self.request)
-        if filters["category"] is not None:
-            queryset = queryset.filter(category__key=filters["category"])
-        if filters["tags"]:
-            wanted = set(filters["tags"])
-            ids = [pk for pk, tags in queryset.values_list("id", "tags") if wanted & set(tags or [])]
-            queryset = queryset.filter(pk__in=ids)
-        return queryset
+        return workflow_filter(queryset, **_filters(self.request))
 
     @extend_schema(parameters=WORKFLOW_LIST_PARAMETERS, responses={200: WorkflowListSerializer})
     def list(self, request, *args: Any, **kwargs: Any) -> Response:
@@ -203,11 +201,6 @@ class WorkflowViewSet(RetrieveMixin, PrefCenterViewSet):
         serializer = WorkflowWriteSerializer(data=data, partial=not replace, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         changes = serializer.to_service_kwargs(current=workflow)
-        if changes.pop("identifier", workflow.identifier) != workflow.identifier:
-            raise PrefCenterError(
-                "workflowId cannot be changed: preferences and the consent ledger refer to it.",
-                errors={"workflowId": ["Cannot be changed once set."]},
-            )
         with novu_conflict_as_bad_request():
             workflow = workflow_update(workflow=workflow, actor=self.actor, **changes)
         return self.respond(workflow)
@@ -311,14 +304,15 @@ class SubscriberViewSet(SubscriberMixin, PrefCenterViewSet):
         customer = self.get_subscriber()
         serializer = SubscriberWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        fields = serializer.customer_fields()
-        if fields.pop("external_id", customer.external_id) != customer.external_id:
+        try:
+            customer = subscriber_update(
+                customer=customer, actor=self.actor, customer_fields=serializer.customer_fields(),
+                profile_fields=serializer.profile_fields(),
+            )
+        except Unchangeable as exc:  # the service's refusal, in Novu's words
             raise PrefCenterError(
                 "subscriberId cannot be changed.", errors={"subscriberId": ["Must equal the subscriberId in the path."]}
-            )
-        customer = subscriber_update(
-            customer=customer, actor=self.actor, customer_fields=fields, profile_fields=serializer.profile_fields()
-        )
+            ) from exc
         return self.respond(customer)
 
     @extend_schema(responses={200: SubscriberDeletedSerializer})
@@ -444,10 +438,8 @@ class NotificationPreferenceMixin:
     write_scope = "subscribers:write"
 
     def get_customer(self) -> Customer:
-        raw = str(self.kwargs["id"])
-        customer = None
-        if raw.isdigit() and len(raw) < 19:
-            customer = Customer.objects.filter(tenant=self.tenant, pk=int(raw)).first()
+        pk = row_id(self.kwargs["id"])
+        customer = Customer.objects.filter(tenant=self.tenant, pk=pk).first() if pk is not None else None
         if customer is None:
             raise PrefCenterError("Customer not found.", code="not_found", status=404)
         self.check_customer_access(customer.external_id)
@@ -478,10 +470,8 @@ class NotificationPreferenceDetailView(NotificationPreferenceMixin, PrefCenterAP
     """
 
     def get_item(self, customer: Customer) -> ResolvedWorkflow:
-        raw = str(self.kwargs["notification_preference_id"])
-        workflow = (
-            workflow_list(tenant=self.tenant).filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 19 else None
-        )
+        pk = row_id(self.kwargs["notification_preference_id"])
+        workflow = workflow_list(tenant=self.tenant).filter(pk=pk).first() if pk is not None else None
         if workflow is None:
             raise PrefCenterError("Notification preference not found.", code="not_found", status=404)
         return customer_resolution_one(tenant=self.tenant, customer=customer, workflow=workflow)
@@ -530,3 +520,46 @@ class NotificationPreferenceDetailView(NotificationPreferenceMixin, PrefCenterAP
                 errors=errors,
             )
         return channels
+
+
+# -- the customer schedule resource ---------------------------------------------------
+
+
+class CustomerScheduleView(CustomerNamedMixin, PrefCenterAPIView):
+    """`GET/PUT /v1/customers/{external_id}/schedule`: when the customer accepts notifications (docs/schedules.md).
+
+    The schedule is the one the Novu face reads and writes (`schedule`); PUT replaces it and the quiet
+    hours together, with their ledger events; `timezone` and `channels` are read-only here.
+    """
+
+    read_scope = "customers:read"
+    write_scope = "customers:write"
+    serializer_class = CustomerScheduleInputSerializer
+    output_serializer_class = CustomerScheduleSerializer
+
+    @extend_schema(
+        operation_id="customers_schedule_retrieve",
+        responses={200: CustomerScheduleSerializer},
+        summary="A customer's schedule and quiet hours",
+    )
+    def get(self, request, external_id: str) -> Response:
+        customer = self.customer_named(external_id)
+        return self.respond(customer_schedule(tenant=self.tenant, customer=customer))
+
+    @extend_schema(
+        operation_id="customers_schedule_update",
+        request=CustomerScheduleInputSerializer,
+        responses={200: CustomerScheduleSerializer},
+        summary="Replace a customer's schedule and quiet hours",
+        description="Both `schedule` (Novu's shape) and `quiet_hours` are required; null clears one. Times are "
+        "local to the customer's zone (the tenant's default when they have none).",
+    )
+    def put(self, request, external_id: str) -> Response:
+        customer = self.customer_named(external_id)
+        data = self.validated()
+        quiet = data["quiet_hours"]
+        customer_schedule_set(
+            customer=customer, actor=self.actor, schedule=data["schedule"],
+            quiet_hours_start=quiet["start"] if quiet else None, quiet_hours_end=quiet["end"] if quiet else None,
+        )
+        return self.respond(customer_schedule(tenant=self.tenant, customer=customer))

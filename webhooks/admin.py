@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 
 from prefcenter.admin import TenantScopedAdmin
+from webhooks.destinations import url_errors
 from webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 from webhooks.services import (
     deliveries_resend,
@@ -27,6 +28,13 @@ class WebhookEndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["tenant", "url", "description", "event_types", "enabled"]
+
+    def clean_url(self):
+        value = self.cleaned_data["url"]
+        errors = url_errors(value)
+        if errors:
+            raise forms.ValidationError(errors)
+        return value
 
     def clean_event_types(self):
         value = list(self.cleaned_data["event_types"])

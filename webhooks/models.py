@@ -23,6 +23,8 @@ EVENT_DELETED = "customer.deleted"
 EVENT_TYPES: tuple[str, ...] = (EVENT_PREFERENCE_UPDATED, EVENT_OPTED_OUT, EVENT_OPTED_IN, EVENT_DELETED)
 
 SECRET_PREFIX = "whsec_"
+# A delivery's states (named here for the OpenAPI enum, config/settings.py ENUM_NAME_OVERRIDES).
+DELIVERY_STATUSES = [(s, s) for s in ("pending", "delivered", "failed")]
 
 
 def new_secret() -> str:
@@ -72,7 +74,7 @@ class WebhookDelivery(models.Model):
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"
-    STATUSES = [(s, s) for s in (PENDING, DELIVERED, FAILED)]
+    STATUSES = DELIVERY_STATUSES
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="webhook_deliveries")
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from prefcenter.ledger import ErasedCustomer
 from prefcenter.models import ConsentEvent
 from webhooks.models import (
     EVENT_DELETED,
@@ -64,6 +65,10 @@ def webhook_events(events: list[ConsentEvent]) -> list[tuple[str, dict[str, Any]
     return announced
 
 
+def _dumps(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+
+
 def message_body(*, event_type: str, events: list[ConsentEvent], data: dict[str, Any]) -> str:
     """The JSON text sent (and signed) for one event: `{type, timestamp, data}` (Standard Webhooks' shape)."""
     first = events[0]
@@ -79,7 +84,38 @@ def message_body(*, event_type: str, events: list[ConsentEvent], data: dict[str,
             "ledger_event_ids": [e.pk for e in events if e.pk is not None],
         },
     }
-    return json.dumps(payload, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+    return _dumps(payload)
+
+
+def body_pseudonymised(body: str, erased: ErasedCustomer) -> str:
+    """A message body as it reads once its customer is erased: what the ledger rows it announces now say.
+
+    `data.customer.external_id` becomes the pseudonym and `data.actor` is rewritten by the ledger's
+    own rule (`customer:<id>` aliased, an SMS sender's number and message redacted); any other
+    value in `data` equal to one of the person's identifiers is replaced too. Customer ids,
+    consent values, timestamps and ledger event ids stay: the event still says what happened.
+    """
+    payload = json.loads(body)
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        return body
+    if isinstance(data.get("actor"), str):
+        data["actor"] = erased.actor(data["actor"], str(data.get("source", "")))
+    payload["data"] = _replaced(data, erased)
+    return _dumps(payload)
+
+
+def _replaced(value: Any, erased: ErasedCustomer) -> Any:
+    if isinstance(value, dict):
+        return {key: _replaced(item, erased) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replaced(item, erased) for item in value]
+    if isinstance(value, str):
+        if value == erased.external_id:
+            return erased.pseudonym
+        if value in erased.personal_values:
+            return erased.redacted
+    return value
 
 
 def outbox_write(events: list[ConsentEvent]) -> None:

@@ -5,10 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from prefcenter.serializers import PrefCenterModelSerializer, RejectUnknownFieldsMixin, StrictCharField
-from webhooks.models import EVENT_TYPES, WebhookEndpoint
+from prefcenter.serializers import (
+    PrefCenterModelSerializer,
+    PrefCenterSerializer,
+    RejectUnknownFieldsMixin,
+    StrictCharField,
+)
+from webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 
 
 class WebhookEndpointSerializer(PrefCenterModelSerializer):
@@ -32,11 +38,46 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
         read_only_fields = fields
 
 
+class WebhookDeliverySerializer(PrefCenterModelSerializer):
+    """One event for the endpoint: its state, attempts and last outcome (what the admin's deliveries list shows)."""
+
+    event_id = serializers.CharField(
+        source="message_id", read_only=True, help_text="The `webhook-id` header: the same on every attempt."
+    )
+    next_attempt_at = serializers.SerializerMethodField(help_text="When it is sent next; null unless pending.")
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_next_attempt_at(self, delivery: WebhookDelivery) -> str | None:
+        if delivery.status != WebhookDelivery.PENDING:
+            return None
+        return serializers.DateTimeField().to_representation(delivery.next_attempt_at)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event_id",
+            "event_type",
+            "status",
+            "attempts",
+            "last_status_code",
+            "last_error",
+            "next_attempt_at",
+            "delivered_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
 # The server checks exactly what the schema states (one pattern), so the two cannot disagree: an http(s)
-# URL with a DNS host name (letters, digits, hyphens; a TLD of letters), an optional port, and a path and
-# query in RFC 3986's plain characters (percent-encode the rest).
+# URL with a DNS host name (letters, digits, hyphens; a TLD of letters), an optional port (0-65535), and a
+# path and query in RFC 3986's plain characters (percent-encode the rest). The SSRF guard then refuses
+# names that are, or resolve to, non-public addresses (webhooks/destinations.py).
+PORT_PATTERN = r"([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 ENDPOINT_URL_PATTERN = (
-    r"^https?://([A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,24}(:[0-9]{1,5})?([/?#][A-Za-z0-9._~:/?#@!$&'()*+,;=-]*)?$"
+    r"^https?://([A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,24}(:"
+    + PORT_PATTERN
+    + r")?([/?#][A-Za-z0-9._~:/?#@!$&'()*+,;=-]*)?$"
 )
 
 
@@ -71,3 +112,7 @@ class WebhookEndpointWriteSerializer(RejectUnknownFieldsMixin, serializers.Seria
         if not value.lower().startswith(("http://", "https://")):
             raise serializers.ValidationError("Must be an http or https URL.")
         return value
+
+
+class WebhookResendRequestSerializer(RejectUnknownFieldsMixin, PrefCenterSerializer):
+    """No fields: the body is empty or `{}` (anything else is a 400 naming it)."""

@@ -22,9 +22,11 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from prefcenter.exceptions import PrefCenterError
+from prefcenter.ledger import ErasedCustomer
 from prefcenter.models import Tenant
-from webhooks import transport
+from webhooks import destinations, transport
 from webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
+from webhooks.outbox import body_pseudonymised
 from webhooks.signing import signed_headers
 
 logger = logging.getLogger(__name__)
@@ -89,10 +91,17 @@ def tenant_subscriptions_refresh(*, tenant_id: int) -> list[str]:
 
 
 def endpoint_create(*, tenant: Tenant, url: str, event_types: list[str], description: str = "") -> WebhookEndpoint:
-    """Register an endpoint with a new signing secret; unknown event types are a 400 and nothing is written."""
+    """Register an endpoint with a new signing secret.
+
+    Unknown event types, and a URL the SSRF guard refuses (webhooks/destinations.py), are a 400
+    naming the field, and nothing is written.
+    """
     errors = event_type_errors(event_types)
     if errors:
         raise PrefCenterError(errors[0], errors={"event_types": errors})
+    errors = destinations.url_errors(url)
+    if errors:
+        raise PrefCenterError(errors[0], errors={"url": errors})
     endpoint = WebhookEndpoint(
         tenant=tenant, url=url, description=description, event_types=list(dict.fromkeys(event_types))
     )
@@ -133,6 +142,28 @@ def deliveries_resend(*, deliveries: list[WebhookDelivery], now: datetime | None
             claim_token="",
             delivered_at=None,
         )
+
+
+def deliveries_pseudonymise(erased: ErasedCustomer) -> int:
+    """Erasure listener (prefcenter/ledger.py): the person's delivery rows forget them, in the erasure's transaction.
+
+    Every delivery of the tenant for that external id, whatever its status, gets the ledger's
+    pseudonym in `customer_external_id` and in its body (`body_pseudonymised`), and its `last_error`
+    (a receiver's reply may quote the person) scrubbed. Pending ones stay pending and are sent
+    pseudonymised, with the same `webhook-id` (docs/compliance.md says why). One SELECT, one UPDATE.
+    """
+    rows = list(
+        WebhookDelivery.objects.select_for_update()
+        .filter(tenant_id=erased.tenant.pk, customer_external_id=erased.external_id)
+        .only("id", "body", "last_error", "customer_external_id")
+    )
+    for row in rows:
+        row.customer_external_id = erased.pseudonym
+        row.body = body_pseudonymised(row.body, erased)
+        row.last_error = erased.scrub(row.last_error)
+    if rows:
+        WebhookDelivery.objects.bulk_update(rows, ["customer_external_id", "body", "last_error"], batch_size=500)
+    return len(rows)
 
 
 # -- the worker's steps ----------------------------------------------------------------------
@@ -177,7 +208,9 @@ def delivery_attempt(
 
     A 2xx is delivered. Anything else (other status, timeout, refused connection) is retried
     with backoff until `retry_for` has passed since the event, then the delivery is failed;
-    an endpoint whose failures have lasted that long is disabled.
+    an endpoint whose failures have lasted that long is disabled. A destination the SSRF guard
+    refuses now (webhooks/destinations.py: the URL's host resolves to a private address, say)
+    is not contacted at all and the delivery is failed at once, the reason in `last_error`.
     """
     endpoint = delivery.endpoint
     sent_at = clock()
@@ -185,11 +218,16 @@ def delivery_attempt(
         secret=endpoint.secret, message_id=delivery.message_id, timestamp=int(sent_at.timestamp()), body=delivery.body
     )
     status: int | None = None
+    refused = False
     try:
-        result = transport.post(endpoint.url, body=delivery.body.encode(), headers=headers, timeout=policy.timeout)
+        destination = destinations.destination_vet(endpoint.url)
+        result = transport.post(destination, body=delivery.body.encode(), headers=headers, timeout=policy.timeout)
         status = result.status
         ok = 200 <= status < 300
         error = "" if ok else f"HTTP {status}: {result.body}"
+    except destinations.DestinationRefused as exc:
+        # Not retried: the URL (or what its name resolves to now) is one webhooks never go to.
+        ok, refused, error = False, True, str(exc)[:500]
     except (OSError, http.client.HTTPException, ValueError) as exc:
         ok, error = False, f"{type(exc).__name__}: {exc}"[:500]
     now = clock()
@@ -203,7 +241,7 @@ def delivery_attempt(
     }
     if ok:
         values.update(status=WebhookDelivery.DELIVERED, delivered_at=now)
-    elif (now - (delivery.resent_at or delivery.created_at)).total_seconds() >= policy.retry_for:
+    elif refused or (now - (delivery.resent_at or delivery.created_at)).total_seconds() >= policy.retry_for:
         values.update(status=WebhookDelivery.FAILED)
     else:
         values.update(next_attempt_at=now + policy.backoff(delivery.attempts + 1, rng))

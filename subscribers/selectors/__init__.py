@@ -14,9 +14,11 @@ number of queries, whatever the number of customers or workflows:
   tenant — 3 queries (the catalog revision, workflow preferences, category preferences;
   +1 for the workflows when this process has not seen that revision: subscribers/catalog.py).
   For the Novu GET, the TeamUp face and the self-service page.
-- `bulk.customers_decisions` / `bulk.layer_counts`: many customers (CSV export) and the whole
-  tenant counted (the console's rates).
+- `bulk.customers_decisions`: many customers (CSV export).
 - `workflows`: catalog reads and filters; `search`: Novu subscriber search.
+- `layers.shared_delivery_layers(...)`: `shared_resolution_layers` plus each customer's delivery window
+  (zone, schedule, quiet hours) in the same 1 query; `schedule`: one customer's schedule resource and
+  window (docs/schedules.md).
 
 Nothing here decides anything: it only turns rows into the plain dataclasses.
 """

@@ -6,8 +6,6 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from django.db import connection
-
 from customers.models import Customer
 from messaging.models import CategoryPreference
 from prefcenter.models import Tenant
@@ -15,17 +13,15 @@ from subscribers.catalog import Catalog
 from subscribers.models import WorkflowPreference
 from subscribers.resolution import (
     GLOBAL_WORKFLOW,
-    CustomerLayers,
     Decision,
     resolve,
 )
 from subscribers.selectors.layers import (
     _CATEGORY_PREF_VALUES,
     _WORKFLOW_PREF_VALUES,
-    _category_choice,
     _layers,
-    _layers_of_values,
     _switches,
+    category_choice,
 )
 from subscribers.selectors.resolutions import (
     _shared_decisions,
@@ -124,7 +120,7 @@ def customers_decisions(
                 if answer is None:
                     layers = replace(
                         global_layers, workflow_preference=_switches(workflow_row),
-                        category_preference=_category_choice(category_row),
+                        category_preference=category_choice(category_row),
                     )
                     answer = memo[memo_key] = resolve(entry.facts, layers)
                 mixed[index] = answer
@@ -148,92 +144,3 @@ def customers_decisions(
 # whole-catalog sets (~0.17 MB each at 200 workflows): a few tens of MB whatever the number of customers.
 BULK_MEMO = 20_000
 BULK_SHARED = 128
-
-
-# -- the whole tenant, counted -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LayerCounts:
-    """How many of a tenant's customers share each set of layers (for tenant-wide rates).
-
-    `global_groups`: (layers, count) by the customer's opt-outs, global switch row and messaging
-    default (no workflow or category row): what `resolve(GLOBAL_WORKFLOW, …)` reads.
-    `category_groups[category_id]`: the same plus the customer's preference for that category
-    (None where they have none), covering every customer. `customers` is their total.
-    """
-
-    customers: int
-    global_groups: list[tuple[CustomerLayers, int]]
-    category_groups: dict[int, list[tuple[CustomerLayers, int]]]
-
-
-def layer_counts(*, tenant: Tenant, category_ids: Iterable[int]) -> LayerCounts:
-    """Every customer of the tenant, grouped by the layers the rules read, in 2 grouped queries.
-
-    The counting is done by the database (GROUP BY over the customers left-joined to their
-    global rows, then over the category rows); Python sees one row per distinct combination,
-    a handful for most tenants, so the cost is the two scans whatever the number of customers.
-    """
-    quote = connection.ops.quote_name
-    customers = quote(Customer._meta.db_table)
-    workflow_prefs = quote(WorkflowPreference._meta.db_table)
-    category_prefs = quote(CategoryPreference._meta.db_table)
-
-    def columns(alias: str, names: tuple[str, ...]) -> list[str]:
-        return [f"{alias}.id IS NOT NULL", *(f"{alias}.{quote(name)}" for name in names)]
-
-    base = [
-        "c.email_opt_out", "c.sms_opt_out", *columns("g", _WORKFLOW_PREF_VALUES), *columns("m", _CATEGORY_PREF_VALUES)
-    ]
-    joins = (
-        f"LEFT JOIN {workflow_prefs} g ON g.customer_id = c.id AND g.workflow_id IS NULL "
-        f"LEFT JOIN {category_prefs} m ON m.customer_id = c.id AND m.category_id IS NULL "
-    )
-    grouped = ", ".join(str(i + 1) for i in range(len(base)))
-    tenant_defaults = dict(tenant.channel_defaults or {})
-    no_workflow_row = (False, *([None] * len(_WORKFLOW_PREF_VALUES)))
-    no_category_row = (False, *([None] * len(_CATEGORY_PREF_VALUES)))
-
-    def layers_of(values: tuple, category_row: tuple = no_category_row) -> CustomerLayers:
-        opt_outs, global_row, messaging_row = values[:2], values[2:9], values[9:]
-        return _layers_of_values((*opt_outs, *global_row, *no_workflow_row, *category_row, *messaging_row),
-                                 tenant_defaults)
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(base)}, COUNT(*) FROM {customers} c {joins}WHERE c.tenant_id = %s GROUP BY {grouped}",
-            [tenant.pk],
-        )
-        base_counts = {tuple(row[:-1]): row[-1] for row in cursor.fetchall()}
-        wanted = list(category_ids)
-        category_rows: list[tuple] = []
-        if wanted:
-            values = [f"k.{quote(name)}" for name in _CATEGORY_PREF_VALUES]
-            cursor.execute(
-                f"SELECT k.category_id, {', '.join(base)}, {', '.join(values)}, COUNT(*) "
-                f"FROM {category_prefs} k JOIN {customers} c ON c.id = k.customer_id {joins}"
-                f"WHERE k.tenant_id = %s AND c.tenant_id = %s AND k.category_id IS NOT NULL "
-                f"GROUP BY {', '.join(str(i + 1) for i in range(1 + len(base) + len(values)))}",
-                [tenant.pk, tenant.pk],
-            )
-            category_rows = cursor.fetchall()
-    width = len(base)
-    global_layers = {key: layers_of(key) for key in base_counts}
-    category_groups: dict[int, list[tuple[CustomerLayers, int]]] = {}
-    for category_id in wanted:
-        remaining = dict(base_counts)
-        groups = []
-        for row in category_rows:
-            if row[0] != category_id:
-                continue
-            key, own, count = tuple(row[1 : 1 + width]), tuple(row[1 + width : -1]), row[-1]
-            remaining[key] -= count
-            groups.append((layers_of(key, (True, *own)), count))
-        groups.extend((global_layers[key], count) for key, count in remaining.items() if count)
-        category_groups[category_id] = groups
-    return LayerCounts(
-        customers=sum(base_counts.values()),
-        global_groups=[(global_layers[key], count) for key, count in base_counts.items()],
-        category_groups=category_groups,
-    )

@@ -9,15 +9,17 @@ from django.db import connection
 from django.db.models import Q
 
 from customers.models import Customer
-from messaging.models import CategoryPreference
-from prefcenter.channels import CHANNELS, EMAIL, IN_APP, PUSH
+from messaging.models import CHANNEL_COLUMNS, PREFERENCE_COLUMNS, CategoryPreference
+from prefcenter.channels import CHANNELS
 from prefcenter.models import Tenant
-from subscribers.models import Workflow, WorkflowPreference
+from subscribers.models import SubscriberProfile, Workflow, WorkflowPreference
 from subscribers.resolution import (
     CategoryChoice,
     CustomerLayers,
     Switches,
 )
+from subscribers.schedule import DeliveryWindow
+from subscribers.selectors.schedule import window_of
 
 # -- rows → plain data ---------------------------------------------------------------
 
@@ -28,12 +30,11 @@ def _switches(row: WorkflowPreference | None) -> Switches | None:
     return Switches(enabled=row.enabled, channels=row.channel_values())
 
 
-def _category_choice(row: CategoryPreference | None) -> CategoryChoice | None:
+def category_choice(row: CategoryPreference | None) -> CategoryChoice | None:
+    """A category preference row as the rules read it (the one place a row becomes a choice)."""
     if row is None:
         return None
-    return CategoryChoice(
-        channels={IN_APP: row.in_app_enabled, EMAIL: row.email_enabled, PUSH: row.push_enabled}, digest=row.digest
-    )
+    return CategoryChoice(channels=row.channel_values(), digest=row.digest)
 
 
 def _layers(
@@ -54,8 +55,8 @@ def _layers(
         has_phone=bool(customer.phone),
         global_preference=_switches(global_row),
         workflow_preference=_switches(workflow_row),
-        category_preference=_category_choice(category_row),
-        messaging_default=_category_choice(messaging_row),
+        category_preference=category_choice(category_row),
+        messaging_default=category_choice(messaging_row),
         tenant_defaults=dict(tenant.channel_defaults or {}),
     )
 
@@ -95,7 +96,7 @@ def resolution_layers(
 
 
 _WORKFLOW_PREF_VALUES = ("enabled", *CHANNELS)
-_CATEGORY_PREF_VALUES = ("in_app_enabled", "email_enabled", "push_enabled", "digest")
+_CATEGORY_PREF_VALUES = PREFERENCE_COLUMNS
 
 
 def shared_resolution_layers(
@@ -115,23 +116,50 @@ def shared_resolution_layers(
     array on PostgreSQL), not as 10,000 placeholders, and rows are read as raw tuples:
     this is the hot path of `POST /v1/deliveries/evaluate` (docs/bench.md).
     """
+    return shared_delivery_layers(tenant=tenant, workflow=workflow, external_ids=external_ids, timing=False)[0]
+
+
+def shared_delivery_layers(
+    *, tenant: Tenant, workflow: Workflow, external_ids: Iterable[str], timing: bool = True
+) -> tuple[dict[str, CustomerLayers], dict[str, DeliveryWindow]]:
+    """`shared_resolution_layers`, and with `timing` each customer's delivery window, in the same 1 query.
+
+    The windows (schedule and quiet hours read in the customer's zone: subscribers/schedule.py) come from
+    one more left join on the subscriber profile and the customer's zone; customers with neither set are
+    absent from the second dict. Equal windows are one object, and customers who differ only in timing
+    still share one `CustomerLayers`, so callers decide once per (layers, window) pair.
+    """
     wanted = list(external_ids)
     if not wanted:
-        return {}
+        return {}, {}
     groups: dict[tuple, list[str]] = {}
-    for row in _evaluation_rows(tenant=tenant, workflow=workflow, external_ids=wanted):
+    for row in _evaluation_rows(tenant=tenant, workflow=workflow, external_ids=wanted, timing=timing):
         groups.setdefault(row[1:], []).append(row[0])
     tenant_defaults = dict(tenant.channel_defaults or {})
     found: dict[str, CustomerLayers] = {}
+    windows: dict[str, DeliveryWindow] = {}
+    shared: dict[tuple, CustomerLayers] = {}
     for values, members in groups.items():
-        layers = _layers_of_values(values, tenant_defaults)
+        rule_values = values[:-TIMING_COLUMNS] if timing else values
+        layers = shared.get(rule_values)
+        if layers is None:
+            layers = shared[rule_values] = _layers_of_values(rule_values, tenant_defaults)
+        window = window_of(tenant, *values[-TIMING_COLUMNS:]) if timing else None
         for external_id in members:
             found[external_id] = layers
-    return {external_id: found[external_id] for external_id in wanted if external_id in found}
+        if window is not None and window.restricts:
+            windows.update(dict.fromkeys(members, window))
+    return {external_id: found[external_id] for external_id in wanted if external_id in found}, windows
 
 
-def _evaluation_rows(*, tenant: Tenant, workflow: Workflow, external_ids: list[str]) -> list[tuple]:
-    """(external_id, email_opt_out, sms_opt_out, then per joined row: present?, its values) per known customer."""
+TIMING_COLUMNS = 4
+
+
+def _evaluation_rows(
+    *, tenant: Tenant, workflow: Workflow, external_ids: list[str], timing: bool = False
+) -> list[tuple]:
+    """(external_id, email_opt_out, sms_opt_out, then per joined row: present?, its values) per known customer;
+    with `timing`, then the customer's zone, schedule and quiet hours (times as text: no per-row conversion)."""
     quote = connection.ops.quote_name
     customers = quote(Customer._meta.db_table)
     workflow_prefs = quote(WorkflowPreference._meta.db_table)
@@ -144,15 +172,26 @@ def _evaluation_rows(*, tenant: Tenant, workflow: Workflow, external_ids: list[s
         member, ids = "= ANY(%s)", external_ids
     else:
         member, ids = "IN (SELECT value FROM json_each(%s))", json.dumps(external_ids)
+    timing_columns, timing_join = "", ""
+    if timing:
+        timing_columns = (
+            # The zone only for customers with a profile: the others need no read of the customer row beyond
+            # the index the evaluation already covers (customer_evaluation).
+            ", CASE WHEN p.customer_id IS NOT NULL THEN c.timezone END, CAST(p.schedule AS TEXT), "
+            "CAST(p.quiet_hours_start AS TEXT), CAST(p.quiet_hours_end AS TEXT)"
+        )
+        timing_join = f"LEFT JOIN {quote(SubscriberProfile._meta.db_table)} p ON p.customer_id = c.id "
     sql = (
         f"SELECT c.external_id, c.email_opt_out, c.sms_opt_out, "
         f"{columns('g', _WORKFLOW_PREF_VALUES)}, {columns('w', _WORKFLOW_PREF_VALUES)}, "
-        f"{columns('k', _CATEGORY_PREF_VALUES)}, {columns('m', _CATEGORY_PREF_VALUES)} "
+        f"{columns('k', _CATEGORY_PREF_VALUES)}, {columns('m', _CATEGORY_PREF_VALUES)}"
+        f"{timing_columns} "
         f"FROM {customers} c "
         f"LEFT JOIN {workflow_prefs} g ON +g.tenant_id = %s AND g.customer_id = c.id AND g.workflow_id IS NULL "
         f"LEFT JOIN {workflow_prefs} w ON +w.tenant_id = %s AND w.customer_id = c.id AND w.workflow_id = %s "
         f"LEFT JOIN {category_prefs} k ON +k.tenant_id = %s AND k.customer_id = c.id AND k.category_id = %s "
         f"LEFT JOIN {category_prefs} m ON +m.tenant_id = %s AND m.customer_id = c.id AND m.category_id IS NULL "
+        f"{timing_join}"
         f"WHERE c.tenant_id = %s AND c.external_id {member}"
     )
     # The rows of a customer are its tenant's (services check it); the tenant condition on each join is
@@ -201,7 +240,7 @@ def _switches_of(values: tuple | None) -> Switches | None:
 def _choice_of(values: tuple | None) -> CategoryChoice | None:
     if values is None:
         return None
-    in_app, email, push, digest = values
-    return CategoryChoice(channels={IN_APP: in_app, EMAIL: email, PUSH: push}, digest=digest)
+    *switches, digest = values
+    return CategoryChoice(channels=dict(zip(CHANNEL_COLUMNS, switches, strict=True)), digest=digest)
 
 

@@ -26,11 +26,11 @@ from subscribers.resolution import (
 from subscribers.selectors.layers import (
     _CATEGORY_PREF_VALUES,
     _WORKFLOW_PREF_VALUES,
-    _category_choice,
     _choice_of,
     _layers,
     _switches,
     _switches_of,
+    category_choice,
     resolution_layers,
 )
 
@@ -143,18 +143,18 @@ def customer_resolutions(
     shared = None
     if catalog is not None:
         shared = _shared_decisions(catalog, _shared_key(global_layers, global_row, messaging_row))
-    choices = {category_id: _category_choice(row) for category_id, row in categories.items() if category_id}
+    choices = {category_id: category_choice(row) for category_id, row in categories.items() if category_id}
     resolved = []
     for index, entry in enumerate(entries):
         workflow = entry.workflow
         workflow_row = preferences.get(workflow.pk)
-        category_choice = choices.get(workflow.category_id) if workflow.category_id else None
-        if workflow_row is None and category_choice is None:
+        choice = choices.get(workflow.category_id) if workflow.category_id else None
+        if workflow_row is None and choice is None:
             layers = global_layers
             decisions = shared[index] if shared is not None else resolve(entry.facts, layers)
         else:
             layers = replace(
-                global_layers, workflow_preference=_switches(workflow_row), category_preference=category_choice
+                global_layers, workflow_preference=_switches(workflow_row), category_preference=choice
             )
             decisions = resolve(entry.facts, layers)
         resolved.append(

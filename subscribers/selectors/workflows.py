@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.db.models import Q, QuerySet
 
 from prefcenter.exceptions import PrefCenterError
+from prefcenter.ids import row_id
 from prefcenter.models import Tenant
 from subscribers.models import Workflow
 from subscribers.novu import pk_of_novu_id
@@ -29,7 +30,7 @@ def workflows_by_ref(
     refs = [str(ref) for ref in refs]
     if not refs:
         return {}
-    ids = [int(ref) for ref in refs if allow_id and ref.isdigit() and len(ref) < 19]
+    ids = [pk for ref in refs if allow_id and (pk := row_id(ref)) is not None]
     novu_ids = {ref: pk for ref in refs if allow_novu_id and (pk := pk_of_novu_id(ref)) is not None}
     rows = list(
         workflow_list(tenant=tenant).filter(
@@ -90,11 +91,32 @@ def workflow_search(
     return queryset.order_by(field, "pk") if ascending else queryset.order_by(f"-{field}", "-pk")
 
 
-def workflow_matches(workflow: Workflow, *, tags: Iterable[str] = (), category: str | None = None) -> bool:
-    """Filter used by list endpoints: every tag in `tags` (any of them matches) and the category key."""
+def _matches(workflow_tags: Iterable[str] | None, category_key: str | None, *, tags: Iterable[str],
+             category: str | None) -> bool:
+    """The tag/category filter of the list endpoints, on plain values: any of `tags` (blanks ignored) is
+    among the workflow's tags, and `category` (when given) is its category's key."""
     tags = [t for t in tags if t]
-    if tags and not set(tags) & set(workflow.tags or []):
+    if tags and not set(tags) & set(workflow_tags or []):
         return False
-    return not (category is not None and (workflow.category.key if workflow.category_id else None) != category)
+    return category is None or category_key == category
 
 
+def workflow_matches(workflow: Workflow, *, tags: Iterable[str] = (), category: str | None = None) -> bool:
+    """The filter on a loaded workflow (its category loaded): the Novu preferences GET."""
+    category_key = workflow.category.key if workflow.category_id else None
+    return _matches(workflow.tags, category_key, tags=tags, category=category)
+
+
+def workflow_filter(
+    queryset: QuerySet[Workflow], *, tags: Iterable[str] = (), category: str | None = None
+) -> QuerySet[Workflow]:
+    """The same filter on a queryset (the workflow list): one read of each workflow's tags and category key.
+
+    Tags are a JSON list, which SQLite and PostgreSQL query differently; reading them is one
+    query of two short columns whatever the backend.
+    """
+    tags = [t for t in tags if t]
+    if not tags and category is None:
+        return queryset
+    rows = queryset.values_list("id", "tags", "category__key")
+    return queryset.filter(pk__in=[pk for pk, own, key in rows if _matches(own, key, tags=tags, category=category)])

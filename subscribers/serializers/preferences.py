@@ -16,6 +16,7 @@ from prefcenter.serializers import (
 )
 from subscribers.models import SEVERITIES
 from subscribers.novu import novu_id
+from subscribers.schedule import TIME_PATTERN, parse_time
 from subscribers.selectors.resolutions import CustomerResolution, ResolvedWorkflow
 from subscribers.serializers.fields import (
     ChannelMapField,
@@ -29,9 +30,30 @@ from subscribers.services import BULK_LIMIT
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
+class ScheduleTimeField(StrictCharField):
+    """A local time as subscribers/schedule.py reads it (`hh:mm AM/PM`, Novu's form, or `HH:MM`); stored as sent."""
+
+    default_error_messages = {"time": "Enter a time as hh:mm AM/PM (e.g. 09:00 AM) or HH:MM (24 h, e.g. 17:30)."}
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+
+    def openapi_schema(self) -> dict[str, Any]:
+        return {"type": "string", "maxLength": 20, "pattern": TIME_PATTERN}
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if parse_time(value) is None:
+            self.fail("time")
+        return value
+
+
 class TimeRangeSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    start = StrictCharField(max_length=20, min_length=1, help_text="Start time, e.g. 09:00 AM")
-    end = StrictCharField(max_length=20, min_length=1, help_text="End time, e.g. 05:00 PM")
+    """A range of local time; an end not after the start runs into the next day (equal: 24 hours)."""
+
+    start = ScheduleTimeField(help_text="Start time, e.g. 09:00 AM")
+    end = ScheduleTimeField(help_text="End time, e.g. 05:00 PM")
 
 
 class DayScheduleSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -45,7 +67,7 @@ class WeeklyScheduleSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
 
 
 class ScheduleSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    """Novu's ScheduleDto: when the subscriber may be notified (stored and answered; not applied yet)."""
+    """Novu's ScheduleDto: when the subscriber may be notified, in their time zone (docs/schedules.md)."""
 
     isEnabled = StrictBooleanField()
     weeklySchedule = WeeklyScheduleSerializer(required=False)
@@ -122,32 +144,6 @@ class WorkflowInfoSerializer(PrefCenterSerializer):
     updatedAt = serializers.DateTimeField(source="updated_at", required=False, help_text="last updated date")
 
 
-def _selection_of(field: serializers.Field) -> dict:
-    target = field.child if isinstance(field, serializers.ListSerializer) else field
-    return getattr(target, "_selection_tree", None) or getattr(target, "fields_tree", None) or {}
-
-
-def _prune(value: Any, tree: dict) -> Any:
-    if not tree:
-        return value
-    if isinstance(value, list):
-        return [_prune(item, tree) for item in value]
-    if isinstance(value, dict):
-        return {key: _prune(item, tree[key]) for key, item in value.items() if key in tree}
-    return value
-
-
-class ComputedSerializer(PrefCenterSerializer):
-    """A serializer whose data is computed in `compute()`; the field selection is applied to the result."""
-
-    def compute(self, instance: Any) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        data = self.compute(instance)
-        return {name: _prune(data[name], _selection_of(field)) for name, field in self.fields.items() if name in data}
-
-
 def global_block(resolution: CustomerResolution) -> dict[str, Any]:
     """Novu's `global` block: effective values of the synthetic all-channel workflow."""
     decisions = resolution.global_decisions
@@ -179,23 +175,21 @@ def workflow_block(item: ResolvedWorkflow) -> dict[str, Any]:
     }
 
 
-class GlobalPreferenceSerializer(ComputedSerializer):
+# The two blocks below describe the shape (OpenAPI, `fields` validation); SubscriberPreferencesSerializer
+# builds their data as plain dicts (global_block, workflow_block) and prunes the selection from it.
+
+
+class GlobalPreferenceSerializer(PrefCenterSerializer):
     enabled = serializers.BooleanField(help_text="Whether notifications are enabled globally")
     channels = ChannelsSerializer(help_text="Channel-specific preference settings")
     schedule = ScheduleSerializer(required=False, help_text="Subscriber schedule, when one is set")
 
-    def compute(self, resolution: CustomerResolution) -> dict[str, Any]:
-        return global_block(resolution)
 
-
-class WorkflowPreferenceSerializer(ComputedSerializer):
+class WorkflowPreferenceSerializer(PrefCenterSerializer):
     enabled = serializers.BooleanField(help_text="Whether notifications are enabled for this workflow")
     channels = ChannelsSerializer(help_text="Channel-specific preference settings for this workflow")
     overrides = OverrideSerializer(many=True, help_text="List of preference overrides")
     workflow = WorkflowInfoSerializer(help_text="Workflow information")
-
-    def compute(self, item: ResolvedWorkflow) -> dict[str, Any]:
-        return workflow_block(item)
 
 
 class _PreferencesFields(serializers.Serializer):
@@ -221,7 +215,7 @@ class SubscriberPreferencesSerializer(SelectableMixin, _PreferencesFields):
         schedule = self.context.get("schedule")
         if schedule is not None:
             block["schedule"] = schedule
-        return _prune({"global": block, "workflows": workflows}, self.fields_tree)
+        return self.selected({"global": block, "workflows": workflows})
 
 
 class BulkPreferenceWorkflowSerializer(serializers.Serializer):
@@ -244,7 +238,7 @@ class BulkPreferenceResultSerializer(PrefCenterSerializer):
     def to_representation(self, item: ResolvedWorkflow) -> dict[str, Any]:
         block = workflow_block(item)
         workflow = item.workflow
-        return {
+        return self.selected({
             "level": "template",
             "enabled": block["enabled"],
             "channels": block["channels"],
@@ -252,4 +246,4 @@ class BulkPreferenceResultSerializer(PrefCenterSerializer):
                 "id": novu_id(workflow.pk), "identifier": workflow.identifier, "name": workflow.name,
                 "critical": is_critical(workflow), "severity": workflow.severity, "tags": list(workflow.tags or []),
             },
-        }
+        })

@@ -161,7 +161,7 @@ class WorkflowSerializer(PrefCenterModelSerializer):
     def to_representation(self, workflow: Workflow) -> dict[str, Any]:
         data = super().to_representation(workflow)
         for name in ("validatePayload", "payloadSchema"):  # absent unless set, as Novu answers them
-            if name in (workflow.options or {}) and (not self.fields_tree or name in self.fields_tree):
+            if name in (workflow.options or {}) and self.selects(name):
                 data[name] = workflow.options[name]
         return data
 

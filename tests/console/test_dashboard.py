@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
 from http import HTTPStatus
 
 import pytest
@@ -14,12 +15,25 @@ from django.test.utils import CaptureQueriesContext
 from console.dashboard import consent_rollup_refresh, daily_counts, ledger_day_counts, opt_out_rates, today
 from console.models import ConsentDailyCount
 from customers.services import customer_update
+from messaging.models import CategoryPreference
+from prefcenter.channels import CHANNELS, DIGESTS, MESSAGING_CHANNELS
 from prefcenter.ledger import Actor
 from prefcenter.models import ConsentEvent
+from subscribers.resolution import SUBSCRIBER_REASONS
 from subscribers.selectors.resolutions import customer_resolutions
-from tests.factories import make_category, make_category_preference, make_customer, make_workflow_preference
+from tests.factories import (
+    make_category,
+    make_category_preference,
+    make_customer,
+    make_workflow,
+    make_workflow_preference,
+)
 
 DASHBOARD = "/admin/console/dashboard/"
+# The page's queries, whatever the number of customers, categories, days and events: the session, the user,
+# their permissions (2), membership and tenant; the categories, the two rate aggregates; the rollup rows and
+# the days not rolled up, from the ledger.
+PAGE_QUERIES = 11
 ACTOR = Actor(label="test", source="api")
 
 
@@ -83,6 +97,66 @@ def test_rates_take_three_queries_when_customers_and_categories_grow(tenant, acm
     assert len(queries) == 3
 
 
+def _mixed_customers(tenant, rng: random.Random, categories, count: int) -> list:
+    """Customers with every kind of layer, drawn at random: opt-outs, global switch rows, messaging
+    defaults and category rows with every digest."""
+    maybe = (None, True, False)
+    customers = []
+    for n in range(count):
+        customer = make_customer(tenant, f"mixed-{n}", email_opt_out=rng.random() < 0.2,
+                                 sms_opt_out=rng.random() < 0.5)
+        if rng.random() < 0.5:
+            make_workflow_preference(customer, None, enabled=rng.choice(maybe),
+                                     **{c: rng.choice(maybe) for c in CHANNELS})
+        for category in [None, *categories]:
+            if rng.random() < 0.4:
+                make_category_preference(
+                    customer, category, digest=rng.choice(DIGESTS), raw=True,
+                    **{f"{c}_enabled": rng.random() < 0.7 for c in MESSAGING_CHANNELS},
+                )
+        customers.append(customer)
+    return customers
+
+
+def test_rates_equal_the_engines_answer_per_customer_when_choices_are_mixed(tenant, other_tenant):
+    rng = random.Random(20261130)
+    categories = [
+        make_category(tenant, "plain"),
+        make_category(tenant, "must", mandatory=True),
+        make_category(tenant, "quiet", default_digest="off", default_push=False),
+        make_category(tenant, "daily", default_digest="daily", default_email=False),
+    ]
+    # The engine's answer for "a workflow of the category with no defaults of its own": such a workflow.
+    probes = {make_workflow(tenant, f"probe-{c.key}", category=c, channels=list(MESSAGING_CHANNELS)).pk: c.key
+              for c in categories}
+    customers = _mixed_customers(tenant, rng, categories, 90)
+    _mixed_customers(other_tenant, rng, [make_category(other_tenant, "plain")], 10)
+    # Digests the engine does not know (written behind the services' back) are skipped, by both.
+    CategoryPreference.objects.filter(pk__in=list(
+        CategoryPreference.objects.filter(tenant=tenant).values_list("pk", flat=True)[:6])).update(digest="weekly")
+
+    total, per_channel, per_category = opt_out_rates(tenant=tenant)
+
+    engine_channels = dict.fromkeys(CHANNELS, 0)
+    engine_categories = {key: dict.fromkeys(MESSAGING_CHANNELS, 0) for key in probes.values()}
+    for customer in customers:
+        resolution = customer_resolutions(tenant=tenant, customer=customer)
+        for channel, decision in resolution.global_decisions.items():
+            engine_channels[channel] += not decision.allowed and decision.reason in SUBSCRIBER_REASONS
+        for resolved in resolution.workflows:
+            for channel in MESSAGING_CHANNELS:
+                decision = resolved.decisions[channel]
+                engine_categories[probes[resolved.workflow.pk]][channel] += (
+                    not decision.allowed and decision.reason in SUBSCRIBER_REASONS
+                )
+    assert total == len(customers)
+    assert {rate.label: rate.opted_out for rate in per_channel} == engine_channels
+    assert {c.key: {r.label: r.opted_out for r in rates} for c, rates in per_category} == engine_categories
+    # The dataset is mixed enough to mean something: every channel and category but the mandatory one counts some.
+    assert all(engine_channels.values())
+    assert all(all(counts.values()) for key, counts in engine_categories.items() if key != "must")
+
+
 def test_day_counts_classify_ledger_events_when_consent_changes(tenant, other_tenant):
     now = dt.datetime.combine(today(), dt.time(12), tzinfo=dt.UTC)
     yesterday = now - dt.timedelta(days=1)
@@ -100,6 +174,19 @@ def test_day_counts_classify_ledger_events_when_consent_changes(tenant, other_te
 
     assert {day: (c.opt_outs, c.opt_ins) for day, c in counts.items()} == {
         yesterday.date(): (1, 1), now.date(): (2, 1),
+    }
+
+
+def test_day_counts_split_at_utc_midnight_when_events_are_a_microsecond_apart(tenant):
+    midnight = dt.datetime.combine(today(), dt.time.min, tzinfo=dt.UTC)
+    for when in (midnight - dt.timedelta(microseconds=1), midnight, midnight + dt.timedelta(hours=23, minutes=59)):
+        event(tenant, subject="workflow:*", field="sms", old=None, new=False, when=when)
+    event(tenant, subject="workflow:*", field="sms", old=False, new=True, when=midnight - dt.timedelta(days=1))
+
+    counts = ledger_day_counts(tenant=tenant, since=today() - dt.timedelta(days=2))
+
+    assert {day: (c.opt_outs, c.opt_ins) for day, c in counts.items()} == {
+        today() - dt.timedelta(days=1): (1, 1), today(): (2, 0),
     }
 
 
@@ -192,6 +279,32 @@ def test_superuser_picks_a_tenant_then_sees_it_when_opening_the_dashboard(client
     assert '?tenant=acme' in picker and '?tenant=globex' in picker
     assert "Dashboard: Globex Corp." in globex and "globex-promos" in globex and "marketing" not in globex
     assert client.get(DASHBOARD, {"tenant": "nope"}).status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.parametrize("size", [1, 12])
+def test_dashboard_runs_a_fixed_number_of_queries_when_categories_customers_and_days_grow(
+    client, staff_user, tenant, acme_world, django_assert_max_num_queries, size
+):
+    now = dt.datetime.combine(today(), dt.time(12), tzinfo=dt.UTC)
+    for n in range(size):
+        category = make_category(tenant, f"more-{n}")
+        customer = make_customer(tenant, f"more-{n}", email_opt_out=n % 2 == 0)
+        make_category_preference(customer, category, email_enabled=False, raw=True)
+        for day in range(n % 7, 90, 7):
+            event(tenant, subject=f"category:more-{n}", field="email_enabled", old=True, new=False,
+                  when=now - dt.timedelta(days=day))
+    consent_rollup_refresh(tenant=tenant, days=30)  # the last 30 finished days rolled up, older ones live
+    client.force_login(staff_user)
+
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        cold = client.get(DASHBOARD)
+    with django_assert_max_num_queries(PAGE_QUERIES - 3):  # the rates come from the cache
+        warm = client.get(DASHBOARD)
+
+    assert cold.status_code == warm.status_code == HTTPStatus.OK
+    body = cold.content.decode()
+    assert f"more-{size - 1} · email" in body and f'id="customer-count">{3 + size}<' in body
+    assert warm.content.decode().count("<rect") == body.count("<rect")
 
 
 def test_dashboard_tells_staff_without_a_tenant_when_opened(client, staff_user):

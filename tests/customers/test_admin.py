@@ -342,3 +342,18 @@ def test_admin_frame_has_a_favicon_and_a_useful_view_site_link_when_rendered(cli
     assert '<link rel="icon" type="image/svg+xml" href="data:image/svg+xml,' in html
     assert 'href="/api/docs/"' in html
     assert client.get("/api/docs/").status_code == HTTPStatus.OK
+
+
+def test_admin_edit_is_refused_on_its_field_when_external_id_would_change(
+    client, staff_user, customer, unchanged
+):
+    """The service owns "the external id cannot change" (customer_update): the admin shows its refusal on
+    the field instead of answering "changed successfully" while silently keeping the old id."""
+    client.force_login(staff_user)
+    data = form_values(client.get(change_url(customer)), external_id="renamed", first_name="Eve")
+
+    with unchanged():
+        response = client.post(change_url(customer), data)
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.context["adminform"].form.errors["external_id"] == ["Cannot be changed once set."]

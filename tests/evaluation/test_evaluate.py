@@ -18,7 +18,7 @@ URL = "/v1/deliveries/evaluate"
 
 
 def decision(allowed, reason, digest=None):
-    return {"allowed": allowed, "reason": reason, "digest": digest}
+    return {"allowed": allowed, "reason": reason, "digest": digest, "deliver_after": None}
 
 
 def test_evaluation_answers_each_known_recipient_per_channel_when_layers_differ(api, tenant, catalog):

@@ -72,6 +72,9 @@ def test_explain_lists_every_layer_and_flags_the_deciding_one_when_asked(api, te
         "workflow_default": None,
         "category_default": True,
         "tenant_default": True,
+        # issue 17: the schedule layer comes last; nothing set, so it holds nothing
+        "schedule": {"applies": True, "timezone": "UTC", "schedule": None, "quiet_hours": None,
+                     "deliver_after": None, "reason": None},
     }
     assert deciding(body, "push") == ["global_preference"]
     assert (body["channels"]["email"]["reason"], body["channels"]["email"]["digest"]) == (
@@ -115,7 +118,8 @@ def test_explain_is_not_found_in_customer_mode_when_the_customer_asks_about_some
 
 def test_explain_runs_a_fixed_number_of_queries_when_asked(api, tenant, catalog, django_assert_max_num_queries):
     make_customer(tenant, "p")
-    with django_assert_max_num_queries(6):
+    # 7: issue 17 added the customer's schedule and quiet hours (one query, whatever the workflow)
+    with django_assert_max_num_queries(7):
         assert api.get(url()).status_code == HTTPStatus.OK
 
 
@@ -151,3 +155,15 @@ def test_explain_is_forbidden_when_the_key_lacks_the_scope(client_for, tenant, c
 def test_explain_does_not_see_another_tenants_subscriber_when_asked(api, other_tenant, catalog):
     make_customer(other_tenant, "p")
     assert api.get(url()).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_explain_prunes_inside_lists_when_fields_select_a_layer_key(api, tenant, catalog):
+    """One pruning for plain data (prefcenter/selection.prune): a selection below a list applies to each item."""
+    make_customer(tenant, "p")
+    response = api.get(url() + "&fields=subscriberId,channels.email.layers.layer")
+    assert response.status_code == HTTPStatus.OK, response.json()
+    body = response.json()
+    assert set(body) == {"subscriberId", "channels"}
+    assert set(body["channels"]) == {"email"}
+    assert body["channels"]["email"]["layers"]
+    assert all(list(item) == ["layer"] for item in body["channels"]["email"]["layers"])

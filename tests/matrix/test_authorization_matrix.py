@@ -34,7 +34,7 @@ from messaging.models import Category, CategoryPreference
 from prefcenter.models import SCOPES, ApiKey
 from subscribers.models import Workflow
 from tests.factories import make_api_key, make_customer, make_customer_token, make_tenant
-from webhooks.models import WebhookEndpoint
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +60,7 @@ class World:
     category: Category
     preference: CategoryPreference  # C2's preference in CATEGORY
     webhook: WebhookEndpoint
+    delivery: WebhookDelivery  # a failed delivery of `webhook`, about C2
 
     def fill(self, template: str) -> str:
         return template.format(
@@ -72,6 +73,7 @@ class World:
             workflowId=WORKFLOW,
             preference_id=self.preference.public_id,
             webhook_id=self.webhook.pk,
+            delivery_id=self.delivery.pk,
         )
 
 
@@ -201,6 +203,15 @@ OPERATIONS: list[Op] = [
     # Compliance: consent export and erasure (docs/compliance.md)
     Op("GET", "/v1/customers/{external_id}/consent", "ledger:read", OK, provider_only=True),
     Op("DELETE", "/v1/customers/{external_id}", "customers:write", OK, query="?erase=true", provider_only=True),
+    # Schedules and quiet hours (docs/schedules.md): the customer's own, like the customer routes
+    Op("GET", "/v1/customers/{external_id}/schedule", "customers:read", OK),
+    Op(
+        "PUT",
+        "/v1/customers/{external_id}/schedule",
+        "customers:write",
+        OK,
+        {"schedule": None, "quiet_hours": {"start": "22:00", "end": "07:00"}},
+    ),
     Op(
         "POST",
         "/v1/deliveries/evaluate",
@@ -228,6 +239,22 @@ OPERATIONS: list[Op] = [
         NO_CONTENT,
         provider_only=True,
         schema_path="/v1/webhooks/{id}",
+    ),
+    Op(
+        "GET",
+        "/v1/webhooks/{webhook_id}/deliveries",
+        "webhooks:manage",
+        OK,
+        provider_only=True,
+        schema_path="/v1/webhooks/{id}/deliveries",
+    ),
+    Op(
+        "POST",
+        "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/resend",
+        "webhooks:manage",
+        OK,
+        provider_only=True,
+        schema_path="/v1/webhooks/{id}/deliveries/{delivery_id}/resend",
     ),
 ]
 
@@ -261,8 +288,28 @@ def world(db) -> World:
     Category.objects.create(tenant=a, key=SPARE_CATEGORY, name="Alpha Spare")
     preference = CategoryPreference.objects.create(tenant=a, customer=c2, category=category, email_enabled=True)
     webhook = WebhookEndpoint.objects.create(tenant=a, url=HOOK_URL, event_types=["customer.opted_out"])
+    delivery = WebhookDelivery.objects.create(
+        tenant=a,
+        endpoint=webhook,
+        message_id="msg_matrix",
+        event_type="customer.opted_out",
+        customer_id=c2.pk,
+        customer_external_id=C2,
+        body="{}",
+        status=WebhookDelivery.FAILED,
+        attempts=3,
+        last_status_code=500,
+    )
     return World(
-        a=a, b=b, c1=c1, c2=c2, workflow=workflow, category=category, preference=preference, webhook=webhook
+        a=a,
+        b=b,
+        c1=c1,
+        c2=c2,
+        workflow=workflow,
+        category=category,
+        preference=preference,
+        webhook=webhook,
+        delivery=delivery,
     )
 
 

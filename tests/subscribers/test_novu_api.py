@@ -167,3 +167,16 @@ def test_fields_selects_subscriber_fields_when_named_on_list_and_retrieve(api, c
     assert listed.status_code == retrieved.status_code == HTTPStatus.OK
     assert listed.json()["data"] == [{"subscriberId": "cust-1", "email": "ada@example.com"}]
     assert retrieved.json() == {"_id": f"{customer.pk:024x}", "firstName": "Ada"}
+
+
+def test_subscriber_patch_answers_400_naming_subscriber_id_when_it_would_change(api, customer, unchanged):
+    with unchanged():
+        response = api.patch(
+            f"/v2/subscribers/{customer.external_id}", {"subscriberId": "someone-else", "firstName": "Eve"},
+            format="json",
+        )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    body = response.json()
+    assert (body["message"], body["errors"]) == (
+        "subscriberId cannot be changed.", {"subscriberId": {"messages": ["Must equal the subscriberId in the path."]}}
+    )

@@ -314,3 +314,15 @@ def test_bulk_runs_bounded_queries_when_100_items(api, tenant, customer, django_
     with django_assert_max_num_queries(120):
         response = api.patch(f"/v2/subscribers/{customer.external_id}/preferences/bulk", body, format="json")
     assert response.status_code == HTTPStatus.OK
+
+
+def test_bulk_answers_only_the_selected_fields_when_fields_given(api, tenant, customer, workflow):
+    """Field selection is one implementation (prefcenter/selection.prune): the bulk answer, built as plain
+    dicts, is pruned like every other answer (it used to ignore `fields`)."""
+    body = {"preferences": [{"channels": {"email": False}, "workflowId": "order-shipped"}]}
+    response = api.patch(
+        f"/v2/subscribers/{customer.external_id}/preferences/bulk?fields=level,enabled", body,
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.OK, response.json()
+    assert response.json() == [{"level": "template", "enabled": True}]

@@ -308,3 +308,20 @@ def test_concurrent_updates_leave_one_row_and_a_consistent_ledger_when_racing(te
     assert chain[0][0] is None
     assert all(prev[1] == nxt[0] for prev, nxt in itertools.pairwise(chain))
     assert chain[-1][1] == row.email
+
+
+def test_workflow_update_raises_unchangeable_when_identifier_would_change(tenant, workflow, actor, unchanged):
+    """The rule lives in the service (every face and the admin reach it), not in the views."""
+    from prefcenter.exceptions import Unchangeable
+    from subscribers.services import workflow_update
+
+    with unchanged(), pytest.raises(Unchangeable) as raised:
+        workflow_update(workflow=workflow, actor=actor, identifier="renamed", name="Renamed")
+    assert (raised.value.status_code, raised.value.errors) == (400, {"workflowId": ["Cannot be changed once set."]})
+
+
+def test_workflow_update_accepts_the_same_identifier_when_unchanged(tenant, workflow, actor):
+    from subscribers.services import workflow_update
+
+    updated = workflow_update(workflow=workflow, actor=actor, identifier=workflow.identifier, name="Renamed")
+    assert (updated.identifier, updated.name) == ("order-shipped", "Renamed")

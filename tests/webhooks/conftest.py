@@ -30,7 +30,7 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers each POST with the next scripted reply (status, or ("stall", seconds)), then 200s.
+    """Answers each POST with the next scripted reply (status, ("stall", seconds) or ("echo", status)), then 200s.
 
     `stall_event` is set when a stalled request arrives, so a test can act while it hangs.
     """
@@ -49,7 +49,10 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver(settings) -> Iterator[Receiver]:
+    """A receiver on 127.0.0.1: the SSRF guard refuses loopback, so this turns PREFCENTER_WEBHOOK_ALLOW_PRIVATE
+    on for the test (a test that shows the guard at work with it turns the setting off again)."""
+    settings.PREFCENTER_WEBHOOK_ALLOW_PRIVATE = True
     state = Receiver()
     lock = threading.Lock()
 
@@ -60,14 +63,17 @@ def receiver() -> Iterator[Receiver]:
             with lock:
                 state.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
                 reply = state.replies.pop(0) if state.replies else 200
+            text = None
             if isinstance(reply, tuple) and reply[0] == "stall":
                 state.stall_event.set()
                 state.release.wait(reply[1])
                 reply = 200
+            elif isinstance(reply, tuple) and reply[0] == "echo":  # ("echo", status): answers the body it got
+                reply, text = reply[1], body.encode()
             self.send_response(reply)
             self.send_header("content-type", "text/plain")
             self.end_headers()
-            self.wfile.write(b"ok" if reply < 300 else b"receiver says no")
+            self.wfile.write(text if text is not None else b"ok" if reply < 300 else b"receiver says no")
 
         def log_message(self, *args: Any) -> None:
             pass

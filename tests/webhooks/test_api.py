@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from http import HTTPStatus
 
 from prefcenter.models import SCOPES
@@ -110,3 +111,17 @@ def test_customer_mode_answers_403_when_managing_webhooks(client_for, tenant, cu
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_create_answers_400_on_url_and_writes_nothing_when_the_port_is_out_of_range(api, unchanged):
+    """The schema's pattern states the port range (Schemathesis found 69953 schema-valid but refused)."""
+    from webhooks.serializers import ENDPOINT_URL_PATTERN
+
+    url = "https://hooks.example.com:69953/h"
+    assert not re.fullmatch(ENDPOINT_URL_PATTERN, url)
+    assert re.fullmatch(ENDPOINT_URL_PATTERN, "https://hooks.example.com:65535/h")
+    with unchanged():
+        response = api.post(URL, {**BODY, "url": url}, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert list(response.json()["errors"]) == ["url"]
