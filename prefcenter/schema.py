@@ -267,6 +267,14 @@ class PrefCenterAutoSchema(AutoSchema):
             media_types = [m for m in media_types if m not in XML_MEDIA_TYPES]
         return media_types
 
+    def _get_request_body(self, direction: str = "request") -> dict[str, Any] | None:
+        # Spectacular documents every PATCH body as optional; a serializer that refuses an empty one (at
+        # least one field required, e.g. Novu's preferences PATCH) says so with `openapi_body_required`.
+        body = super()._get_request_body(direction)
+        if body is not None and getattr(self.get_request_serializer(), "openapi_body_required", False):
+            body["required"] = True
+        return body
+
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         envelope = envelope_of(self.path)

@@ -77,6 +77,13 @@ class PreferencesPatchSerializer(RejectUnknownFieldsMixin, serializers.Serialize
     """`{channels, workflowId?}` (seed 002), and Novu's `schedule` for the global preferences:
     at least one of `channels` and `schedule`."""
 
+    # The schema's copy of validate(): a body is required, with channels or schedule, and no schedule for a workflow.
+    openapi_body_required = True
+    openapi_partial_constraints = {
+        "anyOf": [{"required": ["channels"]}, {"required": ["schedule"]}],
+        "not": {"required": ["schedule", "workflowId"]},
+    }
+
     channels = ChannelMapField(help_text="Channel-specific preference settings", required=False)
     workflowId = StrictCharField(
         required=False, min_length=1, max_length=255,
@@ -100,6 +107,7 @@ class BulkPreferenceItemSerializer(RejectUnknownFieldsMixin, serializers.Seriali
 
 class BulkPreferencesSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     # The view validates the whole body even on PATCH; spectacular documents PATCH bodies as partial.
+    openapi_body_required = True
     openapi_partial_constraints = {"required": ["preferences"]}
     preferences = BulkPreferenceItemSerializer(
         many=True, min_length=1, max_length=BULK_LIMIT, help_text=f"1 to {BULK_LIMIT} workflow preferences."

@@ -54,24 +54,22 @@ class SubscriberSerializer(PrefCenterSerializer):
     """Novu's SubscriberResponseDto: the customer under Novu's names (`_id` from its key,
     `_organizationId`/`_environmentId` from the tenant); unset optional strings are null."""
 
-    def get_fields(self) -> dict[str, serializers.Field]:
-        return {
-            "_id": serializers.SerializerMethodField(method_name="get_novu_id"),
-            "_organizationId": serializers.SerializerMethodField(method_name="get_organization_id"),
-            "_environmentId": serializers.SerializerMethodField(method_name="get_environment_id"),
-            "subscriberId": serializers.CharField(source="external_id"),
-            "firstName": BlankAsNullCharField(source="first_name"),
-            "lastName": BlankAsNullCharField(source="last_name"),
-            "email": BlankAsNullCharField(),
-            "phone": BlankAsNullCharField(),
-            "avatar": serializers.SerializerMethodField(),
-            "locale": BlankAsNullCharField(),
-            "timezone": BlankAsNullCharField(),
-            "data": serializers.SerializerMethodField(),
-            "deleted": serializers.SerializerMethodField(),
-            "createdAt": serializers.DateTimeField(source="created_at"),
-            "updatedAt": serializers.DateTimeField(source="updated_at"),
-        }
+    # Declared, not built in get_fields: `fields` selects among the declared fields (SelectableMixin).
+    _id = serializers.SerializerMethodField(method_name="get_novu_id")
+    _organizationId = serializers.SerializerMethodField(method_name="get_organization_id")
+    _environmentId = serializers.SerializerMethodField(method_name="get_environment_id")
+    subscriberId = serializers.CharField(source="external_id")
+    firstName = BlankAsNullCharField(source="first_name")
+    lastName = BlankAsNullCharField(source="last_name")
+    email = BlankAsNullCharField()
+    phone = BlankAsNullCharField()
+    avatar = serializers.SerializerMethodField()
+    locale = BlankAsNullCharField()
+    timezone = BlankAsNullCharField()
+    data = serializers.SerializerMethodField()
+    deleted = serializers.SerializerMethodField()
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_novu_id(self, customer: Customer) -> str:

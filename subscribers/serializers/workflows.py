@@ -134,33 +134,29 @@ class WorkflowSerializer(PrefCenterModelSerializer):
     """Novu's WorkflowResponseDto (`_id` from the key; channels are the steps' channel types), plus
     prefcenter's catalog fields `category`, `critical`, `channels` and `defaults`."""
 
+    # Novu's own fields are declared like the rest, not added in get_fields, so `fields` selects them too.
+    _id = serializers.SerializerMethodField(method_name="get_novu_id")
     workflowId = serializers.CharField(source="identifier")
     description = BlankAsNullCharField()
     category = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
+    status = serializers.SerializerMethodField()
+    origin = serializers.SerializerMethodField()
+    steps = serializers.SerializerMethodField()
+    preferences = serializers.SerializerMethodField()
+    isTranslationEnabled = serializers.SerializerMethodField()
 
     expandable_fields = {"category": lambda: (WorkflowCategorySerializer, {})}
 
     class Meta:
         model = Workflow
         fields = [
-            "workflowId", "slug", "name", "description", "tags", "category", "critical", "channels",
+            "_id", "workflowId", "slug", "name", "description", "tags", "category", "critical", "channels",
             "defaults", "active", "severity", "createdAt", "updatedAt",
+            "status", "origin", "steps", "preferences", "isTranslationEnabled",
         ]
         read_only_fields = fields
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        return {
-            "_id": serializers.SerializerMethodField(method_name="get_novu_id"),
-            **fields,
-            "status": serializers.SerializerMethodField(),
-            "origin": serializers.SerializerMethodField(),
-            "steps": serializers.SerializerMethodField(),
-            "preferences": serializers.SerializerMethodField(),
-            "isTranslationEnabled": serializers.SerializerMethodField(),
-        }
 
     def to_representation(self, workflow: Workflow) -> dict[str, Any]:
         data = super().to_representation(workflow)
@@ -200,15 +196,14 @@ class WorkflowSerializer(PrefCenterModelSerializer):
 class WorkflowListItemSerializer(WorkflowSerializer):
     """Novu's WorkflowListResponseDto: the summary of a workflow in a list (steps as {slug, type})."""
 
-    class Meta(WorkflowSerializer.Meta):
-        fields = ["workflowId", "slug", "name", "tags", "category", "critical", "channels", "createdAt", "updatedAt"]
-        read_only_fields = fields
+    stepTypeOverviews = serializers.SerializerMethodField()
 
-    def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
-        del fields["preferences"]
-        fields["stepTypeOverviews"] = serializers.SerializerMethodField()
-        return fields
+    class Meta(WorkflowSerializer.Meta):
+        fields = [
+            "_id", "workflowId", "slug", "name", "tags", "category", "critical", "channels", "createdAt", "updatedAt",
+            "status", "origin", "steps", "isTranslationEnabled", "stepTypeOverviews",
+        ]
+        read_only_fields = fields
 
     @extend_schema_field({"type": "array", "items": {"type": "object", "properties": {
         "slug": {"type": "string"}, "type": {"type": "string", "description": STEP_TYPES_TEXT}}}})

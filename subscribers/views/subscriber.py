@@ -39,6 +39,7 @@ class SubscriberMixin(CustomerNamedMixin):
         return subscriber_get(tenant=self.tenant, external_id=external_id, for_update=for_update)
 
 
+BLANK_OR_TEXT = {"pattern": r"^$|\S"}
 SEARCH_PARAMETERS = [  # SubscriberSearchSerializer reads them
     OpenApiParameter("after", {"type": "string", "pattern": CURSOR_PATTERN},
                      description="Cursor: the page after this subscriber `_id`."),
@@ -49,11 +50,14 @@ SEARCH_PARAMETERS = [  # SubscriberSearchSerializer reads them
     OpenApiParameter("orderDirection", OpenApiTypes.STR, enum=["ASC", "DESC"], description="Default DESC."),
     OpenApiParameter("orderBy", OpenApiTypes.STR, enum=["createdAt", "_id"], description="Default createdAt."),
     OpenApiParameter("includeCursor", OpenApiTypes.BOOL, description="Accepted; next/previous are always cursors."),
-    OpenApiParameter("email", {"type": "string", "maxLength": 254}, description="Email contains (case-insensitive)."),
-    OpenApiParameter("phone", {"type": "string", "maxLength": 20}, description="Phone contains."),
-    OpenApiParameter("name", {"type": "string", "maxLength": 301},
+    # The text filters: empty is as if absent (DRF), only white space is trimmed and refused (400).
+    OpenApiParameter("email", {"type": "string", "maxLength": 254, **BLANK_OR_TEXT},
+                     description="Email contains (case-insensitive)."),
+    OpenApiParameter("phone", {"type": "string", "maxLength": 20, **BLANK_OR_TEXT}, description="Phone contains."),
+    OpenApiParameter("name", {"type": "string", "maxLength": 301, **BLANK_OR_TEXT},
                      description="First, last or full name contains (case-insensitive)."),
-    OpenApiParameter("subscriberId", {"type": "string", "maxLength": 255}, description="Exactly this subscriberId."),
+    OpenApiParameter("subscriberId", {"type": "string", "maxLength": 255, **BLANK_OR_TEXT},
+                     description="Exactly this subscriberId."),
 ]
 
 

@@ -14,8 +14,7 @@ from django.core.management import call_command
 from messaging.services import category_preference_set
 from prefcenter.ledger import Actor, events_checksum
 from prefcenter.models import ConsentEvent
-from tests.factories import make_api_key, make_customer
-from tests.subscribers.conftest import make_category, make_preference, make_workflow
+from tests.factories import make_api_key, make_category, make_customer, make_workflow, make_workflow_preference
 
 URL = "/v1/customers/{}/consent"
 
@@ -39,7 +38,7 @@ def consenting(api, tenant):
         digest="daily",
         actor=Actor(label="page", source="page", ip="203.0.113.7", user_agent="Firefox"),
     )
-    make_preference(customer, make_workflow(tenant, "order-shipped"), sms=False)
+    make_workflow_preference(customer, make_workflow(tenant, "order-shipped"), sms=False)
     return customer
 
 

@@ -13,8 +13,15 @@ from messaging.models import CategoryPreference
 from prefcenter.ledger import Actor, events_checksum, ledger_checksum
 from prefcenter.models import ConsentEvent
 from subscribers.models import WorkflowPreference
-from tests.factories import make_api_key, make_customer, make_customer_token
-from tests.subscribers.conftest import make_category, make_category_preference, make_preference, make_workflow
+from tests.factories import (
+    make_api_key,
+    make_category,
+    make_category_preference,
+    make_customer,
+    make_customer_token,
+    make_workflow,
+    make_workflow_preference,
+)
 
 URL = "/v1/customers/{}"
 
@@ -35,8 +42,8 @@ def person(api, tenant):
     customer = Customer.objects.get(tenant=tenant, external_id="ada")
     patch = {"data": {"email": "ada@lovelace.example", "emailOptOut": True}}
     assert api.patch("/api/resources/customers/ada", patch, format="json").status_code == HTTPStatus.OK
-    make_category_preference(customer, make_category(tenant, "news"), email_enabled=False)
-    make_preference(customer, make_workflow(tenant, "order-shipped"), sms=False)
+    make_category_preference(customer, make_category(tenant, "news"), email_enabled=False, raw=True)
+    make_workflow_preference(customer, make_workflow(tenant, "order-shipped"), sms=False)
     return customer
 
 

@@ -8,9 +8,14 @@ import io
 import pytest
 
 from tests.browser.conftest import browser_settings, open_page  # noqa: F401 (the browser suite's fixtures)
-from tests.factories import make_customer
+from tests.factories import (
+    make_category,
+    make_category_preference,
+    make_customer,
+    make_workflow,
+    make_workflow_preference,
+)
 from tests.prefcenter.conftest import staff_user, superuser  # noqa: F401
-from tests.subscribers.conftest import make_category, make_category_preference, make_preference, make_workflow
 
 
 def parse_csv(text: str) -> list[dict[str, str]]:
@@ -28,8 +33,8 @@ def acme_world(tenant):
     ada = make_customer(tenant, "ada", email="ada@acme.test", first_name="Ada")
     bob = make_customer(tenant, "bob", email="bob@acme.test", phone="+14155550101", sms_opt_out=False)
     cy = make_customer(tenant, "cy", email="cy@acme.test", email_opt_out=True)
-    make_preference(bob, newsletter, email=False)
-    make_category_preference(cy, marketing, push_enabled=False)
+    make_workflow_preference(bob, newsletter, email=False)
+    make_category_preference(cy, marketing, push_enabled=False, raw=True)
     return {"marketing": marketing, "newsletter": newsletter, "shipped": shipped, "ada": ada, "bob": bob, "cy": cy}
 
 
@@ -40,5 +45,5 @@ def globex_world(other_tenant):
     make_workflow(other_tenant, "globex-weekly", category=promos, channels=["email"])
     same = make_customer(other_tenant, "ada", email="ada@globex.test", first_name="GlobexAda", email_opt_out=True)
     secret = make_customer(other_tenant, "globex-secret", email="secret@globex.test")
-    make_category_preference(secret, promos, email_enabled=False)
+    make_category_preference(secret, promos, email_enabled=False, raw=True)
     return {"promos": promos, "ada": same, "secret": secret}

@@ -21,8 +21,13 @@ from prefcenter.ledger import Actor
 from prefcenter.models import ConsentEvent
 from subscribers.resolution import SUBSCRIBER_REASONS
 from subscribers.selectors.resolutions import customer_resolutions
-from tests.factories import make_customer
-from tests.subscribers.conftest import make_category, make_category_preference, make_preference, make_workflow
+from tests.factories import (
+    make_category,
+    make_category_preference,
+    make_customer,
+    make_workflow,
+    make_workflow_preference,
+)
 
 DASHBOARD = "/admin/console/dashboard/"
 # The page's queries, whatever the number of customers, categories, days and events: the session, the user,
@@ -61,8 +66,8 @@ def test_rates_per_channel_follow_the_engine_when_customers_chose(tenant, acme_w
 
 def test_rates_per_category_count_own_choices_only_when_defaults_are_off(tenant, acme_world):
     quiet = make_category(tenant, "quiet", default_push=False)
-    make_category_preference(acme_world["ada"], quiet, email_enabled=False)
-    make_preference(acme_world["bob"], None, enabled=False)  # bob's master switch: off everywhere
+    make_category_preference(acme_world["ada"], quiet, email_enabled=False, raw=True)
+    make_workflow_preference(acme_world["bob"], None, enabled=False)  # bob's master switch: off everywhere
 
     _, _, per_category = opt_out_rates(tenant=tenant)
 
@@ -101,11 +106,12 @@ def _mixed_customers(tenant, rng: random.Random, categories, count: int) -> list
         customer = make_customer(tenant, f"mixed-{n}", email_opt_out=rng.random() < 0.2,
                                  sms_opt_out=rng.random() < 0.5)
         if rng.random() < 0.5:
-            make_preference(customer, None, enabled=rng.choice(maybe), **{c: rng.choice(maybe) for c in CHANNELS})
+            make_workflow_preference(customer, None, enabled=rng.choice(maybe),
+                                     **{c: rng.choice(maybe) for c in CHANNELS})
         for category in [None, *categories]:
             if rng.random() < 0.4:
                 make_category_preference(
-                    customer, category, digest=rng.choice(DIGESTS),
+                    customer, category, digest=rng.choice(DIGESTS), raw=True,
                     **{f"{c}_enabled": rng.random() < 0.7 for c in MESSAGING_CHANNELS},
                 )
         customers.append(customer)
@@ -283,7 +289,7 @@ def test_dashboard_runs_a_fixed_number_of_queries_when_categories_customers_and_
     for n in range(size):
         category = make_category(tenant, f"more-{n}")
         customer = make_customer(tenant, f"more-{n}", email_opt_out=n % 2 == 0)
-        make_category_preference(customer, category, email_enabled=False)
+        make_category_preference(customer, category, email_enabled=False, raw=True)
         for day in range(n % 7, 90, 7):
             event(tenant, subject=f"category:more-{n}", field="email_enabled", old=True, new=False,
                   when=now - dt.timedelta(days=day))

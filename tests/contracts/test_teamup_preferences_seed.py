@@ -8,8 +8,7 @@ from http import HTTPStatus
 
 import pytest
 
-from tests.factories import make_api_key, make_customer
-from tests.subscribers.conftest import make_workflow
+from tests.factories import make_api_key, make_customer, make_workflow
 
 pytestmark = pytest.mark.django_db
 

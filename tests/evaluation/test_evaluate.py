@@ -9,8 +9,8 @@ import pytest
 from customers.services import customer_update
 from subscribers.services.preferences import workflow_preference_update
 from tests.evaluation.conftest import make_many
-from tests.factories import make_api_key, make_customer, make_customer_token
-from tests.selfservice.catalog import SYSTEM, choose_topic, make_workflow
+from tests.factories import make_api_key, make_category_preference, make_customer, make_customer_token, make_workflow
+from tests.selfservice.catalog import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def test_evaluation_answers_each_known_recipient_per_channel_when_layers_differ(
         actor=SYSTEM,
     )
     batched = make_customer(tenant, "batched")
-    choose_topic(batched, catalog.orders, in_app=False, digest="daily")
+    make_category_preference(batched, catalog.orders, in_app_enabled=False, digest="daily")
     silent = make_customer(tenant, "silent")
     workflow_preference_update(tenant=tenant, customer=silent, workflow=None, enabled=False, channels={}, actor=SYSTEM)
 
@@ -165,7 +165,7 @@ def test_evaluation_runs_a_fixed_number_of_queries_when_recipients_grow(
         workflow_preference_update(
             tenant=tenant, customer=person, workflow=catalog.order_shipped, channels={"email": False}, actor=SYSTEM
         )
-        choose_topic(person, catalog.orders, push=False, digest="hourly")
+        make_category_preference(person, catalog.orders, push_enabled=False, digest="hourly")
     recipients = [p.external_id for p in people]
     # authentication (key lookup), workflow, customers, the loader's two: the same for 10 and for 1,000
     with django_assert_max_num_queries(6):

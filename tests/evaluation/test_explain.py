@@ -7,8 +7,8 @@ from http import HTTPStatus
 import pytest
 
 from subscribers.services.preferences import workflow_preference_update
-from tests.factories import make_api_key, make_customer, make_customer_token
-from tests.selfservice.catalog import SYSTEM, choose_topic
+from tests.factories import make_api_key, make_category_preference, make_customer, make_customer_token
+from tests.selfservice.catalog import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def test_explain_lists_every_layer_and_flags_the_deciding_one_when_asked(api, te
         channels={"push": True, "in_app": False},
         actor=SYSTEM,
     )
-    choose_topic(person, catalog.orders, digest="hourly")
+    make_category_preference(person, catalog.orders, digest="hourly")
     response = api.get(url())
     assert response.status_code == HTTPStatus.OK
     body = response.json()
@@ -98,7 +98,7 @@ def test_explain_flags_the_master_switch_when_it_decides(api, tenant, catalog):
 
 def test_explain_flags_the_digest_when_it_mutes_email(api, tenant, catalog):
     person = make_customer(tenant, "p")
-    choose_topic(person, catalog.news, digest="off")
+    make_category_preference(person, catalog.news, digest="off")
     body = api.get(url(workflow="newsletter")).json()
     assert (body["channels"]["email"]["reason"], deciding(body, "email")) == ("digest_off", ["digest"])
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -12,27 +11,11 @@ from rest_framework.test import APIClient
 
 from customers.models import Customer
 from messaging.models import Category, CategoryPreference
-from messaging.services import category_create, category_preference_set
-from prefcenter.ledger import Actor
-from prefcenter.models import ConsentEvent, Tenant
-from tests.factories import make_api_key, make_customer
+from prefcenter.models import ConsentEvent
+from tests.factories import make_api_key, make_category, make_customer
 
 PREFERENCES_URL = "/v1/messaging/preferences"
 CATEGORIES_URL = "/v1/messaging/categories"
-
-
-def make_category(tenant: Tenant, key: str, **fields: Any) -> Category:
-    return category_create(tenant=tenant, key=key, name=fields.pop("name", key.replace("-", " ").title()), **fields)
-
-
-def make_preference(
-    customer: Customer, category: Category | None, *, actor: Actor | None = None, **values: Any
-) -> CategoryPreference:
-    full = {"in_app_enabled": True, "email_enabled": True, "push_enabled": True, "digest": "instant", **values}
-    preference, _ = category_preference_set(
-        tenant=customer.tenant, customer=customer, category=category, actor=actor or Actor.system("test"), **full
-    )
-    return preference
 
 
 def body_of(preference: CategoryPreference, **expanded: Any) -> dict[str, Any]:
@@ -128,61 +111,3 @@ def scoped_api(client_for, tenant) -> Callable[[list[str]], APIClient]:
         return client_for(make_api_key(tenant, scopes=scopes)[1])
 
     return build
-
-
-# ----------------------------------------------------------------------------- admin forms
-
-
-class FormValues(HTMLParser):
-    """Collects what a browser would submit from an admin change form: inputs, checked boxes,
-    selected options and textareas (so tests post every inline's management form as rendered)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[str, Any] = {}
-        self._select: str | None = None
-        self._textarea: str | None = None
-        self._in_form = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attr = dict(attrs)
-        if tag == "form" and attr.get("method", "").lower() == "post":
-            self._in_form = True
-        if not self._in_form:
-            return
-        name = attr.get("name")
-        if tag == "input" and name:
-            kind = (attr.get("type") or "text").lower()
-            if kind in ("submit", "button", "file", "image"):
-                return
-            if kind in ("checkbox", "radio"):
-                if "checked" in attr:
-                    self.values[name] = attr.get("value") or "on"
-                return
-            self.values[name] = attr.get("value") or ""
-        elif tag == "select" and name:
-            self._select = name
-            self.values.setdefault(name, "")
-        elif tag == "option" and self._select and "selected" in attr:
-            self.values[self._select] = attr.get("value") or ""
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.values[name] = ""
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-        elif tag == "form":
-            self._in_form = False
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea:
-            self.values[self._textarea] += data
-
-
-def admin_form_values(html: str) -> dict[str, Any]:
-    parser = FormValues()
-    parser.feed(html)
-    return parser.values

@@ -8,7 +8,9 @@ from django.urls import reverse
 
 from messaging.models import Category, CategoryPreference
 from prefcenter.models import ConsentEvent
-from tests.messaging.conftest import admin_form_values, events_for, make_category, make_preference
+from tests.factories import make_category, make_category_preference
+from tests.forms import form_values
+from tests.messaging.conftest import events_for
 
 PREFIX = "category_preferences"  # the inline's formset prefix (the FK's related_name)
 
@@ -20,11 +22,11 @@ def change_url(customer) -> str:
 def rendered_values(client, customer) -> dict:
     response = client.get(change_url(customer))
     assert response.status_code == HTTPStatus.OK
-    return admin_form_values(response.content.decode())
+    return form_values(response)
 
 
 def test_change_page_offers_only_tenant_categories_when_rendered(admin_client, customer, marketing, other_category):
-    make_preference(customer, marketing)
+    make_category_preference(customer, marketing)
 
     response = admin_client.get(change_url(customer))
 
@@ -64,7 +66,7 @@ def test_inline_add_writes_ledger_events_when_saved(admin_client, customer, mark
 
 
 def test_inline_change_records_only_changed_fields_when_saved(admin_client, customer, marketing):
-    make_preference(customer, marketing, digest="instant")
+    make_category_preference(customer, marketing, digest="instant")
     before = len(events_for(customer))
     data = rendered_values(admin_client, customer)
     data[f"{PREFIX}-0-digest"] = "hourly"
@@ -77,7 +79,7 @@ def test_inline_change_records_only_changed_fields_when_saved(admin_client, cust
 
 
 def test_inline_delete_clears_preference_with_events_when_saved(admin_client, customer, marketing):
-    make_preference(customer, marketing)
+    make_category_preference(customer, marketing)
     data = rendered_values(admin_client, customer)
     data[f"{PREFIX}-0-DELETE"] = "on"
 
@@ -91,7 +93,7 @@ def test_inline_delete_clears_preference_with_events_when_saved(admin_client, cu
 
 
 def test_inline_save_writes_nothing_when_nothing_changed(admin_client, customer, marketing, unchanged):
-    make_preference(customer, marketing)
+    make_category_preference(customer, marketing)
     data = rendered_values(admin_client, customer)
 
     with unchanged():
@@ -101,7 +103,7 @@ def test_inline_save_writes_nothing_when_nothing_changed(admin_client, customer,
 
 
 def test_inline_refuses_opt_out_when_category_mandatory(admin_client, customer, billing, unchanged):
-    make_preference(customer, billing)
+    make_category_preference(customer, billing)
     data = rendered_values(admin_client, customer)
     data.pop(f"{PREFIX}-0-email_enabled", None)  # unticked checkbox
 
@@ -167,7 +169,7 @@ def test_customer_add_page_renders_when_inline_cannot_add_yet(admin_client, tena
 
 def test_category_delete_in_use_is_refused_not_a_500_when_staff_confirms(admin_client, customer, marketing, unchanged):
     """Issue 12: no 500 in the admin; a category in use is not deleted (the protected relation is named)."""
-    make_preference(customer, marketing)
+    make_category_preference(customer, marketing)
     with unchanged():
         response = admin_client.post(f"/admin/messaging/category/{marketing.pk}/delete/", {"post": "yes"}, follow=True)
     assert response.status_code == HTTPStatus.OK
@@ -176,7 +178,7 @@ def test_category_delete_in_use_is_refused_not_a_500_when_staff_confirms(admin_c
 
 def test_bulk_delete_in_use_deletes_nothing_when_one_category_is_used(admin_client, customer, marketing, unchanged):
     unused = make_category(marketing.tenant, "unused")
-    make_preference(customer, marketing)
+    make_category_preference(customer, marketing)
     with unchanged():
         response = admin_client.post(
             "/admin/messaging/category/",

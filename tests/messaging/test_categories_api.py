@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from messaging.models import Category
-from tests.messaging.conftest import CATEGORIES_URL, category_body, make_category, make_preference
+from tests.factories import make_category, make_category_preference
+from tests.messaging.conftest import CATEGORIES_URL, category_body
 
 
 def test_list_returns_tenant_catalog_when_categories_exist(api, billing, marketing, other_category):
@@ -193,8 +194,8 @@ def test_delete_removes_category_when_unused(api, tenant, marketing):
 
 
 def test_delete_answers_409_when_preferences_refer_to_category(api, customer, other_customer, marketing, unchanged):
-    make_preference(customer, marketing)
-    make_preference(other_customer, marketing)
+    make_category_preference(customer, marketing)
+    make_category_preference(other_customer, marketing)
 
     with unchanged():
         response = api.delete(f"{CATEGORIES_URL}/marketing")

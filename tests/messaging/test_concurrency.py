@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from messaging.models import CategoryPreference
 from prefcenter.models import ConsentEvent
-from tests.factories import make_api_key, make_customer, make_tenant
-from tests.messaging.conftest import PREFERENCES_URL, make_category
+from tests.factories import make_api_key, make_category, make_customer, make_tenant
+from tests.messaging.conftest import PREFERENCES_URL
 
 THREADS = 20
 

@@ -10,15 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from messaging.models import CategoryPreference
 from prefcenter.models import ConsentEvent
-from tests.factories import make_api_key, make_customer, make_customer_token
-from tests.messaging.conftest import (
-    PREFERENCES_URL,
-    body_of,
-    category_body,
-    events_for,
-    make_category,
-    make_preference,
-)
+from tests.factories import make_api_key, make_category, make_category_preference, make_customer, make_customer_token
+from tests.messaging.conftest import PREFERENCES_URL, body_of, category_body, events_for
 
 # ----------------------------------------------------------------------------- PUT: create and replace
 
@@ -398,9 +391,9 @@ def test_put_answers_404_when_customer_jwt_names_a_deleted_customer(client_for, 
 
 def test_list_returns_own_preferences_with_global_when_several_exist(as_customer, customer, other_customer,
                                                                      marketing, billing):
-    global_row = make_preference(customer, None, push_enabled=False)
-    marketing_row = make_preference(customer, marketing, digest="daily")
-    make_preference(other_customer, marketing, email_enabled=False)
+    global_row = make_category_preference(customer, None, push_enabled=False)
+    marketing_row = make_category_preference(customer, marketing, digest="daily")
+    make_category_preference(other_customer, marketing, email_enabled=False)
 
     response = as_customer("get", PREFERENCES_URL)
 
@@ -411,8 +404,8 @@ def test_list_returns_own_preferences_with_global_when_several_exist(as_customer
 
 
 def test_list_filters_by_category_when_category_given(as_customer, customer, marketing, billing):
-    make_preference(customer, None)
-    billing_row = make_preference(customer, billing, digest="hourly")
+    make_category_preference(customer, None)
+    billing_row = make_category_preference(customer, billing, digest="hourly")
 
     response = as_customer("get", f"{PREFERENCES_URL}?category=billing")
 
@@ -420,8 +413,8 @@ def test_list_filters_by_category_when_category_given(as_customer, customer, mar
 
 
 def test_list_returns_global_only_when_category_is_null(as_customer, customer, marketing):
-    global_row = make_preference(customer, None)
-    make_preference(customer, marketing)
+    global_row = make_category_preference(customer, None)
+    make_category_preference(customer, marketing)
 
     response = as_customer("get", f"{PREFERENCES_URL}?category=null")
 
@@ -436,8 +429,8 @@ def test_list_answers_404_when_category_filter_unknown(as_customer, customer):
 
 
 def test_list_embeds_category_when_expanded(as_customer, customer, marketing):
-    global_row = make_preference(customer, None)
-    marketing_row = make_preference(customer, marketing)
+    global_row = make_category_preference(customer, None)
+    marketing_row = make_category_preference(customer, marketing)
 
     response = as_customer("get", f"{PREFERENCES_URL}?expand=category")
 
@@ -448,7 +441,7 @@ def test_list_embeds_category_when_expanded(as_customer, customer, marketing):
 
 
 def test_list_selects_fields_when_fields_given(as_customer, customer, marketing):
-    row = make_preference(customer, marketing)
+    row = make_category_preference(customer, marketing)
 
     response = as_customer("get", f"{PREFERENCES_URL}?fields=id,category,digest")
 
@@ -467,7 +460,7 @@ def test_list_answers_400_when_selection_unknown(as_customer, customer, query, p
 
 
 def test_list_answers_xml_when_format_is_xml(as_customer, customer, marketing):
-    row = make_preference(customer, marketing, email_enabled=False)
+    row = make_category_preference(customer, marketing, email_enabled=False)
 
     response = as_customer("get", f"{PREFERENCES_URL}?format=xml")
 
@@ -480,13 +473,13 @@ def test_list_answers_xml_when_format_is_xml(as_customer, customer, marketing):
 
 def test_list_runs_fixed_queries_when_rows_grow(as_customer, customer, tenant, django_assert_max_num_queries):
     categories = [make_category(tenant, f"cat-{n}") for n in range(12)]
-    make_preference(customer, None)
-    make_preference(customer, categories[0])
+    make_category_preference(customer, None)
+    make_category_preference(customer, categories[0])
 
     with CaptureQueriesContext(connection) as few:
         assert as_customer("get", f"{PREFERENCES_URL}?expand=category").status_code == HTTPStatus.OK
     for category in categories[1:]:
-        make_preference(customer, category)
+        make_category_preference(customer, category)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = as_customer("get", f"{PREFERENCES_URL}?expand=category")
 
@@ -495,9 +488,9 @@ def test_list_runs_fixed_queries_when_rows_grow(as_customer, customer, tenant, d
 
 
 def test_list_returns_own_rows_when_customer_mode(customer_api, customer, other_customer, marketing):
-    own = make_preference(customer, marketing)
-    make_preference(other_customer, marketing)
-    make_preference(other_customer, None)
+    own = make_category_preference(customer, marketing)
+    make_category_preference(other_customer, marketing)
+    make_category_preference(other_customer, None)
 
     response = customer_api.get(PREFERENCES_URL)
 
@@ -512,7 +505,7 @@ def test_list_answers_403_naming_permission_when_read_scope_missing(scoped_api, 
 
 
 def test_retrieve_returns_preference_when_id_is_callers(as_customer, customer, marketing):
-    row = make_preference(customer, marketing)
+    row = make_category_preference(customer, marketing)
 
     response = as_customer("get", f"{PREFERENCES_URL}/{row.public_id}?expand=category")
 
@@ -522,7 +515,7 @@ def test_retrieve_returns_preference_when_id_is_callers(as_customer, customer, m
 
 def test_retrieve_answers_404_when_preference_is_another_customers(as_customer, customer, other_customer,
                                                                   customer_api):
-    theirs = make_preference(other_customer, None)
+    theirs = make_category_preference(other_customer, None)
 
     assert as_customer("get", f"{PREFERENCES_URL}/{theirs.public_id}").status_code == HTTPStatus.NOT_FOUND
     assert customer_api.get(f"{PREFERENCES_URL}/{theirs.public_id}").status_code == HTTPStatus.NOT_FOUND
@@ -530,7 +523,7 @@ def test_retrieve_answers_404_when_preference_is_another_customers(as_customer, 
 
 
 def test_retrieve_answers_404_when_preference_is_another_tenants(other_api, as_customer, customer, other_tenant):
-    foreign = make_preference(make_customer(other_tenant, "cust-1"), None)
+    foreign = make_category_preference(make_customer(other_tenant, "cust-1"), None)
 
     response = as_customer("get", f"{PREFERENCES_URL}/{foreign.public_id}")
 
@@ -550,8 +543,8 @@ def test_retrieve_answers_404_when_id_malformed_or_unknown(as_customer, customer
 
 
 def test_delete_removes_category_row_when_category_given(as_customer, customer, marketing):
-    make_preference(customer, None)
-    make_preference(customer, marketing, email_enabled=False)
+    make_category_preference(customer, None)
+    make_category_preference(customer, marketing, email_enabled=False)
     before = len(events_for(customer))
 
     response = as_customer("delete", f"{PREFERENCES_URL}?category=marketing")
@@ -568,8 +561,8 @@ def test_delete_removes_category_row_when_category_given(as_customer, customer, 
 
 @pytest.mark.parametrize("query", ["", "?category=null"])
 def test_delete_removes_global_row_when_category_absent_or_null(as_customer, customer, marketing, query):
-    make_preference(customer, None, push_enabled=False)
-    make_preference(customer, marketing)
+    make_category_preference(customer, None, push_enabled=False)
+    make_category_preference(customer, marketing)
 
     response = as_customer("delete", f"{PREFERENCES_URL}{query}")
 
@@ -595,7 +588,7 @@ def test_delete_answers_404_when_category_unknown(as_customer, customer, unchang
 
 
 def test_delete_answers_403_when_update_scope_missing(scoped_api, customer, unchanged):
-    make_preference(customer, None)
+    make_category_preference(customer, None)
 
     with unchanged():
         response = scoped_api(["messaging:read"]).delete(PREFERENCES_URL, HTTP_PREFCENTER_CUSTOMER="cust-1")
@@ -606,7 +599,7 @@ def test_delete_answers_403_when_update_scope_missing(scoped_api, customer, unch
 
 def test_delete_answers_404_when_customer_mode_names_another_customer(customer_api, customer, other_customer,
                                                                       unchanged):
-    make_preference(other_customer, None)
+    make_category_preference(other_customer, None)
 
     with unchanged():
         response = customer_api.delete(PREFERENCES_URL, HTTP_PREFCENTER_CUSTOMER="cust-2")
@@ -621,7 +614,7 @@ def test_put_runs_fixed_queries_when_customer_has_many_preferences(as_customer, 
                                                                    django_assert_max_num_queries):
     categories = [make_category(tenant, f"cat-{n}") for n in range(15)]
     for category in categories:
-        make_preference(customer, category)
+        make_category_preference(customer, category)
 
     with django_assert_max_num_queries(11):
         created = as_customer("put", PREFERENCES_URL, {"digest": "daily"})

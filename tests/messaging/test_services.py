@@ -17,8 +17,8 @@ from messaging.services import (
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.ledger import Actor
 from prefcenter.models import ConsentEvent
-from tests.factories import make_customer
-from tests.messaging.conftest import events_for, make_category, make_preference
+from tests.factories import make_category, make_category_preference, make_customer
+from tests.messaging.conftest import events_for
 
 ACTOR = Actor(label="tester", source="system", request_id="req-1")
 VALUES = {"in_app_enabled": True, "email_enabled": False, "push_enabled": True, "digest": "daily"}
@@ -50,7 +50,7 @@ def test_set_records_request_id_and_actor_when_changing(tenant, customer):
 def test_set_updates_existing_row_when_a_concurrent_insert_won(tenant, customer, marketing, monkeypatch):
     """The race path, made deterministic: our lookup misses a row another request just committed,
     our insert hits the unique constraint, and we retry as an update inside the same transaction."""
-    existing = make_preference(customer, marketing, email_enabled=True, digest="instant")
+    existing = make_category_preference(customer, marketing, email_enabled=True, digest="instant")
     real_locked = services._locked
     calls = []
 
@@ -76,7 +76,7 @@ def test_set_updates_existing_row_when_a_concurrent_insert_won(tenant, customer,
 
 
 def test_set_retries_global_row_when_a_concurrent_insert_won(tenant, customer, monkeypatch):
-    make_preference(customer, None)
+    make_category_preference(customer, None)
     real_locked = services._locked
     calls = []
 
@@ -142,8 +142,8 @@ def test_clear_returns_false_and_writes_nothing_when_absent(tenant, customer, ma
 
 
 def test_clear_deletes_only_that_row_when_present(tenant, customer, marketing):
-    make_preference(customer, None)
-    make_preference(customer, marketing)
+    make_category_preference(customer, None)
+    make_category_preference(customer, marketing)
 
     assert category_preference_clear(tenant=tenant, customer=customer, category=None, actor=ACTOR) is True
     assert list(CategoryPreference.objects.values_list("category__key", flat=True)) == ["marketing"]
@@ -164,7 +164,7 @@ def test_defaults_follow_tenant_when_global(tenant):
 
 def test_update_keeps_stored_opt_outs_when_category_becomes_mandatory(tenant, customer):
     news = make_category(tenant, "news")
-    make_preference(customer, news, email_enabled=False)
+    make_category_preference(customer, news, email_enabled=False)
 
     category_update(category=news, mandatory=True)
 
@@ -175,7 +175,7 @@ def test_update_keeps_stored_opt_outs_when_category_becomes_mandatory(tenant, cu
 
 def test_delete_counts_every_protecting_relation_when_in_use(tenant, marketing):
     for _ in range(3):
-        make_preference(make_customer(tenant), marketing)
+        make_category_preference(make_customer(tenant), marketing)
 
     with pytest.raises(PrefCenterError) as raised:
         category_delete(category=marketing)

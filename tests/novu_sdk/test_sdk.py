@@ -16,8 +16,7 @@ from novu_py.utils import BackoffStrategy, RetryConfig
 from customers.models import Customer
 from prefcenter.models import ConsentEvent
 from subscribers.models import SubscriberProfile, Workflow, WorkflowPreference
-from tests.factories import make_api_key, make_customer
-from tests.subscribers.conftest import make_workflow
+from tests.factories import make_api_key, make_customer, make_workflow
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

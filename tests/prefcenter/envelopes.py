@@ -30,3 +30,18 @@ def reach_not_found(message: str) -> dict[str, Any]:
 
 def is_json(response: Any) -> bool:
     return response["Content-Type"].startswith("application/json")
+
+
+def novu_error(
+    response: Any, status: int, code: str, message: str, errors: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """Novu's error envelope on every /v2 route, with our `code`; `timestamp` is read from the body."""
+    body = response.json()
+    return {
+        "statusCode": int(status),
+        "timestamp": body["timestamp"],
+        "path": response.wsgi_request.path,
+        "message": message,
+        "code": code,
+        "errors": {name: {"messages": messages} for name, messages in (errors or {}).items()},
+    }

@@ -15,6 +15,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core.cache import cache
+from django.db import transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import negative_data_rejection
@@ -95,7 +97,19 @@ def _excluded_checks(case) -> list:
         return [positive_data_acceptance, *_excluded_checks_for_media(case)]
     if _repeats_current_external_id(case):
         return [negative_data_rejection, *_excluded_checks_for_media(case)]
+    if _changes_category_key(case):
+        return [positive_data_acceptance, *_excluded_checks_for_media(case)]
     return _excluded_checks_for_media(case)
+
+
+def _changes_category_key(case) -> bool:
+    """A category PATCH may repeat the category's key but never change it (docs/messaging.md; a 400 naming
+    `key`): the schema lists `key` in the PATCH body, saying so in its description, as no schema can say
+    "equal to the key in the path". The stateful phase patches real categories, so a generated other key
+    is that documented refusal, not a schema-valid request rejected."""
+    if case.operation.label != "PATCH /v1/messaging/categories/{key}" or not isinstance(case.body, dict):
+        return False
+    return "key" in case.body and case.body["key"] != (case.path_parameters or {}).get("key")
 
 
 def _repeats_current_external_id(case) -> bool:
@@ -125,6 +139,14 @@ def _excluded_checks_for_media(case) -> list:
     return []
 
 
+def _forget_idempotency_keys() -> None:
+    """Each call stands alone: Schemathesis draws `idempotency-key` values and may draw one again, in a later
+    example or a later step of a scenario, with another body; the server rightly answers 422 (docs: the same
+    key with another request), which is no schema violation. The key's own rules (length, blank) are still
+    fuzzed, and tests/prefcenter/test_idempotency.py covers replay and conflict."""
+    IdempotencyRecord.objects.all().delete()
+
+
 def _without_tenant_headers(case) -> None:
     if case.headers:
         case.headers = {k: v for k, v in case.headers.items() if k.lower() not in TENANT_HEADERS}
@@ -138,8 +160,7 @@ def _without_tenant_headers(case) -> None:
 )
 def test_operation_conforms_to_schema_when_fuzzed(case, provider_key, fuzz_data):
     _without_tenant_headers(case)
-    # Each example stands alone: a key an earlier example used with another body would rightly be a 422.
-    IdempotencyRecord.objects.all().delete()
+    _forget_idempotency_keys()
     case.call_and_validate(headers={"Authorization": f"Token {provider_key}"}, excluded_checks=_excluded_checks(case))
 
 
@@ -147,6 +168,21 @@ def test_operation_conforms_to_schema_when_fuzzed(case, provider_key, fuzz_data)
 @pytest.mark.django_db
 def test_linked_operations_conform_to_schema_when_chained(provider_key, fuzz_data):
     class Workflow(schema.as_state_machine()):
+        def setup(self):
+            # Every scenario starts from the fixture's rows. Hypothesis replays a scenario to shrink it; a
+            # replay that met the rows of the scenarios before it would answer otherwise, take other links and
+            # end in FlakyStrategyDefinition instead of the finding. The cache goes too: the catalog is cached
+            # by the tenant's catalog revision, which the rollback winds back.
+            cache.clear()
+            self._scenario = transaction.savepoint()
+
+        def teardown(self):
+            transaction.savepoint_rollback(self._scenario)
+            cache.clear()
+
+        def before_call(self, case):
+            _forget_idempotency_keys()
+
         def get_call_kwargs(self, case):
             _without_tenant_headers(case)
             return {"headers": {"Authorization": f"Token {provider_key}"}}

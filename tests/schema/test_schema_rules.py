@@ -88,6 +88,22 @@ def test_bulk_preferences_have_item_limits_when_documented(schema):
     assert (preferences["minItems"], preferences["maxItems"]) == (1, 100)
 
 
+@pytest.mark.parametrize(
+    "path", ["/v2/subscribers/{subscriberId}/preferences", "/v2/subscribers/{subscriberId}/preferences/bulk"]
+)
+def test_novu_preference_patches_require_a_body_when_documented(schema, path):
+    # Found by the deeper stateful fuzz: a PATCH without a body was schema-valid and answered 400.
+    assert schema["paths"][path]["patch"]["requestBody"]["required"] is True
+
+
+def test_novu_preferences_patch_needs_channels_or_schedule_when_documented(schema):
+    body = schema["paths"]["/v2/subscribers/{subscriberId}/preferences"]["patch"]["requestBody"]
+    patch = component(schema, body["content"]["application/json"]["schema"])
+
+    assert patch["anyOf"] == [{"required": ["channels"]}, {"required": ["schedule"]}]
+    assert patch["not"] == {"required": ["schedule", "workflowId"]}
+
+
 def test_bodies_refusing_unknown_fields_are_closed_when_documented(schema):
     body = schema["paths"]["/v1/deliveries/evaluate"]["post"]["requestBody"]
     evaluate = component(schema, body["content"]["application/json"]["schema"])

@@ -3,39 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from customers.models import Customer
-from messaging.models import Category, CategoryPreference
-from messaging.services import category_create, category_preference_set
-from prefcenter.ledger import Actor
+from messaging.models import Category
 from prefcenter.models import Tenant
 from subscribers.models import Workflow
-from subscribers.services.catalog import workflow_create
+from tests.factories import SYSTEM, make_category, make_workflow
 
-SYSTEM = Actor.system("test")
-
-
-def make_category(tenant: Tenant, key: str, **fields: Any) -> Category:
-    return category_create(tenant=tenant, key=key, name=fields.pop("name", key.replace("-", " ").title()), **fields)
-
-
-def choose_topic(
-    customer: Customer, category: Category | None, *, in_app: bool = True, email: bool = True, push: bool = True,
-    digest: str = "instant", actor: Actor = SYSTEM,
-) -> CategoryPreference:
-    """The customer's messaging choice for a category (None: their global default), through the service."""
-    preference, _changed = category_preference_set(
-        tenant=customer.tenant, customer=customer, category=category, in_app_enabled=in_app, email_enabled=email,
-        push_enabled=push, digest=digest, actor=actor,
-    )
-    return preference
-
-
-def make_workflow(tenant: Tenant, identifier: str, **fields: Any) -> Workflow:
-    fields.setdefault("name", identifier.replace("-", " ").capitalize())
-    fields.setdefault("channels", ["email"])
-    return workflow_create(tenant=tenant, actor=SYSTEM, identifier=identifier, **fields)
+__all__ = ["SYSTEM", "Catalog", "fresh", "make_catalog"]
 
 
 @dataclass

@@ -29,12 +29,13 @@ from selfservice import shell
 from subscribers.catalog import tenant_catalog
 from subscribers.models import Workflow
 from subscribers.services.catalog import workflow_update
-from tests.prefcenter.conftest import form_data, superuser
+from tests.forms import form_values, read_form
+from tests.prefcenter.conftest import superuser
 from tests.selfservice.catalog import SYSTEM
-from tests.selfservice.helpers import read_form, submission
+from tests.selfservice.helpers import submission
 from tests.selfservice.images import GIF, JPEG_HEAD, SVG, WEBP_HEAD, png
 
-__all__ = ["form_data", "superuser"]  # fixtures borrowed from the admin tests
+__all__ = ["superuser"]  # a fixture borrowed from the admin tests
 
 STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 
@@ -47,10 +48,10 @@ def text_of(response) -> str:
     return html.unescape(response.content.decode()).replace("\u00a0", " ")
 
 
-def tenant_change(client, tenant: Tenant, form_data, **changes):
+def tenant_change(client, tenant: Tenant, **changes):
     page = client.get(f"/admin/prefcenter/tenant/{tenant.pk}/change/")
     assert page.status_code == HTTPStatus.OK
-    return client.post(f"/admin/prefcenter/tenant/{tenant.pk}/change/", form_data(page, **changes))
+    return client.post(f"/admin/prefcenter/tenant/{tenant.pk}/change/", form_values(page, **changes))
 
 
 def as_row(tenant: Tenant) -> dict:
@@ -86,21 +87,21 @@ def test_contrast_ratio_matches_wcag_when_black_meets_white():
 
 
 def test_accent_colour_change_is_refused_in_the_admin_when_too_light_and_nothing_is_written(
-    client, superuser, tenant, form_data
+    client, superuser, tenant
 ):
     client.force_login(superuser)
     before = as_row(tenant)
-    response = tenant_change(client, tenant, form_data, accent_color="#ffff00", display_name="Renamed")
+    response = tenant_change(client, tenant, accent_color="#ffff00", display_name="Renamed")
     assert response.status_code == HTTPStatus.OK  # the form again, with the error
     assert "is too light" in response.content.decode()
     assert as_row(tenant) == before
 
 
 def test_page_wears_the_accent_colour_when_the_tenant_has_one(
-    client, superuser, tenant, form_data, catalog, person, page_path
+    client, superuser, tenant, catalog, person, page_path
 ):
     client.force_login(superuser)
-    response = tenant_change(client, tenant, form_data, accent_color="#7a1f5c")
+    response = tenant_change(client, tenant, accent_color="#7a1f5c")
     assert response.status_code == HTTPStatus.FOUND
     page = client.get(page_path)
     css = STYLE.search(page.content.decode()).group(1)
@@ -143,10 +144,10 @@ def test_page_uses_the_tenant_name_and_no_help_link_when_no_branding_is_set(clie
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://example.com/", "not a url", "data:text/html,hi"])
-def test_support_link_is_refused_when_it_is_not_a_web_address(client, superuser, tenant, form_data, url):
+def test_support_link_is_refused_when_it_is_not_a_web_address(client, superuser, tenant, url):
     client.force_login(superuser)
     before = as_row(tenant)
-    response = tenant_change(client, tenant, form_data, support_url=url)
+    response = tenant_change(client, tenant, support_url=url)
     assert response.status_code == HTTPStatus.OK
     assert "errorlist" in response.content.decode()
     assert as_row(tenant) == before
@@ -160,11 +161,11 @@ def upload(data: bytes, name: str = "logo.png", content_type: str = "image/png")
 
 
 def test_logo_is_stored_and_served_when_a_png_is_uploaded_in_the_admin(
-    client, superuser, tenant, form_data, catalog, person, page_path
+    client, superuser, tenant, catalog, person, page_path
 ):
     client.force_login(superuser)
     image = png(40, 20)
-    response = tenant_change(client, tenant, form_data, logo_file=upload(image))
+    response = tenant_change(client, tenant, logo_file=upload(image))
     assert response.status_code == HTTPStatus.FOUND
     digest = hashlib.sha256(image).hexdigest()
     assert Tenant.objects.get(pk=tenant.pk).logo_sha256 == digest
@@ -195,22 +196,22 @@ def test_logo_is_stored_and_served_when_a_png_is_uploaded_in_the_admin(
     ids=["gif", "svg", "svg-named-png", "binary-named-png"],
 )
 def test_logo_is_refused_when_the_file_is_not_png_jpeg_or_webp(
-    client, superuser, tenant, form_data, data, name, claimed
+    client, superuser, tenant, data, name, claimed
 ):
     client.force_login(superuser)
     before = as_row(tenant)
-    response = tenant_change(client, tenant, form_data, logo_file=upload(data, name, claimed), display_name="New")
+    response = tenant_change(client, tenant, logo_file=upload(data, name, claimed), display_name="New")
     assert response.status_code == HTTPStatus.OK
     assert "The logo must be a PNG, JPEG or WebP image." in text_of(response)
     assert as_row(tenant) == before
     assert not TenantLogo.objects.exists()
 
 
-def test_logo_is_refused_when_larger_than_256_kb_and_nothing_is_written(client, superuser, tenant, form_data):
+def test_logo_is_refused_when_larger_than_256_kb_and_nothing_is_written(client, superuser, tenant):
     client.force_login(superuser)
     before = as_row(tenant)
     big = png() + b"\x00" * (LOGO_MAX_BYTES + 1 - len(png()))
-    response = tenant_change(client, tenant, form_data, logo_file=upload(big))
+    response = tenant_change(client, tenant, logo_file=upload(big))
     assert response.status_code == HTTPStatus.OK
     assert "The logo is 256 KB; at most 256 KB is allowed." in text_of(response)
     assert as_row(tenant) == before
@@ -235,11 +236,11 @@ def test_logo_service_refuses_an_empty_file_and_writes_nothing(tenant):
     assert as_row(tenant)["logo_sha256"] == ""
 
 
-def test_logo_is_gone_when_removed_in_the_admin(client, superuser, tenant, form_data, catalog, person, page_path):
+def test_logo_is_gone_when_removed_in_the_admin(client, superuser, tenant, catalog, person, page_path):
     client.force_login(superuser)
     tenant_logo_set(tenant=tenant, data=png())
     digest = Tenant.objects.get(pk=tenant.pk).logo_sha256
-    response = tenant_change(client, tenant, form_data, remove_logo="on")
+    response = tenant_change(client, tenant, remove_logo="on")
     assert response.status_code == HTTPStatus.FOUND
     assert not TenantLogo.objects.exists()
     assert Tenant.objects.get(pk=tenant.pk).logo_sha256 == ""
@@ -346,12 +347,12 @@ def test_saved_changes_are_listed_in_french_when_the_page_is_french(client, tran
     assert "Lettre mensuelle · E-mail" in text_of(response)
 
 
-def test_translations_are_saved_when_edited_in_the_admin(client, superuser, catalog, form_data):
+def test_translations_are_saved_when_edited_in_the_admin(client, superuser, catalog):
     client.force_login(superuser)
     url = f"/admin/messaging/category/{catalog.news.pk}/change/"
     page = client.get(url)
     assert 'name="name_fr"' in page.content.decode() and 'name="description_de"' in page.content.decode()
-    response = client.post(url, form_data(page, name_fr="  Actualités  ", description_de="Produktneuigkeiten."))
+    response = client.post(url, form_values(page, name_fr="  Actualités  ", description_de="Produktneuigkeiten."))
     assert response.status_code == HTTPStatus.FOUND
     assert Category.objects.get(pk=catalog.news.pk).translations == {
         "fr": {"name": "Actualités"},
@@ -360,22 +361,22 @@ def test_translations_are_saved_when_edited_in_the_admin(client, superuser, cata
     # The form shows them back, and emptying them removes them.
     page = client.get(url)
     assert 'value="Actualités"' in page.content.decode()
-    client.post(url, form_data(page, name_fr="", description_de=""))
+    client.post(url, form_values(page, name_fr="", description_de=""))
     assert Category.objects.get(pk=catalog.news.pk).translations == {}
 
     url = f"/admin/subscribers/workflow/{catalog.newsletter.pk}/change/"
-    response = client.post(url, form_data(client.get(url), name_de="Monatlicher Rundbrief"))
+    response = client.post(url, form_values(client.get(url), name_de="Monatlicher Rundbrief"))
     assert response.status_code == HTTPStatus.FOUND
     assert Workflow.objects.get(pk=catalog.newsletter.pk).translations == {"de": {"name": "Monatlicher Rundbrief"}}
 
 
 def test_translation_is_refused_in_the_admin_when_too_long_and_nothing_is_written(
-    client, superuser, catalog, form_data
+    client, superuser, catalog
 ):
     client.force_login(superuser)
     url = f"/admin/messaging/category/{catalog.news.pk}/change/"
     before = Category.objects.filter(pk=catalog.news.pk).values().get()
-    response = client.post(url, form_data(client.get(url), name_fr="x" * 201, description="Changed"))
+    response = client.post(url, form_values(client.get(url), name_fr="x" * 201, description="Changed"))
     assert response.status_code == HTTPStatus.OK
     assert Category.objects.filter(pk=catalog.news.pk).values().get() == before
 

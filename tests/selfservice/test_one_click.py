@@ -15,7 +15,8 @@ from prefcenter.models import ConsentEvent
 from selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, LinkScope, link_token
 from subscribers.models import WorkflowPreference
 from subscribers.services.catalog import workflow_update
-from tests.selfservice.catalog import SYSTEM, choose_topic, fresh
+from tests.factories import make_category_preference
+from tests.selfservice.catalog import SYSTEM, fresh
 from tests.selfservice.helpers import tampered, token_issued_ago
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +114,7 @@ def test_one_click_is_refused_and_nothing_written_when_the_body_is_wrong(
 
 
 def test_one_click_turns_off_one_channel_of_a_category_when_the_link_names_it(mail_client, person, catalog):
-    choose_topic(person, catalog.news, in_app=False, digest="hourly")
+    make_category_preference(person, catalog.news, in_app_enabled=False, digest="hourly")
     path = scoped_path(person, LinkScope(kind="category", target_id=catalog.news.pk, channel="email"))
     assert "News and offers by email" in mail_client.get(path).content.decode()
     assert one_click(mail_client, path).status_code == HTTPStatus.OK
@@ -232,9 +233,9 @@ def test_one_click_refuses_a_preferences_token_when_given_one(mail_client, perso
 
 
 def undo_form(html: str) -> dict:
-    from tests.selfservice.helpers import read_form
+    from tests.forms import read_form
 
-    return read_form(html)["fields"]
+    return read_form(html).fields
 
 
 def test_undo_puts_the_email_back_and_records_it_as_one_click_when_pressed(mail_client, person, unsubscribe_path):

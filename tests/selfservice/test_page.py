@@ -17,9 +17,10 @@ from selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, link_tok
 from selfservice.state.page import page_state
 from subscribers.models import WorkflowPreference
 from subscribers.services.preferences import workflow_preference_update
-from tests.factories import make_customer
-from tests.selfservice.catalog import SYSTEM, choose_topic, fresh, make_category, make_workflow
-from tests.selfservice.helpers import read_form, submission, tampered, token_issued_ago
+from tests.factories import make_category, make_category_preference, make_customer, make_workflow
+from tests.forms import read_form
+from tests.selfservice.catalog import SYSTEM, fresh
+from tests.selfservice.helpers import submission, tampered, token_issued_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -73,16 +74,16 @@ def test_page_shows_the_tenant_channels_topics_and_notifications_when_opened(cli
         assert text in html
     assert "grace@example.com" not in html and "+14155550123" not in html
     form = read_form(html)
-    assert form["checkboxes"]["master_email"] is True
-    assert form["checkboxes"]["sms_opt_in"] is False  # SMS is opt-in: never pre-checked
-    assert form["checkboxes"][f"w{catalog.newsletter.pk}_email"] is True
-    assert form["checkboxes"][f"w{catalog.product_tips.pk}_push"] is False  # the workflow's default, via the engine
-    assert form["checkboxes"][f"c{catalog.news.pk}_push"] is False  # the category's default
-    assert form["fields"][f"c{catalog.news.pk}_digest"] == "daily"
+    assert form.checkboxes["master_email"] is True
+    assert form.checkboxes["sms_opt_in"] is False  # SMS is opt-in: never pre-checked
+    assert form.checkboxes[f"w{catalog.newsletter.pk}_email"] is True
+    assert form.checkboxes[f"w{catalog.product_tips.pk}_push"] is False  # the workflow's default, via the engine
+    assert form.checkboxes[f"c{catalog.news.pk}_push"] is False  # the category's default
+    assert form.fields[f"c{catalog.news.pk}_digest"] == "daily"
     # Critical workflows and mandatory categories are shown locked, not posted.
-    assert f"w{catalog.password_reset.pk}_email" in form["disabled"]
+    assert f"w{catalog.password_reset.pk}_email" in form.disabled
     # A mandatory topic's email is always sent: only its frequency is a choice, with no "Off".
-    assert form["fields"][f"c{catalog.account.pk}_digest"] == "instant"
+    assert form.fields[f"c{catalog.account.pk}_digest"] == "instant"
     assert 'value="off"' not in html.split(f'name="c{catalog.account.pk}_digest"')[1].split("</select>")[0]
     assert "Always sent: essential for your account." in html
     assert "Always sent: required for your account." in html
@@ -114,14 +115,14 @@ def test_page_disables_sms_when_no_phone_number_is_on_file(client, catalog, tena
     path = f"/p/{link_token(customer=nophone, purpose=PURPOSE_PREFERENCES)}/"
     html = client.get(path).content.decode()
     assert "We have no phone number for you" in html
-    assert "sms_opt_in" in read_form(html)["disabled"]
+    assert "sms_opt_in" in read_form(html).disabled
 
 
 def test_page_explains_a_blocked_switch_when_a_higher_layer_decides(client, catalog, person, page_path):
-    choose_topic(person, catalog.news, email=False, digest="daily")
+    make_category_preference(person, catalog.news, email_enabled=False, digest="daily")
     html = client.get(page_path).content.decode()
     form = read_form(html)
-    assert f"w{catalog.newsletter.pk}_email" in form["disabled"]
+    assert f"w{catalog.newsletter.pk}_email" in form.disabled
     assert "Email is off for News and offers." in html
 
 
@@ -135,7 +136,7 @@ def test_page_escapes_the_catalog_text_when_names_and_descriptions_hold_markup(c
         category=topic,
         channels=["email", "push"],
     )
-    choose_topic(person, topic, email=False, digest="daily")
+    make_category_preference(person, topic, email_enabled=False, digest="daily")
     html = client.get(page_path).content.decode()
     # The page's own script tag (issue 14, item 8) is the one <script the page may hold.
     own_script = f'<script src="{shell.script_url()}" defer'
@@ -154,7 +155,7 @@ def test_page_escapes_the_catalog_text_when_names_and_descriptions_hold_markup(c
 
 def test_page_fields_render_as_the_unbound_form_renders_them_when_the_page_is_only_shown(catalog, person, tenant):
     nophone = make_customer(tenant, "no-phone", email="x@example.com")
-    choose_topic(person, catalog.news, email=False, push=False, digest="off")
+    make_category_preference(person, catalog.news, email_enabled=False, push_enabled=False, digest="off")
     for customer in (person, nophone):
         state = page_state(customer=fresh(customer))
         form = PreferencesForm(state)
@@ -202,7 +203,7 @@ def test_save_writes_only_the_changed_switch_with_page_consent_events_when_a_wor
     html = client.get(response["Location"]).content.decode()
     assert "Your preferences are saved" in html
     assert "Monthly newsletter · Email: Default (On) → Off" in html
-    assert read_form(html)["checkboxes"][f"w{catalog.newsletter.pk}_email"] is False
+    assert read_form(html).checkboxes[f"w{catalog.newsletter.pk}_email"] is False
 
 
 def test_save_writes_the_change_when_a_catalog_of_250_workflows_puts_thousands_of_fields_on_the_page(
@@ -213,7 +214,7 @@ def test_save_writes_the_change_when_a_catalog_of_250_workflows_puts_thousands_o
     ]
     client = Client()
     form = get_form(client, page_path)
-    assert len(form["fields"]) + len(form["checkboxes"]) > 2_000
+    assert len(form.fields) + len(form.checkboxes) > 2_000
     response = client.post(page_path, submission(form, **{f"w{workflows[-1].pk}_push": False}), **BROWSER)
     assert response.status_code == HTTPStatus.SEE_OTHER
     row = WorkflowPreference.objects.get(customer=person, workflow=workflows[-1])
@@ -260,7 +261,7 @@ def test_master_switch_turns_a_channel_off_and_back_to_inherit_when_toggled_twic
     save(client, page_path, master_push=False)
     assert WorkflowPreference.objects.get(customer=person, workflow=None).push is False
     html = client.get(page_path).content.decode()
-    assert f"w{catalog.order_shipped.pk}_push" in read_form(html)["disabled"]
+    assert f"w{catalog.order_shipped.pk}_push" in read_form(html).disabled
     assert "Push is off for all notifications." in html
     save(client, page_path, master_push=True)
     assert not WorkflowPreference.objects.filter(customer=person, workflow=None).exists()  # nothing left to store
@@ -273,16 +274,16 @@ def test_master_switch_turns_a_channel_off_and_back_to_inherit_when_toggled_twic
 def test_email_master_lifts_a_one_click_opt_out_when_turned_back_on(client, catalog, person, page_path):
     customer_update(customer=person, actor=SYSTEM, email_opt_out=True)
     form = get_form(client, page_path)
-    assert form["checkboxes"]["master_email"] is False
+    assert form.checkboxes["master_email"] is False
     client.post(page_path, submission(form, master_email=True))
     assert fresh(person).email_opt_out is False
     assert events(person, source="page") == [("customer", "email_opt_out", True, False)]
 
 
 def test_email_master_lifts_the_messaging_default_when_it_blocks_email(client, catalog, person, page_path):
-    choose_topic(person, None, email=False)
+    make_category_preference(person, None, email_enabled=False)
     form = get_form(client, page_path)
-    assert form["checkboxes"]["master_email"] is False
+    assert form.checkboxes["master_email"] is False
     client.post(page_path, submission(form, master_email=True))
     assert CategoryPreference.objects.get(customer=person, category=None).email_enabled is True
 
@@ -292,8 +293,8 @@ def test_sms_opt_in_flips_the_customer_opt_out_when_a_phone_is_on_file(client, c
     assert fresh(person).sms_opt_out is False
     assert events(person, source="page") == [("customer", "sms_opt_out", True, False)]
     form = get_form(client, page_path)
-    assert form["checkboxes"]["sms_opt_in"] is True
-    assert form["checkboxes"][f"w{catalog.order_shipped.pk}_sms"] is True
+    assert form.checkboxes["sms_opt_in"] is True
+    assert form.checkboxes[f"w{catalog.order_shipped.pk}_sms"] is True
     client.post(page_path, submission(form, sms_opt_in=False))
     assert fresh(person).sms_opt_out is True
 
@@ -334,16 +335,16 @@ def test_unsubscribe_from_everything_sets_the_global_switch_when_asked_and_resub
     client, catalog, person, page_path
 ):
     form = read_form(client.get(page_path).content.decode(), index=1)
-    response = client.post(page_path, {**form["fields"], "action": "unsubscribe_all"})
+    response = client.post(page_path, {**form.fields, "action": "unsubscribe_all"})
     assert response.status_code == HTTPStatus.SEE_OTHER
     assert WorkflowPreference.objects.get(customer=person, workflow=None).enabled is False
     html = client.get(response["Location"]).content.decode()
     assert "You're unsubscribed from everything that isn't essential" in html
     assert "All notifications: Default (On) → Off" in html  # issue 14 item 10: what "Default" meant
-    assert f"w{catalog.newsletter.pk}_email" in read_form(html, index=1)["disabled"]  # form 0: the banner's
+    assert f"w{catalog.newsletter.pk}_email" in read_form(html, index=1).disabled  # form 0: the banner's
     assert "Always sent" in html  # critical still shown as sent
     banner = read_form(html, index=0)
-    client.post(page_path, {**banner["fields"], "action": "resubscribe_all"})
+    client.post(page_path, {**banner.fields, "action": "resubscribe_all"})
     assert not WorkflowPreference.objects.filter(customer=person, workflow=None).exists()  # back to inherit
 
 
@@ -353,17 +354,17 @@ def test_page_shows_everything_off_but_what_must_be_sent_when_unsubscribed_from_
     # Issue 14 item 3: switches used to stay On, the SMS box ticked, notes said "Turn it on above".
     customer_update(customer=person, actor=SYSTEM, sms_opt_out=False)
     form = read_form(client.get(page_path).content.decode(), index=1)
-    client.post(page_path, {**form["fields"], "action": "unsubscribe_all"})
+    client.post(page_path, {**form.fields, "action": "unsubscribe_all"})
     html = client.get(page_path).content.decode()
     prefs = read_form(html, index=1)
     # Nothing non-essential is on or editable: only the SMS consent (essential texts still go) and
     # the required topic's email frequency remain choices.
-    assert prefs["checkboxes"] == {"sms_opt_in": True}
-    assert set(prefs["fields"]) - {"csrfmiddlewaretoken"} == {
+    assert prefs.checkboxes == {"sms_opt_in": True}
+    assert set(prefs.fields) - {"csrfmiddlewaretoken"} == {
         "initial-sms_opt_in", f"c{catalog.account.pk}_digest", f"initial-c{catalog.account.pk}_digest",
     }
     for name in ("master_email", "master_push", f"c{catalog.news.pk}_push", f"w{catalog.order_shipped.pk}_email"):
-        assert name in prefs["disabled"]
+        assert name in prefs.disabled
     assert re.search(rf'id="w{catalog.order_shipped.pk}_email" disabled(?! checked)', html)
     assert re.search(rf'id="c{catalog.news.pk}_digest" disabled[^>]*><option value="off" selected>', html)
     assert "Only text messages we must send" in html
@@ -398,9 +399,9 @@ def test_page_shows_what_was_submitted_when_a_save_is_refused(client, catalog, p
         response = client.post(page_path, submission(form, **changes))
     assert response.status_code == HTTPStatus.BAD_REQUEST
     shown = read_form(response.content.decode())
-    assert shown["checkboxes"][f"w{catalog.newsletter.pk}_email"] is False  # the customer's change, not the stored on
-    assert shown["fields"][f"initial-w{catalog.newsletter.pk}_email"] == "True"  # what the page showed before
-    assert shown["checkboxes"] == {**form["checkboxes"], f"w{catalog.newsletter.pk}_email": False}
+    assert shown.checkboxes[f"w{catalog.newsletter.pk}_email"] is False  # the customer's change, not the stored on
+    assert shown.fields[f"initial-w{catalog.newsletter.pk}_email"] == "True"  # what the page showed before
+    assert shown.checkboxes == {**form.checkboxes, f"w{catalog.newsletter.pk}_email": False}
 
 
 def test_save_is_refused_and_nothing_written_when_the_action_is_unknown(client, catalog, person, page_path, unchanged):
@@ -434,9 +435,9 @@ def test_csrf_failure_shows_the_page_again_with_the_choices_and_a_fresh_token_wh
     assert "Nothing was saved yet" in html and "save again" in html
     assert "CSRF verification failed" not in html
     shown = read_form(html, index=0)
-    assert shown["checkboxes"]["master_push"] is False  # what they chose, not what is stored
-    assert shown["fields"][f"c{catalog.news.pk}_digest"] == "off"
-    assert shown["fields"]["initial-master_push"] == "True"  # what the page showed before
+    assert shown.checkboxes["master_push"] is False  # what they chose, not what is stored
+    assert shown.fields[f"c{catalog.news.pk}_digest"] == "off"
+    assert shown.fields["initial-master_push"] == "True"  # what the page showed before
     assert "csrftoken" in response.cookies  # a fresh token, with its cookie
     again = client.post(page_path, {k: v for k, v in submission(shown).items()})
     assert again.status_code == HTTPStatus.SEE_OTHER

@@ -23,8 +23,8 @@ from subscribers.resolution import CustomerLayers
 from subscribers.selectors.layers import category_choice
 from subscribers.selectors.resolutions import customer_resolutions
 from subscribers.services.preferences import workflow_preference_update
-from tests.factories import make_customer
-from tests.selfservice.catalog import SYSTEM, choose_topic, fresh, make_workflow
+from tests.factories import make_category_preference, make_customer, make_workflow
+from tests.selfservice.catalog import SYSTEM, fresh
 
 pytestmark = pytest.mark.django_db
 
@@ -168,9 +168,9 @@ def state_unsubscribed_from_everything(customer, catalog):
 
 
 def state_topic_choices(customer, catalog):
-    choose_topic(customer, catalog.news, email=True, digest="off")
-    choose_topic(customer, catalog.orders, push=False, digest="hourly")
-    choose_topic(customer, None, in_app=False)
+    make_category_preference(customer, catalog.news, email_enabled=True, digest="off")
+    make_category_preference(customer, catalog.orders, push_enabled=False, digest="hourly")
+    make_category_preference(customer, None, in_app_enabled=False)
     return customer
 
 

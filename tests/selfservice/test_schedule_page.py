@@ -12,8 +12,9 @@ from customers.models import Customer
 from prefcenter.models import ConsentEvent
 from subscribers.models import SubscriberProfile
 from subscribers.services.profiles import customer_schedule_set
+from tests.forms import read_form
 from tests.selfservice.catalog import SYSTEM
-from tests.selfservice.helpers import read_form, submission
+from tests.selfservice.helpers import submission
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def schedule_form(page_html: str) -> dict:
     index = 0
     while True:
         form = read_form(page_html, index)
-        if "schedule-quiet_start" in form["fields"]:
+        if "schedule-quiet_start" in form.fields:
             return form
         index += 1
 
@@ -37,11 +38,11 @@ def test_page_shows_quiet_hours_and_days_in_the_customer_zone_when_set(client, c
     page = client.get(page_path).content.decode()
     assert "Times are in your time zone, Europe/Berlin." in html.unescape(page)
     form = schedule_form(page)
-    assert form["checkboxes"]["schedule-quiet_enabled"] is True
-    assert (form["fields"]["schedule-quiet_start"], form["fields"]["schedule-quiet_end"]) == ("22:00", "07:00")
-    assert form["checkboxes"]["schedule-schedule_enabled"] is True
-    assert (form["fields"]["schedule-monday_start"], form["fields"]["schedule-monday_end"]) == ("09:00", "17:00")
-    assert form["checkboxes"]["schedule-sunday_enabled"] is False
+    assert form.checkboxes["schedule-quiet_enabled"] is True
+    assert (form.fields["schedule-quiet_start"], form.fields["schedule-quiet_end"]) == ("22:00", "07:00")
+    assert form.checkboxes["schedule-schedule_enabled"] is True
+    assert (form.fields["schedule-monday_start"], form.fields["schedule-monday_end"]) == ("09:00", "17:00")
+    assert form.checkboxes["schedule-sunday_enabled"] is False
     assert 'type="time"' in page
 
 

@@ -15,7 +15,8 @@ from django.test import Client
 
 from customers.models import Customer
 from selfservice.links import PURPOSE_PREFERENCES, PURPOSE_UNSUBSCRIBE, LinkScope, link_token
-from tests.selfservice.helpers import read_form, tampered
+from tests.forms import read_form
+from tests.selfservice.helpers import tampered
 
 ROOT = Path(settings.BASE_DIR)
 LOCALE = ROOT / "selfservice" / "locale"
@@ -135,7 +136,7 @@ def test_one_click_confirmation_is_in_french_when_the_customer_locale_is_french(
 def test_new_notes_of_issue_14_are_in_german_when_the_customer_locale_is_german(client, catalog, person, page_path):
     speaking(person, "de")
     form = read_form(client.get(page_path).content.decode(), index=1)
-    client.post(page_path, {**form["fields"], "action": "unsubscribe_all"})
+    client.post(page_path, {**form.fields, "action": "unsubscribe_all"})
     text = text_of(client.get(page_path))
     assert "Sie haben sich von allem abgemeldet, was nicht wesentlich ist." in text
     assert "die Nummer mit der Endung 0123" in text

@@ -1,43 +1,17 @@
-"""Fixtures and builders for the subscribers tests: workflows, categories, preferences."""
+"""Fixtures for the subscribers tests (the builders are in tests/factories.py)."""
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import pytest
 
-from messaging.models import Category, CategoryPreference
-from prefcenter.channels import CHANNELS
 from prefcenter.ledger import Actor
 from prefcenter.models import ConsentEvent
-from subscribers.models import Workflow, WorkflowPreference
-from tests.factories import make_customer
+from subscribers.models import Workflow
+from tests.factories import make_customer, make_workflow
 
-_seq = itertools.count(1)
 ACTOR = Actor(label="test", source="api")
-
-
-def make_workflow(tenant, identifier: str | None = None, **fields: Any) -> Workflow:
-    n = next(_seq)
-    identifier = identifier or f"workflow-{n}"
-    defaults: dict[str, Any] = {"name": identifier.replace("-", " ").title(), "slug": identifier,
-                                "channels": list(CHANNELS)}
-    defaults.update(fields)
-    return Workflow.objects.create(tenant=tenant, identifier=identifier, **defaults)
-
-
-def make_category(tenant, key: str | None = None, **fields: Any) -> Category:
-    key = key or f"category-{next(_seq)}"
-    return Category.objects.create(tenant=tenant, key=key, name=fields.pop("name", key.title()), **fields)
-
-
-def make_category_preference(customer, category=None, **fields: Any) -> CategoryPreference:
-    return CategoryPreference.objects.create(tenant=customer.tenant, customer=customer, category=category, **fields)
-
-
-def make_preference(customer, workflow=None, **fields: Any) -> WorkflowPreference:
-    return WorkflowPreference.objects.create(tenant=customer.tenant, customer=customer, workflow=workflow, **fields)
 
 
 def events(**filters: Any) -> list[tuple[str, str, Any, Any]]:

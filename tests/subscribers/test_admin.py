@@ -9,8 +9,8 @@ import pytest
 from prefcenter.channels import CHANNELS
 from prefcenter.models import ConsentEvent
 from subscribers.models import Workflow, WorkflowPreference
+from tests.factories import make_workflow_preference
 from tests.prefcenter.conftest import staff_user  # noqa: F401
-from tests.subscribers.conftest import make_preference
 
 pytestmark = pytest.mark.django_db
 FIELDS = ("external_id", "email", "phone", "first_name", "last_name", "locale", "timezone", "detail_url")
@@ -50,7 +50,7 @@ def test_inline_row_is_saved_through_the_service_when_staff_adds_one(admin_clien
 
 
 def test_inline_row_deletion_is_recorded_when_staff_deletes_one(admin_client, customer, workflow):
-    row = make_preference(customer, workflow, push=False)
+    row = make_workflow_preference(customer, workflow, push=False)
     url, data, prefix = change_form_data(admin_client, customer)
     data[f"{prefix}-0-id"] = row.pk
     data[f"{prefix}-0-DELETE"] = "on"
@@ -99,7 +99,7 @@ def test_workflow_admin_shows_a_field_error_when_the_identifier_exists(
 
 def test_inline_refuses_a_second_row_when_the_workflow_already_has_one(admin_client, customer, workflow, unchanged):
     """Issue 12: the new row (SMS unset) silently overwrote the existing SMS True, and History said nothing."""
-    row = make_preference(customer, workflow, sms=True)
+    row = make_workflow_preference(customer, workflow, sms=True)
     url, data, prefix = change_form_data(admin_client, customer)
     data.update({f"{prefix}-0-id": row.pk, f"{prefix}-TOTAL_FORMS": 2, f"{prefix}-1-workflow": workflow.pk,
                  f"{prefix}-1-email": "false",
@@ -112,7 +112,7 @@ def test_inline_refuses_a_second_row_when_the_workflow_already_has_one(admin_cli
 
 
 def test_inline_refuses_a_second_global_row_when_one_exists(admin_client, customer, unchanged):
-    row = make_preference(customer, None, push=False)
+    row = make_workflow_preference(customer, None, push=False)
     url, data, prefix = change_form_data(admin_client, customer)
     data.update({f"{prefix}-0-id": row.pk, f"{prefix}-TOTAL_FORMS": 2, f"{prefix}-1-email": "false",
                  f"{prefix}-1-customer": customer.pk})
@@ -127,8 +127,8 @@ def test_history_says_what_changed_when_an_inline_row_is_added_changed_and_delet
 
     other = Workflow.objects.create(tenant=customer.tenant, identifier="welcome", slug="welcome", name="Welcome",
                                     channels=["email", "sms"])
-    kept = make_preference(customer, workflow, sms=True)
-    gone = make_preference(customer, other, email=False)
+    kept = make_workflow_preference(customer, workflow, sms=True)
+    gone = make_workflow_preference(customer, other, email=False)
     url, data, prefix = change_form_data(admin_client, customer)
     data.update({f"{prefix}-0-id": kept.pk, f"{prefix}-1-id": gone.pk})
     data[f"{prefix}-0-sms"] = "false"
@@ -154,8 +154,8 @@ def test_receive_panel_is_the_evaluation_engines_answer_when_the_customer_page_o
                                    channels=["email", "push"])
     Workflow.objects.create(tenant=other_tenant, identifier="globex-only", slug="globex-only", name="Globex only",
                             channels=["email"])
-    make_preference(customer, workflow, email=False)
-    make_preference(customer, None, push=False)
+    make_workflow_preference(customer, workflow, email=False)
+    make_workflow_preference(customer, None, push=False)
     client.force_login(staff_user)
 
     response = client.get(f"/admin/customers/customer/{customer.pk}/change/")
@@ -192,7 +192,7 @@ def test_inline_saves_when_a_row_moves_to_another_workflow_and_a_new_row_takes_i
     answered 500. The set of A replaces every value, so the clear of A is dropped."""
     other = Workflow.objects.create(tenant=customer.tenant, identifier="welcome", slug="welcome", name="Welcome",
                                     channels=["email", "sms"])
-    row = make_preference(customer, workflow, sms=True)
+    row = make_workflow_preference(customer, workflow, sms=True)
     url, data, prefix = change_form_data(admin_client, customer)
     data.update({f"{prefix}-0-id": row.pk, f"{prefix}-0-workflow": other.pk, f"{prefix}-TOTAL_FORMS": 2,
                  f"{prefix}-1-workflow": workflow.pk, f"{prefix}-1-push": "false", f"{prefix}-1-customer": customer.pk})

@@ -23,8 +23,14 @@ from subscribers.selectors.layers import resolution_layers, shared_resolution_la
 from subscribers.selectors.resolutions import customer_resolutions
 from subscribers.selectors.workflows import workflow_list
 from subscribers.services.catalog import workflow_delete, workflow_update
-from tests.factories import make_customer
-from tests.subscribers.conftest import ACTOR, make_category, make_category_preference, make_preference, make_workflow
+from tests.factories import (
+    make_category,
+    make_category_preference,
+    make_customer,
+    make_workflow,
+    make_workflow_preference,
+)
+from tests.subscribers.conftest import ACTOR
 
 
 def identifiers(tenant) -> list[str]:
@@ -114,7 +120,7 @@ def random_world(tenant, seed: int, *, customers: int = 40, workflows: int = 14)
 
     categories = [
         make_category(tenant, f"cat-{i}", mandatory=(i == 0), default_email=rng.random() < 0.7,
-                      default_push=rng.random() < 0.5, default_digest=rng.choice(DIGESTS))
+                      default_push=rng.random() < 0.5, default_digest=rng.choice(DIGESTS), raw=True)
         for i in range(4)
     ]
     flows = [
@@ -132,16 +138,16 @@ def random_world(tenant, seed: int, *, customers: int = 40, workflows: int = 14)
         customer = make_customer(tenant, f"person-{i}", email_opt_out=rng.random() < 0.2,
                                  sms_opt_out=rng.random() < 0.5)
         if rng.random() < 0.3:
-            make_preference(customer, None, enabled=rng.choice([None, True, False]),
+            make_workflow_preference(customer, None, enabled=rng.choice([None, True, False]),
                             **{c: maybe() for c in CHANNELS})
         for workflow in rng.sample(flows, rng.randrange(0, 3)):
-            make_preference(customer, workflow, enabled=maybe(), **{c: maybe() for c in CHANNELS})
+            make_workflow_preference(customer, workflow, enabled=maybe(), **{c: maybe() for c in CHANNELS})
         if rng.random() < 0.3:
             make_category_preference(customer, None, email_enabled=rng.random() < 0.5,
-                                     digest=rng.choice(DIGESTS))
+                                     digest=rng.choice(DIGESTS), raw=True)
         for category in rng.sample(categories, rng.randrange(0, 2)):
             make_category_preference(customer, category, push_enabled=rng.random() < 0.5,
-                                     digest=rng.choice(DIGESTS))
+                                     digest=rng.choice(DIGESTS), raw=True)
         people.append(customer)
     return people
 
@@ -174,7 +180,7 @@ def test_customer_resolutions_share_decisions_when_two_customers_have_the_same_g
     first = customer_resolutions(tenant=tenant, customer=one).workflows[0].decisions
     second = customer_resolutions(tenant=tenant, customer=two).workflows[0].decisions
     assert first is second
-    make_preference(two, None, email=False)
+    make_workflow_preference(two, None, email=False)
     third = customer_resolutions(tenant=tenant, customer=two).workflows[0].decisions
     assert third is not first
     assert (first["email"].allowed, third["email"].allowed) == (True, False)

@@ -7,8 +7,15 @@ from http import HTTPStatus
 import pytest
 
 from subscribers.models import WorkflowPreference
-from tests.factories import make_api_key, make_customer, make_customer_token
-from tests.subscribers.conftest import events, make_category, make_preference, make_workflow
+from tests.factories import (
+    make_api_key,
+    make_category,
+    make_customer,
+    make_customer_token,
+    make_workflow,
+    make_workflow_preference,
+)
+from tests.subscribers.conftest import events
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +29,7 @@ def url(customer, workflow=None) -> str:
 
 
 def test_get_answers_the_documented_object_when_everything_capable(api, sms_customer, workflow):
-    make_preference(sms_customer, workflow, sms=True)
+    make_workflow_preference(sms_customer, workflow, sms=True)
     response = api.get(url(sms_customer, workflow))
     assert response.status_code == HTTPStatus.OK
     assert response.json() == {
@@ -171,7 +178,7 @@ def test_patch_accepts_form_bodies_when_sent_as_form(api, sms_customer, workflow
 
 
 def test_patch_is_seen_by_novu_face_when_sms_turned_off(api, sms_customer, workflow):
-    make_preference(sms_customer, workflow, sms=True)
+    make_workflow_preference(sms_customer, workflow, sms=True)
     api.patch(url(sms_customer, workflow), {"sms_enabled": False}, format="json")
     novu = api.get(f"/v2/subscribers/{sms_customer.external_id}/preferences").json()
     assert novu["workflows"][0]["channels"]["sms"] is False

@@ -9,7 +9,7 @@ import pytest
 
 from customers.models import Customer
 from subscribers.models import SubscriberProfile, Workflow
-from tests.subscribers.conftest import make_workflow
+from tests.factories import make_workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -157,6 +157,16 @@ def test_subscriber_create_answers_400_when_avatar_not_a_url(api, tenant, unchan
         response = api.post("/v2/subscribers", {"subscriberId": "s", "avatar": "javascript:alert(1)"}, format="json")
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "avatar" in response.json()["errors"]
+
+
+def test_fields_selects_subscriber_fields_when_named_on_list_and_retrieve(api, customer):
+    # Found by tests/conventions: every name was a 400 ("Known fields: .") on both subscriber reads.
+    listed = api.get("/v2/subscribers", {"fields": "subscriberId,email"})
+    retrieved = api.get(f"/v2/subscribers/{customer.external_id}", {"fields": "_id,firstName"})
+
+    assert listed.status_code == retrieved.status_code == HTTPStatus.OK
+    assert listed.json()["data"] == [{"subscriberId": "cust-1", "email": "ada@example.com"}]
+    assert retrieved.json() == {"_id": f"{customer.pk:024x}", "firstName": "Ada"}
 
 
 def test_subscriber_patch_answers_400_naming_subscriber_id_when_it_would_change(api, customer, unchanged):

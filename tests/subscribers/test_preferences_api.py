@@ -8,8 +8,15 @@ import pytest
 
 from customers.models import Customer
 from subscribers.models import WorkflowPreference
-from tests.factories import make_api_key, make_customer, make_customer_token
-from tests.subscribers.conftest import events, make_category, make_preference, make_workflow
+from tests.factories import (
+    make_api_key,
+    make_category,
+    make_customer,
+    make_customer_token,
+    make_workflow,
+    make_workflow_preference,
+)
+from tests.subscribers.conftest import events
 
 pytestmark = pytest.mark.django_db
 
@@ -99,8 +106,8 @@ def test_subscriber_answers_404_when_another_tenants(api, other_customer, unchan
 
 
 def test_get_answers_effective_values_and_sources_when_customer_chose(api, tenant, sms_customer, workflow):
-    make_preference(sms_customer, workflow, email=False)
-    make_preference(sms_customer, None, chat=False)
+    make_workflow_preference(sms_customer, workflow, email=False)
+    make_workflow_preference(sms_customer, None, chat=False)
     response = api.get(f"/v2/subscribers/{sms_customer.external_id}/preferences")
     assert response.status_code == HTTPStatus.OK
     workflow.refresh_from_db()
@@ -140,7 +147,7 @@ def test_get_runs_at_most_6_queries_when_200_workflows(api, tenant, customer, dj
     news = make_category(tenant, "news")
     for i in range(200):
         make_workflow(tenant, f"w-{i}", category=news if i % 3 else None)
-    make_preference(customer, None, push=False)
+    make_workflow_preference(customer, None, push=False)
     with django_assert_max_num_queries(7):
         first = api.get(f"/v2/subscribers/{customer.external_id}/preferences")
     with django_assert_max_num_queries(5):

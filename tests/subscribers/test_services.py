@@ -24,8 +24,14 @@ from subscribers.services.preferences import (
     workflow_preference_update,
     workflow_preferences_bulk_update,
 )
-from tests.factories import make_customer
-from tests.subscribers.conftest import events, make_category, make_category_preference, make_preference, make_workflow
+from tests.factories import (
+    make_category,
+    make_category_preference,
+    make_customer,
+    make_workflow,
+    make_workflow_preference,
+)
+from tests.subscribers.conftest import events
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +47,7 @@ def test_preference_update_writes_row_and_events_when_channels_change(tenant, cu
 
 
 def test_preference_update_changes_only_channels_sent_when_row_exists(tenant, customer, workflow, actor):
-    make_preference(customer, workflow, email=False, push=True)
+    make_workflow_preference(customer, workflow, email=False, push=True)
     row = workflow_preference_update(tenant=tenant, customer=customer, workflow=workflow, channels={"sms": True},
                                      actor=actor)
     row.refresh_from_db()
@@ -57,7 +63,7 @@ def test_preference_update_writes_global_row_when_workflow_is_none(tenant, custo
 
 
 def test_preference_update_writes_nothing_when_nothing_changes(tenant, customer, workflow, actor, unchanged):
-    make_preference(customer, workflow, email=False)
+    make_workflow_preference(customer, workflow, email=False)
     with unchanged():
         workflow_preference_update(tenant=tenant, customer=customer, workflow=workflow, channels={"email": False},
                                    actor=actor)
@@ -99,7 +105,7 @@ def test_preference_update_is_refused_when_workflow_belongs_to_another_tenant(
 
 
 def test_row_is_deleted_when_every_value_is_reset_to_inherit(tenant, customer, workflow, actor):
-    make_preference(customer, workflow, email=False)
+    make_workflow_preference(customer, workflow, email=False)
     workflow_preferences_bulk_update(
         tenant=tenant, customer=customer, changes=[PreferenceChange(workflow=workflow, values={"email": None})],
         actor=actor,
@@ -206,7 +212,7 @@ def test_workflow_update_saves_nothing_when_values_equal(tenant, workflow, actor
 
 
 def test_workflow_delete_records_removed_choices_when_customers_chose(tenant, customer, workflow, actor):
-    make_preference(customer, workflow, email=False, enabled=True)
+    make_workflow_preference(customer, workflow, email=False, enabled=True)
     workflow_delete(workflow=workflow, actor=actor)
     assert not Workflow.objects.exists()
     assert sorted(events()) == [("workflow:order-shipped", "email", False, None),
@@ -222,10 +228,10 @@ def test_resolution_layers_gathers_every_layer_when_rows_exist(tenant, workflow,
     workflow.save()
     a = make_customer(tenant, "a")
     b = make_customer(tenant, "b")
-    make_preference(a, None, enabled=False)
-    make_preference(a, workflow, email=True)
-    make_category_preference(a, category, push_enabled=False, digest="daily")
-    make_category_preference(a, None, in_app_enabled=False)
+    make_workflow_preference(a, None, enabled=False)
+    make_workflow_preference(a, workflow, email=True)
+    make_category_preference(a, category, push_enabled=False, digest="daily", raw=True)
+    make_category_preference(a, None, in_app_enabled=False, raw=True)
     workflow = workflow_list(tenant=tenant).get(pk=workflow.pk)
     layers = resolution_layers(tenant=tenant, workflow=workflow, customers=[a, b])
     assert layers[a.pk].global_preference.enabled is False
@@ -239,7 +245,7 @@ def test_resolution_layers_gathers_every_layer_when_rows_exist(tenant, workflow,
 def test_resolution_layers_runs_two_queries_when_customers_grow(tenant, workflow, django_assert_num_queries):
     customers = [make_customer(tenant) for _ in range(50)]
     for c in customers[::2]:
-        make_preference(c, workflow, email=False)
+        make_workflow_preference(c, workflow, email=False)
     with django_assert_num_queries(2):
         layers = resolution_layers(tenant=tenant, workflow=workflow, customers=customers)
     assert len(layers) == 50
@@ -254,7 +260,7 @@ def test_customer_resolutions_runs_three_queries_when_workflows_grow(tenant, cus
     category = make_category(tenant, "news")
     for i in range(30):
         make_workflow(tenant, f"w-{i}", category=category if i % 2 else None)
-    make_preference(customer, None, chat=False)
+    make_workflow_preference(customer, None, chat=False)
     with django_assert_num_queries(4):
         first = customer_resolutions(tenant=tenant, customer=customer)
     with django_assert_num_queries(3):

@@ -7,8 +7,7 @@ from http import HTTPStatus
 
 import pytest
 
-from tests.factories import make_customer
-from tests.subscribers.conftest import make_category, make_workflow
+from tests.factories import make_category, make_customer, make_workflow
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,7 @@ from http import HTTPStatus
 import pytest
 
 from subscribers.models import Workflow
-from tests.factories import make_api_key, make_customer_token
-from tests.subscribers.conftest import make_category, make_workflow
+from tests.factories import make_api_key, make_category, make_customer_token, make_workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +137,17 @@ def test_delete_answers_204_when_workflow_exists(api, tenant):
 def test_catalog_answers_403_when_customer_mode(client_for, tenant, customer):
     client = client_for(make_customer_token(tenant, customer.external_id), scheme="Bearer")
     assert client.get("/v2/workflows").status_code == HTTPStatus.FORBIDDEN
+
+
+def test_fields_selects_novus_own_fields_when_named_on_list_and_retrieve(api, tenant):
+    # Found by tests/conventions: `_id`, `status`, `steps`… came back whatever `fields` said, and naming them was a 400.
+    workflow = make_workflow(tenant, "order-shipped", channels=["email"])
+    wid = f"{workflow.pk:024x}"
+
+    listed = api.get("/v2/workflows", {"fields": "_id,name,stepTypeOverviews"})
+    retrieved = api.get("/v2/workflows/order-shipped", {"fields": "_id,status"})
+
+    assert listed.status_code == retrieved.status_code == HTTPStatus.OK
+    assert listed.json() == {"workflows": [{"_id": wid, "name": "Order Shipped", "stepTypeOverviews": ["email"]}],
+                             "totalCount": 1}
+    assert retrieved.json() == {"_id": wid, "status": "ACTIVE"}

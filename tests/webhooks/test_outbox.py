@@ -14,8 +14,7 @@ from customers.services import customer_update
 from prefcenter import ledger
 from prefcenter.ledger import Actor
 from prefcenter.models import ConsentEvent
-from tests.factories import make_customer
-from tests.messaging.conftest import make_category
+from tests.factories import make_category, make_customer
 from webhooks.models import WebhookDelivery
 from webhooks.services import endpoint_create
 
@@ -200,11 +199,11 @@ def test_listeners_are_registered_once_when_ready_runs_again():
 
 def test_each_customer_gets_its_own_event_when_a_workflow_delete_removes_many_choices(tenant, endpoint):
     from subscribers.services.catalog import workflow_delete
-    from tests.subscribers.conftest import make_preference, make_workflow
+    from tests.factories import make_workflow, make_workflow_preference
 
     workflow = make_workflow(tenant, "digest")
     for n in (1, 2):
-        make_preference(make_customer(tenant, f"c-{n}"), workflow, email=False)
+        make_workflow_preference(make_customer(tenant, f"c-{n}"), workflow, email=False)
     WebhookDelivery.objects.all().delete()
 
     workflow_delete(workflow=workflow, actor=Actor.system())
