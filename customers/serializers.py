@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from customers.models import Customer
 from customers.validators import normalize_e164
+from prefcenter.schema import SPACE
 from prefcenter.serializers import (
     PrefCenterModelSerializer,
     PrefCenterSerializer,
@@ -96,7 +97,7 @@ class ExternalIdField(StrictCharField):
         super().__init__(max_length=255, min_length=1, **kwargs)
 
     def openapi_schema(self) -> dict[str, Any]:
-        return {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[^/\s]([^/]*[^/\s])?$"}
+        return {"type": "string", "minLength": 1, "maxLength": 255, "pattern": rf"^[^/{SPACE}]([^/]*[^/{SPACE}])?$"}
 
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)

@@ -49,7 +49,11 @@ FIELDS_DESCRIPTION = (
 )
 EXPAND_DESCRIPTION = "A comma-separated list of fields to expand. Any other name is a 400."
 # A header value, after HTTP's optional whitespace is trimmed, must not be empty.
-NON_BLANK = {"type": "string", "minLength": 1, "pattern": r"\S"}
+# What Python's str.strip() (so DRF's trim) removes, as a JSON Schema (ECMA-262) class: `\s` there
+# lacks U+001C-U+001F and U+0085, which Python counts as white space (a fuzzer found "\u001e").
+SPACE = r"\s\u001c-\u001f\u0085"
+TEXT = rf"[^{SPACE}]"  # one character that is not white space to Python
+NON_BLANK = {"type": "string", "minLength": 1, "pattern": TEXT}
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "idempotency-key",
     {**NON_BLANK, "maxLength": MAX_KEY_LENGTH},
@@ -238,7 +242,7 @@ class PrefCenterAutoSchema(AutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         is_text = isinstance(schema, dict) and schema.get("type") == "string"
         if direction == "request" and is_text and _refuses_blank(field):
-            schema.setdefault("pattern", r"\S")  # DRF trims the value, then refuses it blank
+            schema.setdefault("pattern", TEXT)  # DRF trims the value, then refuses it blank
         if not isinstance(schema, dict) or schema.get("type") != "array":
             return schema
         if isinstance(field, UniqueListField):

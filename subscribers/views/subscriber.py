@@ -13,6 +13,7 @@ from customers.models import Customer
 from customers.services import customer_delete
 from customers.views import CustomerNamedMixin
 from prefcenter.exceptions import PrefCenterError, Unchangeable, novu_error_body
+from prefcenter.schema import TEXT
 from prefcenter.views import PrefCenterViewSet
 from subscribers.novu import CURSOR_PATTERN
 from subscribers.selectors.search import SEARCH_LIMIT_MAX, subscriber_get, subscriber_search
@@ -39,7 +40,7 @@ class SubscriberMixin(CustomerNamedMixin):
         return subscriber_get(tenant=self.tenant, external_id=external_id, for_update=for_update)
 
 
-BLANK_OR_TEXT = {"pattern": r"^$|\S"}
+BLANK_OR_TEXT = {"pattern": rf"^$|{TEXT}"}
 SEARCH_PARAMETERS = [  # SubscriberSearchSerializer reads them
     OpenApiParameter("after", {"type": "string", "pattern": CURSOR_PATTERN},
                      description="Cursor: the page after this subscriber `_id`."),

@@ -10,6 +10,7 @@ from http import HTTPStatus
 
 import pytest
 
+from prefcenter.schema import TEXT
 from prefcenter.selection import parse_tree
 
 
@@ -71,14 +72,14 @@ def test_every_documented_selection_is_accepted_when_checked_by_the_server(schem
 def test_idempotency_key_has_its_length_limits_when_documented(schema):
     key = parameter(schema, "/v1/messaging/preferences", "put", "idempotency-key")
 
-    assert key["schema"] == {"type": "string", "minLength": 1, "pattern": r"\S", "maxLength": 255}
+    assert key["schema"] == {"type": "string", "minLength": 1, "pattern": TEXT, "maxLength": 255}
 
 
 def test_customer_header_is_required_when_documented(schema):
     header = parameter(schema, "/v1/messaging/preferences", "put", "Prefcenter-Customer")
 
     assert header["required"] is True
-    assert header["schema"] == {"type": "string", "minLength": 1, "pattern": r"\S"}
+    assert header["schema"] == {"type": "string", "minLength": 1, "pattern": TEXT}
 
 
 def test_bulk_preferences_have_item_limits_when_documented(schema):
@@ -148,3 +149,30 @@ def test_http_url_pattern_refuses_what_the_server_refuses_when_documented(url, a
         server = False
     assert server is accepted
     assert (re.search(url_schema["pattern"], url) is not None) is accepted
+
+
+PYTHON_SPACE = [chr(code) for code in range(0x110000) if chr(code).isspace()]
+
+
+def test_subscriber_id_pattern_refuses_every_character_python_trims_when_documented(schema, client):
+    """The server trims with str.strip(); the schema's `\\s` (ECMA-262) lacks U+001C-U+001F and U+0085."""
+    import re
+
+    content = schema["paths"]["/v2/subscribers"]["post"]["requestBody"]["content"]
+    body = component(schema, content["application/json"]["schema"])
+    pattern = re.compile(body["properties"]["subscriberId"]["pattern"])
+    for space in PYTHON_SPACE:
+        assert not pattern.search(space), f"schema accepts subscriberId {space!r}, which the server trims to blank"
+        if space != "\n":  # Python's `$` also matches before a final newline; ECMA-262's (the schema's) does not
+            assert not pattern.search(f"a{space}"), repr(space)
+    assert pattern.search("a b") and pattern.search("cust-1")
+
+
+def test_non_blank_pattern_refuses_every_character_python_trims_when_documented():
+    import re
+
+    from prefcenter.schema import NON_BLANK
+
+    pattern = re.compile(NON_BLANK["pattern"])
+    assert [space for space in PYTHON_SPACE if pattern.search(space)] == []
+    assert pattern.search(" x ")
