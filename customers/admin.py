@@ -239,6 +239,15 @@ class CustomerAdmin(ServiceAdmin):
         ]
         return [*tool_urls, *super().get_urls()]
 
+    @classmethod
+    def add_tool(cls, tool: CustomerTool) -> None:
+        """Add a page of its own for one customer (once: a repeated import does not double it).
+
+        Its template extends "admin/customers/customer/tool.html", which draws the breadcrumbs.
+        """
+        if tool not in cls.customer_tools:
+            cls.customer_tools = [*cls.customer_tools, tool]
+
     def _tool_view(self, tool: CustomerTool, request, object_id: str):
         customer = self.get_object(request, unquote(object_id))
         if customer is None:
@@ -248,6 +257,7 @@ class CustomerAdmin(ServiceAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": f"{tool.title} · {customer}",
+            "tool_title": tool.title,
             "opts": self.opts,
             "original": customer,
             "has_view_permission": True,

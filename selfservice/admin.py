@@ -27,6 +27,4 @@ def links_view(model_admin: CustomerAdmin, request, customer, context: dict):
     return TemplateResponse(request, "admin/customers/customer/links.html", {**context, "issued": issued})
 
 
-LINKS_TOOL = CustomerTool(slug="links", title="Self-service links", view=links_view)
-if LINKS_TOOL not in CustomerAdmin.customer_tools:
-    CustomerAdmin.customer_tools = [*CustomerAdmin.customer_tools, LINKS_TOOL]
+CustomerAdmin.add_tool(CustomerTool(slug="links", title="Self-service links", view=links_view))

@@ -261,6 +261,4 @@ def schedule_view(model_admin: CustomerAdmin, request, customer: Customer, conte
     })
 
 
-SCHEDULE_TOOL = CustomerTool(slug="schedule", title="Schedule and quiet hours", view=schedule_view)
-if SCHEDULE_TOOL not in CustomerAdmin.customer_tools:
-    CustomerAdmin.customer_tools = [*CustomerAdmin.customer_tools, SCHEDULE_TOOL]
+CustomerAdmin.add_tool(CustomerTool(slug="schedule", title="Schedule and quiet hours", view=schedule_view))
