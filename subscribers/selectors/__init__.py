@@ -7,7 +7,7 @@ number of queries, whatever the number of customers or workflows:
   2 queries (workflow preferences, category preferences) given customer objects,
   +1 if `customers` is an unevaluated queryset. For the evaluation API and bulk sends.
 - `layers.shared_resolution_layers(tenant=, workflow=, external_ids=)`: the same for up to
-  10,000 external ids in 1 query (customers left-joined to their four possible rows),
+  10,000 external ids in 1 query (customers and their four possible rows, joined in Python),
   read as tuples; customers whose rule-relevant rows are equal share one
   `CustomerLayers` (most have no explicit choice), so callers decide once per group.
 - `resolutions.customer_resolutions(tenant=, customer=)`: one customer x every workflow of the

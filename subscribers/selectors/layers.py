@@ -173,11 +173,12 @@ def shared_resolution_layers(
     once: it carries no identity (`customer_id` None, `external_id` "") and no addresses
     (`has_email`/`has_phone` False), since those feed `capabilities()`, not `resolve()`.
 
-    One statement reads each customer with its four possible rows (the global switch row,
+    One statement reads the customers and their four possible rows (the global switch row,
     the row for this workflow, the category preference for the workflow's category, the
-    messaging default) as left joins; the partial unique constraints guarantee at most one
-    row per join. The external ids travel as one parameter (a JSON array on SQLite, an
-    array on PostgreSQL), not as 10,000 placeholders, and rows are read as raw tuples:
+    messaging default; the partial unique constraints guarantee at most one each), joined
+    by customer id in Python (`_evaluation_rows`). The external ids travel as one parameter
+    (a JSON array on SQLite, an array on PostgreSQL), not as 10,000 placeholders, and rows
+    are read as raw tuples:
     this is the hot path of `POST /v1/deliveries/evaluate` (docs/bench.md).
     """
     return shared_delivery_layers(tenant=tenant, workflow=workflow, external_ids=external_ids, timing=False)[0]
@@ -196,21 +197,34 @@ def shared_delivery_layers(
     wanted = list(external_ids)
     if not wanted:
         return {}, {}
+    customers, preferences = _evaluation_rows(tenant=tenant, workflow=workflow, external_ids=wanted, timing=timing)
+    global_rows, workflow_rows, category_rows, messaging_rows = preferences
     groups: dict[tuple, list[str]] = {}
-    for row in _evaluation_rows(tenant=tenant, workflow=workflow, external_ids=wanted, timing=timing):
-        groups.setdefault(row[1:], []).append(row[0])
+    for external_id, customer_id, *values in customers:
+        key = (
+            *values,
+            global_rows.get(customer_id),
+            workflow_rows.get(customer_id),
+            category_rows.get(customer_id),
+            messaging_rows.get(customer_id),
+        )
+        members = groups.get(key)
+        if members is None:
+            groups[key] = [external_id]
+        else:
+            members.append(external_id)
     tenant_defaults = dict(tenant.channel_defaults or {})
     found: dict[str, CustomerLayers] = {}
     windows: dict[str, DeliveryWindow] = {}
     shared: dict[tuple, CustomerLayers] = {}
-    for values, members in groups.items():
-        rule_values = values[:-TIMING_COLUMNS] if timing else values
+    for (email_opt_out, sms_opt_out, *values), members in groups.items():
+        rows = tuple(values[-4:])
+        rule_values = (email_opt_out, sms_opt_out, *rows)
         layers = shared.get(rule_values)
         if layers is None:
             layers = shared[rule_values] = _layers_of_values(rule_values, tenant_defaults)
-        window = window_of(tenant, *values[-TIMING_COLUMNS:]) if timing else None
-        for external_id in members:
-            found[external_id] = layers
+        window = window_of(tenant, *values[:TIMING_COLUMNS]) if timing else None
+        found.update(dict.fromkeys(members, layers))
         if window is not None and window.restricts:
             windows.update(dict.fromkeys(members, window))
     return {external_id: found[external_id] for external_id in wanted if external_id in found}, windows
@@ -218,24 +232,56 @@ def shared_delivery_layers(
 
 TIMING_COLUMNS = 4
 
+# From this many recipients the preference rows of the workflow are read whole (a few contiguous index ranges,
+# joined to the customers in Python); below it, only the rows of the recipients (index searches per customer).
+# The first costs what the tenant's rows for this workflow number, the second 4 searches per recipient.
+SETWISE_RECIPIENTS = 1_000
+
+_Rows = dict[int, tuple]
+
 
 def _evaluation_rows(
     *, tenant: Tenant, workflow: Workflow, external_ids: list[str], timing: bool = False
-) -> list[tuple]:
-    """(external_id, email_opt_out, sms_opt_out, then per joined row: present?, its values) per known customer;
-    with `timing`, then the customer's zone, schedule and quiet hours (times as text: no per-row conversion)."""
+) -> tuple[list[tuple], tuple[_Rows, _Rows, _Rows, _Rows]]:
+    """The customers and their rows for one workflow, in one statement.
+
+    Returns (external_id, customer id, email_opt_out, sms_opt_out[, zone, schedule, quiet hours start, end])
+    per known customer (`timing`: times as text, no per-row conversion), and four dicts by customer id of
+    the values of its global switch row, its row for this workflow, its category preference for the
+    workflow's category and its messaging default (`_WORKFLOW_PREF_VALUES` / `_CATEGORY_PREF_VALUES`):
+    the partial unique constraints guarantee at most one row of each per customer.
+
+    The statement is a UNION ALL of the customers found by external id and the four kinds of rows, each
+    read as a range of an index (`SETWISE_RECIPIENTS`): 4 index searches per recipient, as left joins do,
+    cost more than the whole range of this workflow's rows when the list is long (docs/bench.md).
+    """
     quote = connection.ops.quote_name
     customers = quote(Customer._meta.db_table)
     workflow_prefs = quote(WorkflowPreference._meta.db_table)
     category_prefs = quote(CategoryPreference._meta.db_table)
-
-    def columns(alias: str, names: tuple[str, ...]) -> str:
-        return ", ".join([f"{alias}.id IS NOT NULL", *(f"{alias}.{quote(name)}" for name in names)])
-
-    if connection.vendor == "postgresql":
+    postgres = connection.vendor == "postgresql"
+    if postgres:
         member, ids = "= ANY(%s)", external_ids
     else:
         member, ids = "IN (SELECT value FROM json_each(%s))", json.dumps(external_ids)
+    timing_nulls = ", NULL" * TIMING_COLUMNS if timing else ""
+    setwise = len(external_ids) >= SETWISE_RECIPIENTS
+
+    def branch(kind: int, table: str, switches: tuple[str, ...], digest: str, condition: str) -> str:
+        # Columns: kind, external id, customer id, _SWITCH_SLOTS booleans, the digest (text), the timing columns.
+        values = [f"x.{quote(name)}" for name in switches] + ["NULL"] * (_SWITCH_SLOTS - len(switches))
+        columns = f"{kind}, NULL, x.customer_id, {', '.join(values)}, {digest}{timing_nulls}"
+        if setwise:
+            return f"SELECT {columns} FROM {table} x WHERE +x.tenant_id = %s AND x.{condition}"
+        # The recipients first, then each one's row by the partial unique index (SQLite keeps a CROSS JOIN's order).
+        join = "JOIN" if postgres else "CROSS JOIN"
+        return (
+            f"SELECT {columns} FROM {customers} c {join} {table} x "
+            f"ON x.customer_id = c.id AND +x.tenant_id = %s AND x.{condition} "
+            f"WHERE c.tenant_id = %s AND c.external_id {member}"
+        )
+
+    scope_params = [] if setwise else [tenant.pk, ids]
     timing_columns, timing_join = "", ""
     if timing:
         timing_columns = (
@@ -244,48 +290,63 @@ def _evaluation_rows(
             ", CASE WHEN p.customer_id IS NOT NULL THEN c.timezone END, CAST(p.schedule AS TEXT), "
             "CAST(p.quiet_hours_start AS TEXT), CAST(p.quiet_hours_end AS TEXT)"
         )
-        timing_join = f"LEFT JOIN {quote(SubscriberProfile._meta.db_table)} p ON p.customer_id = c.id "
-    sql = (
-        f"SELECT c.external_id, c.email_opt_out, c.sms_opt_out, "
-        f"{columns('g', _WORKFLOW_PREF_VALUES)}, {columns('w', _WORKFLOW_PREF_VALUES)}, "
-        f"{columns('k', _CATEGORY_PREF_VALUES)}, {columns('m', _CATEGORY_PREF_VALUES)}"
-        f"{timing_columns} "
-        f"FROM {customers} c "
-        f"LEFT JOIN {workflow_prefs} g ON +g.tenant_id = %s AND g.customer_id = c.id AND g.workflow_id IS NULL "
-        f"LEFT JOIN {workflow_prefs} w ON +w.tenant_id = %s AND w.customer_id = c.id AND w.workflow_id = %s "
-        f"LEFT JOIN {category_prefs} k ON +k.tenant_id = %s AND k.customer_id = c.id AND k.category_id = %s "
-        f"LEFT JOIN {category_prefs} m ON +m.tenant_id = %s AND m.customer_id = c.id AND m.category_id IS NULL "
-        f"{timing_join}"
-        f"WHERE c.tenant_id = %s AND c.external_id {member}"
+        timing_join = f" LEFT JOIN {quote(SubscriberProfile._meta.db_table)} p ON p.customer_id = c.id"
+    # A workflow without a category reads no category row (`= NULL` matches nothing).
+    sql = " UNION ALL ".join(
+        [
+            # The first branch gives the columns their types (PostgreSQL) and their converters (SQLite).
+            branch(_GLOBAL, workflow_prefs, _WORKFLOW_PREF_VALUES, "NULL", "workflow_id IS NULL"),
+            branch(_WORKFLOW, workflow_prefs, _WORKFLOW_PREF_VALUES, "NULL", "workflow_id = %s"),
+            branch(_CATEGORY, category_prefs, _CATEGORY_PREF_VALUES[:-1], "x.digest", "category_id = %s"),
+            branch(_MESSAGING, category_prefs, _CATEGORY_PREF_VALUES[:-1], "x.digest", "category_id IS NULL"),
+            f"SELECT {_CUSTOMER}, c.external_id, c.id, c.email_opt_out, c.sms_opt_out"
+            f"{', NULL' * (_SWITCH_SLOTS - 1)}{timing_columns} "
+            f"FROM {customers} c{timing_join} WHERE c.tenant_id = %s AND c.external_id {member}",
+        ]
     )
-    # The rows of a customer are its tenant's (services check it); the tenant condition on each join is
-    # kept as a guard, written `+x.tenant_id` so that SQLite does not pick the (tenant, customer) index
-    # over the partial unique ones, which find the row directly. A workflow without a category joins no
-    # category row (`= NULL` matches nothing).
-    params = [tenant.pk, tenant.pk, workflow.pk, tenant.pk, workflow.category_id, tenant.pk, tenant.pk, ids]
+    # The tenant condition on each preference branch is a guard (a customer's rows are its tenant's: the
+    # services check it), written `+tenant_id` so that SQLite reads the workflow's (category's) range of
+    # rows, or the customer's partial unique index entry, not every row of the tenant.
+    params = [
+        tenant.pk, *scope_params,
+        tenant.pk, workflow.pk, *scope_params,
+        tenant.pk, workflow.category_id, *scope_params,
+        tenant.pk, *scope_params,
+        tenant.pk, ids,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    found: list[tuple] = []
+    preferences: tuple[_Rows, _Rows, _Rows, _Rows] = ({}, {}, {}, {})
+    category_switches = len(_CATEGORY_PREF_VALUES) - 1
+    digest_at = 3 + _SWITCH_SLOTS
+    for row in rows:
+        kind = row[0]
+        if kind == _CUSTOMER:
+            found.append(row[1:5] + row[digest_at + 1 :] if timing else row[1:5])
+        elif kind <= _WORKFLOW:
+            preferences[kind][row[2]] = row[3:digest_at]
+        else:
+            preferences[kind][row[2]] = (*row[3 : 3 + category_switches], row[digest_at])
+    return found, preferences
+
+
+_SWITCH_SLOTS = len(_WORKFLOW_PREF_VALUES)
+_GLOBAL, _WORKFLOW, _CATEGORY, _MESSAGING, _CUSTOMER = range(5)
 
 
 def _layers_of_values(values: tuple, tenant_defaults: dict) -> CustomerLayers:
-    """One group's `CustomerLayers` from the raw columns of `_evaluation_rows` (after the external id).
+    """One group's `CustomerLayers` from its opt-outs and its four rows' values (None: no row).
 
-    Each joined row is its presence (`x.id IS NOT NULL`: 0/1 on SQLite) then its values in the
-    order of `_WORKFLOW_PREF_VALUES` / `_CATEGORY_PREF_VALUES`. Boolean columns arrive as bools
-    on both backends (Django registers SQLite's `bool` converter), NULL as None.
+    Values arrive as bools on PostgreSQL and as bools or 0/1 on SQLite (Django's converter applies to
+    columns whose declared type is bool; a UNION's columns take the first branch's): `bool()` makes them
+    alike. NULL is None, an unset value.
     """
-    email_opt_out, sms_opt_out, *rest = values
-    rows, start = [], 0
-    for size in (len(_WORKFLOW_PREF_VALUES), len(_WORKFLOW_PREF_VALUES), len(_CATEGORY_PREF_VALUES),
-                 len(_CATEGORY_PREF_VALUES)):
-        present, *row = rest[start : start + 1 + size]
-        rows.append(tuple(row) if present else None)
-        start += 1 + size
-    global_row, workflow_row, category_row, messaging_row = rows
+    email_opt_out, sms_opt_out, global_row, workflow_row, category_row, messaging_row = values
     return CustomerLayers(
-        email_opt_out=email_opt_out,
-        sms_opt_out=sms_opt_out,
+        email_opt_out=bool(email_opt_out),
+        sms_opt_out=bool(sms_opt_out),
         global_preference=_switches_of(global_row),
         workflow_preference=_switches_of(workflow_row),
         category_preference=_choice_of(category_row),
@@ -294,17 +355,21 @@ def _layers_of_values(values: tuple, tenant_defaults: dict) -> CustomerLayers:
     )
 
 
+def _flag(value: object) -> bool | None:
+    return None if value is None else bool(value)
+
+
 def _switches_of(values: tuple | None) -> Switches | None:
     if values is None:
         return None
     enabled, *channels = values
-    return Switches(enabled=enabled, channels=dict(zip(CHANNELS, channels, strict=True)))
+    return Switches(enabled=_flag(enabled), channels=dict(zip(CHANNELS, map(_flag, channels), strict=True)))
 
 
 def _choice_of(values: tuple | None) -> CategoryChoice | None:
     if values is None:
         return None
     *switches, digest = values
-    return CategoryChoice(channels=dict(zip(CHANNEL_COLUMNS, switches, strict=True)), digest=digest)
+    return CategoryChoice(channels=dict(zip(CHANNEL_COLUMNS, map(_flag, switches), strict=True)), digest=digest)
 
 

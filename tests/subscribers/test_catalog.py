@@ -206,7 +206,8 @@ def test_evaluation_layers_decide_as_the_per_customer_loader_when_read_in_one_qu
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan; PostgreSQL plans by statistics")
-def test_evaluation_query_searches_indexes_and_scans_no_table_when_run_on_sqlite(tenant):
+@pytest.mark.parametrize("setwise", [False, True])
+def test_evaluation_query_searches_indexes_and_scans_no_table_when_run_on_sqlite(tenant, setwise):
     from subscribers.selectors import layers as selectors
 
     workflow = make_workflow(tenant, "w", category=make_category(tenant, "news"))
@@ -231,15 +232,21 @@ def test_evaluation_query_searches_indexes_and_scans_no_table_when_run_on_sqlite
         def fetchall(self):
             return self.inner.fetchall()
 
+    wanted = [f"r-{n}" for n in range(selectors.SETWISE_RECIPIENTS if setwise else 2)]
     connection.cursor = lambda: Spy(real())
     try:
-        selectors._evaluation_rows(tenant=tenant, workflow=workflow, external_ids=["a", "b"])
+        selectors._evaluation_rows(tenant=tenant, workflow=workflow, external_ids=wanted)
     finally:
         del connection.cursor
     with real() as cursor:
         cursor.execute("EXPLAIN QUERY PLAN " + captured["sql"], captured["params"])
         plan = [row[-1] for row in cursor.fetchall()]
     tables = [step for step in plan if step.startswith(("SEARCH", "SCAN")) and "json_each" not in step]
-    assert len(tables) == 5, plan
+    preferences = [step for step in tables if "customer_evaluation" not in step]
+    assert len(preferences) == 4, plan
     assert all(step.startswith("SEARCH") for step in tables), plan
-    assert any("COVERING INDEX customer_evaluation" in step for step in tables), plan
+    assert all("COVERING INDEX customer_evaluation" in step for step in tables if step not in preferences), plan
+    if setwise:  # each kind of row read as one range: the workflow's, the category's, the global ones
+        assert all("(workflow_id=?)" in step or "(category_id=?)" in step for step in preferences), plan
+    else:  # each recipient's row found by the partial unique indexes
+        assert all(" USING INDEX " in step and "_pref_unique" in step for step in preferences), plan

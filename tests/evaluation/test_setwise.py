@@ -1,0 +1,79 @@
+"""The evaluation's two ways of reading preference rows answer alike (subscribers/selectors/layers.py).
+
+From `SETWISE_RECIPIENTS` recipients the rows of the workflow, its category, the global switch and the
+messaging default are read whole and joined to the customers in Python; below it each recipient's rows
+are found by the partial unique indexes. The tests run both on the same worlds and compare the answers,
+byte for byte as rendered; the per-recipient way is held to the engine by tests/subscribers/test_catalog.py.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, time
+
+import pytest
+
+from prefcenter.renderers import JSONRenderer
+from subscribers.evaluation import evaluate
+from subscribers.selectors import layers
+from subscribers.selectors.workflows import workflow_list
+from subscribers.services.profiles import customer_schedule_set
+from tests.factories import make_customer, make_workflow_preference
+from tests.selfservice.catalog import SYSTEM
+from tests.subscribers.test_catalog import random_world
+
+AT = datetime(2026, 6, 10, 21, 30, tzinfo=UTC)
+WORKDAYS = {"isEnabled": True, "weeklySchedule": {
+    **{day: {"isEnabled": True, "hours": [{"start": "09:00 AM", "end": "05:00 PM"}]}
+       for day in ("monday", "tuesday", "wednesday", "thursday", "friday")},
+    "saturday": {"isEnabled": False}, "sunday": {"isEnabled": False}}}
+
+
+def answers(tenant, recipients, monkeypatch, *, setwise: bool) -> list[bytes]:
+    monkeypatch.setattr(layers, "SETWISE_RECIPIENTS", 1 if setwise else 10**9)
+    return [
+        JSONRenderer().render(evaluate(tenant=tenant, workflow=workflow, recipients=recipients, channels=None, at=AT))
+        for workflow in workflow_list(tenant=tenant)
+    ]
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_evaluation_answers_alike_when_rows_are_read_setwise_or_per_recipient(
+    tenant, other_tenant, monkeypatch, seed
+):
+    people = random_world(tenant, seed)
+    rng = random.Random(seed)
+    tenant.schedule_channels = ["sms", "push", "email"]
+    tenant.save()
+    for person in rng.sample(people, 12):  # schedules and quiet hours in several zones
+        person.timezone = rng.choice(["Europe/Berlin", "America/New_York", ""])
+        person.save()
+        customer_schedule_set(
+            customer=person, actor=SYSTEM, schedule=rng.choice([None, WORKDAYS]),
+            quiet_hours_start=time(22), quiet_hours_end=time(7),
+        )
+    # The same external id in another tenant, with rows of its own: never read for this tenant.
+    stranger = make_customer(other_tenant, people[0].external_id, email_opt_out=True)
+    make_workflow_preference(stranger, None, enabled=False)
+    recipients = [p.external_id for p in people]
+    recipients = ["nobody", *recipients[:5], *recipients, recipients[3], "ghost"]  # unknown ids and duplicates
+
+    setwise = answers(tenant, recipients, monkeypatch, setwise=True)
+    per_recipient = answers(tenant, recipients, monkeypatch, setwise=False)
+
+    assert setwise == per_recipient
+    assert b'"unknown_recipients":["nobody","ghost"]' in setwise[0]
+
+
+def test_evaluation_reads_one_statement_whichever_way_rows_are_read(
+    tenant, monkeypatch, django_assert_num_queries
+):
+    random_world(tenant, 8, customers=5, workflows=2)
+    workflow = workflow_list(tenant=tenant)[0]
+    for threshold in (1, 10**9):
+        monkeypatch.setattr(layers, "SETWISE_RECIPIENTS", threshold)
+        with django_assert_num_queries(1):
+            found, _windows = layers.shared_delivery_layers(
+                tenant=tenant, workflow=workflow, external_ids=["person-0", "person-1"]
+            )
+        assert list(found) == ["person-0", "person-1"]
