@@ -42,7 +42,8 @@ class JSONRenderer(renderers.JSONRenderer):
             out = orjson.dumps(data, default=self._default, option=self._options)
         except orjson.JSONEncodeError:
             return super().render(data, accepted_media_type, renderer_context)
-        if b"\xe2\x80\xa8" in out or b"\xe2\x80\xa9" in out:
+        # U+2028/U+2029 are not ASCII: an ASCII answer (most are; the check is one pass in C) holds neither.
+        if not out.isascii() and (b"\xe2\x80\xa8" in out or b"\xe2\x80\xa9" in out):
             out = out.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
         return out
 
