@@ -197,39 +197,44 @@ def shared_delivery_layers(
     wanted = list(external_ids)
     if not wanted:
         return {}, {}
-    customers, preferences = _evaluation_rows(tenant=tenant, workflow=workflow, external_ids=wanted, timing=timing)
-    global_rows, workflow_rows, category_rows, messaging_rows = preferences
-    groups: dict[tuple, list[str]] = {}
-    for external_id, customer_id, *values in customers:
-        key = (
-            *values,
-            global_rows.get(customer_id),
-            workflow_rows.get(customer_id),
-            category_rows.get(customer_id),
-            messaging_rows.get(customer_id),
-        )
-        members = groups.get(key)
-        if members is None:
-            groups[key] = [external_id]
-        else:
-            members.append(external_id)
+    customer_groups, row_groups = _evaluation_rows(tenant=tenant, workflow=workflow, external_ids=wanted, timing=timing)
+    known: set[int] = set().union(*(ids for _opt_outs, _window, ids, _exts in customer_groups))
+    # The few recipients with explicit rows (most have none): their four rows, by kind.
+    rows_of: dict[int, list] = {}
+    for kind, values, ids in row_groups:
+        for customer_id in known.intersection(ids):
+            rows = rows_of.get(customer_id)
+            if rows is None:
+                rows = rows_of[customer_id] = [None, None, None, None]
+            rows[kind] = values
     tenant_defaults = dict(tenant.channel_defaults or {})
+    shared: dict[tuple, CustomerLayers] = {}
+
+    def layers_of(opt_outs: tuple, rows: tuple) -> CustomerLayers:
+        key = (opt_outs, rows)
+        layers = shared.get(key)
+        if layers is None:
+            layers = shared[key] = _layers_of_values(opt_outs, rows, tenant_defaults)
+        return layers
+
     found: dict[str, CustomerLayers] = {}
     windows: dict[str, DeliveryWindow] = {}
-    shared: dict[tuple, CustomerLayers] = {}
-    for (email_opt_out, sms_opt_out, *values), members in groups.items():
-        rows = tuple(values[-4:])
-        rule_values = (email_opt_out, sms_opt_out, *rows)
-        layers = shared.get(rule_values)
-        if layers is None:
-            layers = shared[rule_values] = _layers_of_values(rule_values, tenant_defaults)
-        window = window_of(tenant, *values[:TIMING_COLUMNS]) if timing else None
-        found.update(dict.fromkeys(members, layers))
+    for opt_outs, window_values, ids, external_ids_of_group in customer_groups:
+        members = dict.fromkeys(external_ids_of_group, layers_of(opt_outs, _NO_ROWS))
+        explicit = rows_of.keys() & ids
+        if explicit:
+            external_id_of = dict(zip(ids, external_ids_of_group, strict=True))
+            for customer_id in explicit:
+                members[external_id_of[customer_id]] = layers_of(opt_outs, tuple(rows_of[customer_id]))
+        found.update(members)
+        window = window_of(tenant, *window_values) if timing else None
         if window is not None and window.restricts:
-            windows.update(dict.fromkeys(members, window))
-    return {external_id: found[external_id] for external_id in wanted if external_id in found}, windows
+            windows.update(dict.fromkeys(external_ids_of_group, window))
+    ordered = list(filter(found.__contains__, wanted))  # the order given, unknown ones left out
+    return dict(zip(ordered, map(found.__getitem__, ordered), strict=True)), windows
 
 
+_NO_ROWS = (None, None, None, None)
 TIMING_COLUMNS = 4
 
 # From this many recipients the preference rows of the workflow are read whole (a few contiguous index ranges,
@@ -237,23 +242,26 @@ TIMING_COLUMNS = 4
 # The first costs what the tenant's rows for this workflow number, the second 4 searches per recipient.
 SETWISE_RECIPIENTS = 1_000
 
-_Rows = dict[int, tuple]
-
 
 def _evaluation_rows(
     *, tenant: Tenant, workflow: Workflow, external_ids: list[str], timing: bool = False
-) -> tuple[list[tuple], tuple[_Rows, _Rows, _Rows, _Rows]]:
-    """The customers and their rows for one workflow, in one statement.
+) -> tuple[list[tuple], list[tuple]]:
+    """The known customers and their rows for one workflow, grouped by value, in one statement.
 
-    Returns (external_id, customer id, email_opt_out, sms_opt_out[, zone, schedule, quiet hours start, end])
-    per known customer (`timing`: times as text, no per-row conversion), and four dicts by customer id of
-    the values of its global switch row, its row for this workflow, its category preference for the
-    workflow's category and its messaging default (`_WORKFLOW_PREF_VALUES` / `_CATEGORY_PREF_VALUES`):
-    the partial unique constraints guarantee at most one row of each per customer.
+    Returns the customers as groups `((email_opt_out, sms_opt_out), window values, ids, external ids)`: one
+    per distinct opt-outs and (`timing`) zone, schedule and quiet hours (times as text, read only for
+    customers with a profile), and their rows as groups `(kind, values, customer ids)`: one per kind (the
+    global switch row, the row for this workflow, the category preference for the workflow's category,
+    the messaging default: `_GLOBAL`… `_MESSAGING`) and distinct values (`_WORKFLOW_PREF_VALUES` /
+    `_CATEGORY_PREF_VALUES`, None for unset). The partial unique constraints guarantee at most one row of
+    each kind per customer; rows of customers not among the recipients may be in the groups.
 
-    The statement is a UNION ALL of the customers found by external id and the four kinds of rows, each
-    read as a range of an index (`SETWISE_RECIPIENTS`): 4 index searches per recipient, as left joins do,
-    cost more than the whole range of this workflow's rows when the list is long (docs/bench.md).
+    The statement is a UNION ALL of the customers found by external id and the four kinds of rows. From
+    `SETWISE_RECIPIENTS` recipients each kind of row is read as one range of an index (4 index searches per
+    recipient, as left joins did, cost more than the whole range of this workflow's rows: docs/bench.md);
+    below it, each recipient's rows are found by the partial unique indexes. Grouping in the database
+    returns a few dozen rows instead of one per recipient and row, and switches travel packed in one
+    integer (base 3: false, true, unset), not as one column each: fetching rows is most of the cost.
     """
     quote = connection.ops.quote_name
     customers = quote(Customer._meta.db_table)
@@ -262,91 +270,102 @@ def _evaluation_rows(
     postgres = connection.vendor == "postgresql"
     if postgres:
         member, ids = "= ANY(%s)", external_ids
+        collect, as_int, join = "array_agg", "::int", "JOIN"
     else:
         member, ids = "IN (SELECT value FROM json_each(%s))", json.dumps(external_ids)
-    timing_nulls = ", NULL" * TIMING_COLUMNS if timing else ""
+        # SQLite keeps a CROSS JOIN's order: the recipients first, then each one's rows.
+        collect, as_int, join = "json_group_array", "", "CROSS JOIN"
     setwise = len(external_ids) >= SETWISE_RECIPIENTS
 
-    def branch(kind: int, table: str, switches: tuple[str, ...], digest: str, condition: str) -> str:
-        # Columns: kind, external id, customer id, _SWITCH_SLOTS booleans, the digest (text), the timing columns.
-        values = [f"x.{quote(name)}" for name in switches] + ["NULL"] * (_SWITCH_SLOTS - len(switches))
-        columns = f"{kind}, NULL, x.customer_id, {', '.join(values)}, {digest}{timing_nulls}"
-        if setwise:
-            return f"SELECT {columns} FROM {table} x WHERE +x.tenant_id = %s AND x.{condition}"
-        # The recipients first, then each one's row by the partial unique index (SQLite keeps a CROSS JOIN's order).
-        join = "JOIN" if postgres else "CROSS JOIN"
-        return (
-            f"SELECT {columns} FROM {customers} c {join} {table} x "
-            f"ON x.customer_id = c.id AND +x.tenant_id = %s AND x.{condition} "
-            f"WHERE c.tenant_id = %s AND c.external_id {member}"
-        )
+    def packed(alias: str, names: tuple[str, ...]) -> str:
+        return " + ".join(f"{3**n} * COALESCE({alias}.{quote(name)}{as_int}, 2)" for n, name in enumerate(names))
 
-    scope_params = [] if setwise else [tenant.pk, ids]
-    timing_columns, timing_join = "", ""
+    timing_nulls = ", NULL" * TIMING_COLUMNS if timing else ""
+
+    def branch(kind: int, table: str, switches: tuple[str, ...], digest: str, condition: str) -> str:
+        # Columns: kind, packed switches, digest, customer ids, external ids, the timing columns.
+        columns = f"{kind}, {packed('x', switches)}, {digest}, {collect}(x.customer_id), NULL{timing_nulls}"
+        if setwise:
+            source = f"{table} x WHERE +x.tenant_id = %s AND x.{condition}"
+        else:
+            source = (
+                f"{customers} c {join} {table} x ON x.customer_id = c.id AND +x.tenant_id = %s AND x.{condition} "
+                f"WHERE c.tenant_id = %s AND c.external_id {member}"
+            )
+        return f"SELECT {columns} FROM {source} GROUP BY 2, 3"
+
+    timing_columns, timing_join, timing_groups = "", "", ""
     if timing:
         timing_columns = (
             # The zone only for customers with a profile: the others need no read of the customer row beyond
-            # the index the evaluation already covers (customer_evaluation).
-            ", CASE WHEN p.customer_id IS NOT NULL THEN c.timezone END, CAST(p.schedule AS TEXT), "
-            "CAST(p.quiet_hours_start AS TEXT), CAST(p.quiet_hours_end AS TEXT)"
+            # the index the evaluation already covers (customer_evaluation). Read by a subquery: SQLite reads
+            # the row of every customer for `c.timezone` in a grouped query, even where CASE does not need it.
+            f", CASE WHEN p.customer_id IS NOT NULL THEN (SELECT z.timezone FROM {customers} z WHERE z.id = c.id) END, "
+            "CAST(p.schedule AS TEXT), CAST(p.quiet_hours_start AS TEXT), CAST(p.quiet_hours_end AS TEXT)"
         )
         timing_join = f" LEFT JOIN {quote(SubscriberProfile._meta.db_table)} p ON p.customer_id = c.id"
-    # A workflow without a category reads no category row (`= NULL` matches nothing).
+        timing_groups = ", 6, 7, 8, 9"
+    category_switches = _CATEGORY_PREF_VALUES[:-1]
     sql = " UNION ALL ".join(
         [
-            # The first branch gives the columns their types (PostgreSQL) and their converters (SQLite).
             branch(_GLOBAL, workflow_prefs, _WORKFLOW_PREF_VALUES, "NULL", "workflow_id IS NULL"),
             branch(_WORKFLOW, workflow_prefs, _WORKFLOW_PREF_VALUES, "NULL", "workflow_id = %s"),
-            branch(_CATEGORY, category_prefs, _CATEGORY_PREF_VALUES[:-1], "x.digest", "category_id = %s"),
-            branch(_MESSAGING, category_prefs, _CATEGORY_PREF_VALUES[:-1], "x.digest", "category_id IS NULL"),
-            f"SELECT {_CUSTOMER}, c.external_id, c.id, c.email_opt_out, c.sms_opt_out"
-            f"{', NULL' * (_SWITCH_SLOTS - 1)}{timing_columns} "
-            f"FROM {customers} c{timing_join} WHERE c.tenant_id = %s AND c.external_id {member}",
+            # A workflow without a category reads no category row (`= NULL` matches nothing).
+            branch(_CATEGORY, category_prefs, category_switches, "x.digest", "category_id = %s"),
+            branch(_MESSAGING, category_prefs, category_switches, "x.digest", "category_id IS NULL"),
+            f"SELECT {_CUSTOMERS}, {packed('c', ('email_opt_out', 'sms_opt_out'))}, NULL, {collect}(c.id), "
+            f"{collect}(c.external_id){timing_columns} "
+            f"FROM {customers} c{timing_join} WHERE c.tenant_id = %s AND c.external_id {member} "
+            f"GROUP BY 2{timing_groups}",
         ]
     )
-    # The tenant condition on each preference branch is a guard (a customer's rows are its tenant's: the
-    # services check it), written `+tenant_id` so that SQLite reads the workflow's (category's) range of
-    # rows, or the customer's partial unique index entry, not every row of the tenant.
+    # The tenant condition on each kind of row is a guard (a customer's rows are its tenant's: the services
+    # check it), written `+x.tenant_id` so that SQLite reads the workflow's (category's) range of rows, or the
+    # customer's partial unique index entry, not every row of the tenant.
+    recipients = [] if setwise else [tenant.pk, ids]
     params = [
-        tenant.pk, *scope_params,
-        tenant.pk, workflow.pk, *scope_params,
-        tenant.pk, workflow.category_id, *scope_params,
-        tenant.pk, *scope_params,
+        tenant.pk, *recipients,
+        tenant.pk, workflow.pk, *recipients,
+        tenant.pk, workflow.category_id, *recipients,
+        tenant.pk, *recipients,
         tenant.pk, ids,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    found: list[tuple] = []
-    preferences: tuple[_Rows, _Rows, _Rows, _Rows] = ({}, {}, {}, {})
-    category_switches = len(_CATEGORY_PREF_VALUES) - 1
-    digest_at = 3 + _SWITCH_SLOTS
-    for row in rows:
-        kind = row[0]
-        if kind == _CUSTOMER:
-            found.append(row[1:5] + row[digest_at + 1 :] if timing else row[1:5])
+    decode = (lambda value: value) if postgres else json.loads
+    customer_groups: list[tuple] = []
+    row_groups: list[tuple] = []
+    for kind, code, digest, customer_ids, external_ids_of_group, *window in rows:
+        if kind == _CUSTOMERS:
+            customer_groups.append((_unpacked(code, 2), tuple(window), decode(customer_ids),
+                                    decode(external_ids_of_group)))
         elif kind <= _WORKFLOW:
-            preferences[kind][row[2]] = row[3:digest_at]
+            row_groups.append((kind, _unpacked(code, len(_WORKFLOW_PREF_VALUES)), decode(customer_ids)))
         else:
-            preferences[kind][row[2]] = (*row[3 : 3 + category_switches], row[digest_at])
-    return found, preferences
+            row_groups.append((kind, (*_unpacked(code, len(category_switches)), digest), decode(customer_ids)))
+    return customer_groups, row_groups
 
 
-_SWITCH_SLOTS = len(_WORKFLOW_PREF_VALUES)
-_GLOBAL, _WORKFLOW, _CATEGORY, _MESSAGING, _CUSTOMER = range(5)
+_GLOBAL, _WORKFLOW, _CATEGORY, _MESSAGING, _CUSTOMERS = range(5)
+_DIGIT = (False, True, None)
 
 
-def _layers_of_values(values: tuple, tenant_defaults: dict) -> CustomerLayers:
-    """One group's `CustomerLayers` from its opt-outs and its four rows' values (None: no row).
+def _unpacked(code: int, size: int) -> tuple[bool | None, ...]:
+    """The switches `packed` into one integer, base 3 (0 false, 1 true, 2 unset), first switch lowest."""
+    values = []
+    for _ in range(size):
+        code, digit = divmod(code, 3)
+        values.append(_DIGIT[digit])
+    return tuple(values)
 
-    Values arrive as bools on PostgreSQL and as bools or 0/1 on SQLite (Django's converter applies to
-    columns whose declared type is bool; a UNION's columns take the first branch's): `bool()` makes them
-    alike. NULL is None, an unset value.
-    """
-    email_opt_out, sms_opt_out, global_row, workflow_row, category_row, messaging_row = values
+
+def _layers_of_values(opt_outs: tuple, rows: tuple, tenant_defaults: dict) -> CustomerLayers:
+    """One group's `CustomerLayers` from its opt-outs and its four rows' values (None: no row)."""
+    (email_opt_out, sms_opt_out), (global_row, workflow_row, category_row, messaging_row) = opt_outs, rows
     return CustomerLayers(
-        email_opt_out=bool(email_opt_out),
-        sms_opt_out=bool(sms_opt_out),
+        email_opt_out=email_opt_out,
+        sms_opt_out=sms_opt_out,
         global_preference=_switches_of(global_row),
         workflow_preference=_switches_of(workflow_row),
         category_preference=_choice_of(category_row),
@@ -355,21 +374,17 @@ def _layers_of_values(values: tuple, tenant_defaults: dict) -> CustomerLayers:
     )
 
 
-def _flag(value: object) -> bool | None:
-    return None if value is None else bool(value)
-
-
 def _switches_of(values: tuple | None) -> Switches | None:
     if values is None:
         return None
     enabled, *channels = values
-    return Switches(enabled=_flag(enabled), channels=dict(zip(CHANNELS, map(_flag, channels), strict=True)))
+    return Switches(enabled=enabled, channels=dict(zip(CHANNELS, channels, strict=True)))
 
 
 def _choice_of(values: tuple | None) -> CategoryChoice | None:
     if values is None:
         return None
     *switches, digest = values
-    return CategoryChoice(channels=dict(zip(CHANNEL_COLUMNS, map(_flag, switches), strict=True)), digest=digest)
+    return CategoryChoice(channels=dict(zip(CHANNEL_COLUMNS, switches, strict=True)), digest=digest)
 
 
