@@ -308,15 +308,16 @@ def _evaluation_rows(
     category_switches = _CATEGORY_PREF_VALUES[:-1]
     sql = " UNION ALL ".join(
         [
+            # First: PostgreSQL types a UNION's columns pair by pair from the left (an array, not NULL's text).
+            f"SELECT {_CUSTOMERS}, {packed('c', ('email_opt_out', 'sms_opt_out'))}, NULL, {collect}(c.id), "
+            f"{collect}(c.external_id){timing_columns} "
+            f"FROM {customers} c{timing_join} WHERE c.tenant_id = %s AND c.external_id {member} "
+            f"GROUP BY 2{timing_groups}",
             branch(_GLOBAL, workflow_prefs, _WORKFLOW_PREF_VALUES, "NULL", "workflow_id IS NULL"),
             branch(_WORKFLOW, workflow_prefs, _WORKFLOW_PREF_VALUES, "NULL", "workflow_id = %s"),
             # A workflow without a category reads no category row (`= NULL` matches nothing).
             branch(_CATEGORY, category_prefs, category_switches, "x.digest", "category_id = %s"),
             branch(_MESSAGING, category_prefs, category_switches, "x.digest", "category_id IS NULL"),
-            f"SELECT {_CUSTOMERS}, {packed('c', ('email_opt_out', 'sms_opt_out'))}, NULL, {collect}(c.id), "
-            f"{collect}(c.external_id){timing_columns} "
-            f"FROM {customers} c{timing_join} WHERE c.tenant_id = %s AND c.external_id {member} "
-            f"GROUP BY 2{timing_groups}",
         ]
     )
     # The tenant condition on each kind of row is a guard (a customer's rows are its tenant's: the services
@@ -324,11 +325,11 @@ def _evaluation_rows(
     # customer's partial unique index entry, not every row of the tenant.
     recipients = [] if setwise else [tenant.pk, ids]
     params = [
+        tenant.pk, ids,
         tenant.pk, *recipients,
         tenant.pk, workflow.pk, *recipients,
         tenant.pk, workflow.category_id, *recipients,
         tenant.pk, *recipients,
-        tenant.pk, ids,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
