@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.models import Customer
-from prefcenter import ledger
+from prefcenter import ledger, prepared
 from prefcenter.exceptions import PrefCenterError, refuse_change
 from prefcenter.ledger import Actor
 from prefcenter.models import Tenant
@@ -117,7 +117,7 @@ def customer_update(*, customer: Customer, actor: Actor, locked: bool = False, *
         _stamp_opt_outs(locked_customer, before)
         locked_customer.full_clean(exclude=["tenant"], validate_unique=False, validate_constraints=False)
         stamps = [f"{name}_at" for name in ("email_opt_out", "sms_opt_out") if name in changed]
-        locked_customer.save(update_fields=[*changed, *stamps, "updated_at"])
+        prepared.update(locked_customer, [*changed, *stamps, "updated_at"])
         ledger.record(
             tenant=locked_customer.tenant, customer=locked_customer, subject=SUBJECT, changes=changed, actor=actor
         )

@@ -52,6 +52,11 @@ def _cache(connection) -> dict:
     return cache
 
 
+def forget(alias: str = "default") -> None:
+    """Drop the statements compiled for this thread's connection (tests that count compilations)."""
+    _cache(connections[alias]).clear()
+
+
 def _is_value(value: Any) -> bool:
     return isinstance(value, (int, str)) and not isinstance(value, bool)
 
