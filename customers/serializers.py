@@ -14,6 +14,7 @@ from customers.models import Customer
 from customers.validators import normalize_e164
 from prefcenter.schema import SPACE
 from prefcenter.serializers import (
+    FieldPrototypesMixin,
     PrefCenterModelSerializer,
     PrefCenterSerializer,
     RejectUnknownFieldsMixin,
@@ -129,7 +130,7 @@ def schema_definition_id(tenant_uuid: uuid.UUID) -> str:
     return str(uuid.uuid5(SCHEMA_NAMESPACE, f"{tenant_uuid}:customer"))
 
 
-class ReachCustomerDataSerializer(serializers.Serializer):
+class ReachCustomerDataSerializer(FieldPrototypesMixin, serializers.Serializer):
     """`data` of a Reach request: every field optional (PATCH is incremental)."""
 
     refuses_unknown_fields = True  # unless ignoreUnknownFields=true: ReachCustomerViewSet.body_data
@@ -156,13 +157,13 @@ class ReachCustomerCreateDataSerializer(ReachCustomerDataSerializer):
     customerId = ExternalIdField(required=True)
 
 
-class ReachCustomerRequestSerializer(serializers.Serializer):
+class ReachCustomerRequestSerializer(FieldPrototypesMixin, serializers.Serializer):
     refuses_unknown_fields = True  # unless ignoreUnknownFields=true
 
     data = ReachCustomerDataSerializer(help_text="Partial customer resource data for incremental update")
 
 
-class ReachCustomerCreateRequestSerializer(serializers.Serializer):
+class ReachCustomerCreateRequestSerializer(FieldPrototypesMixin, serializers.Serializer):
     refuses_unknown_fields = True  # unless ignoreUnknownFields=true
 
     data = ReachCustomerCreateDataSerializer()
