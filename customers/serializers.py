@@ -14,12 +14,14 @@ from customers.models import Customer
 from customers.validators import normalize_e164
 from prefcenter.schema import SPACE
 from prefcenter.serializers import (
+    FieldPrototypesMixin,
     PrefCenterModelSerializer,
     PrefCenterSerializer,
     RejectUnknownFieldsMixin,
     StrictBooleanField,
     StrictCharField,
     TimeZoneField,
+    datetime_text,
 )
 
 # ----------------------------------------------------------------------------- shared field rules
@@ -128,7 +130,7 @@ def schema_definition_id(tenant_uuid: uuid.UUID) -> str:
     return str(uuid.uuid5(SCHEMA_NAMESPACE, f"{tenant_uuid}:customer"))
 
 
-class ReachCustomerDataSerializer(serializers.Serializer):
+class ReachCustomerDataSerializer(FieldPrototypesMixin, serializers.Serializer):
     """`data` of a Reach request: every field optional (PATCH is incremental)."""
 
     refuses_unknown_fields = True  # unless ignoreUnknownFields=true: ReachCustomerViewSet.body_data
@@ -155,13 +157,13 @@ class ReachCustomerCreateDataSerializer(ReachCustomerDataSerializer):
     customerId = ExternalIdField(required=True)
 
 
-class ReachCustomerRequestSerializer(serializers.Serializer):
+class ReachCustomerRequestSerializer(FieldPrototypesMixin, serializers.Serializer):
     refuses_unknown_fields = True  # unless ignoreUnknownFields=true
 
     data = ReachCustomerDataSerializer(help_text="Partial customer resource data for incremental update")
 
 
-class ReachCustomerCreateRequestSerializer(serializers.Serializer):
+class ReachCustomerCreateRequestSerializer(FieldPrototypesMixin, serializers.Serializer):
     refuses_unknown_fields = True  # unless ignoreUnknownFields=true
 
     data = ReachCustomerCreateDataSerializer()
@@ -181,10 +183,26 @@ class ReachCustomerResourceDataSerializer(PrefCenterSerializer):
     OPTIONAL = ("email", "phone", "customerDetailUrl")
 
     def get_createdAt(self, customer: Customer) -> str:
-        return serializers.DateTimeField().to_representation(customer.source_created_at or customer.created_at)
+        return datetime_text(customer.source_created_at or customer.created_at)
 
-    def to_representation(self, instance: Customer) -> dict[str, Any]:
-        data = super().to_representation(instance)
+    def plain_representation(self, customer: Customer) -> dict[str, Any]:
+        data = {
+            "customerId": customer.external_id,
+            "email": customer.email,
+            "phone": customer.phone,
+            "firstName": customer.first_name,
+            "lastName": customer.last_name,
+            "emailOptOut": customer.email_opt_out,
+            "smsOptOut": customer.sms_opt_out,
+            "customerDetailUrl": customer.detail_url,
+            "createdAt": self.get_createdAt(customer),
+        }
+        return self.without_empty_optionals(data)
+
+    def declared_representation(self, instance: Customer) -> dict[str, Any]:
+        return self.without_empty_optionals(super().declared_representation(instance))
+
+    def without_empty_optionals(self, data: dict[str, Any]) -> dict[str, Any]:
         for name in self.OPTIONAL:  # absent, not "", when never given: they are optional strings
             if name in data and not data[name]:
                 del data[name]
@@ -210,6 +228,27 @@ class ReachCustomerResourceSerializer(PrefCenterSerializer):
     updated_at = serializers.DateTimeField(help_text="[Deprecated] Please use updatedAt instead")
     updatedAt = serializers.DateTimeField(source="updated_at")
     data = ReachCustomerResourceDataSerializer(source="*")
+
+    def plain_representation(self, customer: Customer) -> dict[str, Any]:
+        schema, platform, business = self.get_schemaDefinitionId(customer), self.get_platformId(customer), str(
+            customer.tenant.uuid)
+        created, updated = datetime_text(customer.created_at), datetime_text(customer.updated_at)
+        return {
+            "id": str(customer.uuid),
+            "schema_definition_id": schema,
+            "schemaDefinitionId": schema,
+            "platform_id": platform,
+            "platformId": platform,
+            "business_id": business,
+            "businessId": business,
+            "resource_external_id": customer.external_id,
+            "resourceExternalId": customer.external_id,
+            "created_at": created,
+            "createdAt": created,
+            "updated_at": updated,
+            "updatedAt": updated,
+            "data": ReachCustomerResourceDataSerializer(context=self.context).plain_representation(customer),
+        }
 
     def get_schema_definition_id(self, customer: Customer) -> str:
         return schema_definition_id(customer.tenant.uuid)

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.models import Customer
-from prefcenter import ledger
+from prefcenter import ledger, prepared
 from prefcenter.exceptions import PrefCenterError, refuse_change
 from prefcenter.ledger import Actor
 from prefcenter.models import Tenant
@@ -115,9 +115,12 @@ def customer_update(*, customer: Customer, actor: Actor, locked: bool = False, *
         if not changed:
             return locked_customer
         _stamp_opt_outs(locked_customer, before)
-        locked_customer.full_clean(exclude=["tenant"], validate_unique=False, validate_constraints=False)
+        # Only what changes is validated: stored values were valid when written, and an opt-out must never
+        # be refused because of an unrelated stored value (a phone number from before a stricter rule).
+        unchanged = [f.name for f in Customer._meta.concrete_fields if f.name not in changed]
+        locked_customer.full_clean(exclude=unchanged, validate_unique=False, validate_constraints=False)
         stamps = [f"{name}_at" for name in ("email_opt_out", "sms_opt_out") if name in changed]
-        locked_customer.save(update_fields=[*changed, *stamps, "updated_at"])
+        prepared.update(locked_customer, [*changed, *stamps, "updated_at"])
         ledger.record(
             tenant=locked_customer.tenant, customer=locked_customer, subject=SUBJECT, changes=changed, actor=actor
         )

@@ -10,8 +10,8 @@ from customers.models import Customer
 from messaging.models import CHANNEL_COLUMNS, Category, CategoryPreference
 from prefcenter.channels import DIGEST_INSTANT
 from prefcenter.exceptions import PrefCenterError
-from prefcenter.lookups import unique_or_none
 from prefcenter.models import Tenant
+from prefcenter.prepared import prepared
 
 # The query value that names the global default row where a category key is expected
 # (`?category=null`); category keys may therefore not be "null".
@@ -22,9 +22,15 @@ def category_list(*, tenant: Tenant) -> QuerySet[Category]:
     return Category.objects.filter(tenant=tenant)
 
 
+@prepared
+def _category_by_key(tenant_id: int, key: str) -> QuerySet[Category]:
+    return Category.objects.filter(tenant_id=tenant_id, key=key).order_by()[:1]
+
+
 def category_get(*, tenant: Tenant, key: str) -> Category:
     """The tenant's category with this key, or a 404 (another tenant's category is a 404 too)."""
-    category = unique_or_none(Category.objects.filter(tenant=tenant, key=key))
+    found = _category_by_key(tenant.pk, key)
+    category = found[0] if found else None
     if category is None:
         raise PrefCenterError(
             f"Category '{key}' not found. List the catalog with GET /v1/messaging/categories.",

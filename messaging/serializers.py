@@ -16,6 +16,7 @@ from prefcenter.serializers import (
     RejectUnknownFieldsMixin,
     StrictBooleanField,
     StrictCharField,
+    datetime_text,
 )
 
 
@@ -138,6 +139,20 @@ class CategoryPreferenceSerializer(PrefCenterModelSerializer):
             "digest": {"help_text": "How email delivery for this category is batched."},
             "created_at": {"help_text": "Creation timestamp."},
             "updated_at": {"help_text": "Last update timestamp."},
+        }
+
+    def plain_representation(self, preference: CategoryPreference) -> dict[str, Any]:
+        category = preference.category  # loaded with the row (services set it; lists select it)
+        return {
+            "id": str(preference.public_id),
+            "object": self.get_object(preference),
+            "category": category.key if category is not None else None,
+            "in_app_enabled": preference.in_app_enabled,
+            "email_enabled": preference.email_enabled,
+            "push_enabled": preference.push_enabled,
+            "digest": preference.digest,
+            "created_at": datetime_text(preference.created_at),
+            "updated_at": datetime_text(preference.updated_at),
         }
 
     def get_object(self, preference: CategoryPreference) -> str:

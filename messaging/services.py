@@ -16,17 +16,18 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import PROTECT, ProtectedError
+from django.db.models import PROTECT, ProtectedError, QuerySet
 
 from customers.models import Customer
 from messaging.models import CHANNEL_COLUMNS, DEFAULT_COLUMNS, PREFERENCE_COLUMNS, Category, CategoryPreference
 from messaging.selectors import GLOBAL_CATEGORY
 from prefcenter import ledger
+from prefcenter import prepared as prepared_writes
 from prefcenter.channels import DIGEST_OFF, DIGESTS
 from prefcenter.exceptions import PrefCenterError, summarize
 from prefcenter.ledger import Actor
-from prefcenter.lookups import unique_or_none
 from prefcenter.models import Tenant
+from prefcenter.prepared import prepared
 
 logger = logging.getLogger(__name__)
 
@@ -217,10 +218,16 @@ def _values(preference: CategoryPreference) -> dict[str, Any]:
     return {field: getattr(preference, field) for field in PREFERENCE_FIELDS}
 
 
+@prepared
+def _preference_row(customer_id: int, category_id: int | None) -> QuerySet[CategoryPreference]:
+    """The customer's row for a category (None: the global default), locked: compiled once per connection."""
+    rows = CategoryPreference.objects.select_for_update().filter(customer_id=customer_id).order_by()
+    return (rows.filter(category__isnull=True) if category_id is None else rows.filter(category_id=category_id))[:1]
+
+
 def _locked(customer: Customer, category: Category | None) -> CategoryPreference | None:
-    queryset = CategoryPreference.objects.select_for_update().filter(customer=customer)
-    queryset = queryset.filter(category__isnull=True) if category is None else queryset.filter(category=category)
-    preference = unique_or_none(queryset)
+    found = _preference_row(customer.pk, category.pk if category is not None else None)
+    preference = found[0] if found else None
     if preference is not None:
         preference.category = category  # already loaded: no query when callers read the key
     return preference
@@ -268,8 +275,8 @@ def category_preference_set(
         preference = _locked(customer, category)
         if preference is None:
             if locked:  # every inserter holds the customer's lock: no concurrent insert, no savepoint needed
-                preference = CategoryPreference.objects.create(
-                    tenant=tenant, customer=customer, category=category, **values
+                [preference] = prepared_writes.insert(
+                    [CategoryPreference(tenant=tenant, customer=customer, category=category, **values)]
                 )
             else:
                 try:
@@ -301,7 +308,7 @@ def _change(
         return preference, False
     for field in changes:
         setattr(preference, field, values[field])
-    preference.save(update_fields=[*changes, "updated_at"])
+    prepared_writes.update(preference, [*changes, "updated_at"])
     ledger.record(tenant=tenant, customer=customer, subject=subject, changes=changes, actor=actor)
     return preference, True
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from django.db import transaction
 from django.db.models import QuerySet
 
+from prefcenter import prepared
 from prefcenter.models import ConsentEvent, Tenant
 
 
@@ -154,7 +155,7 @@ def record(
         if old != new
     ]
     if events:
-        ConsentEvent.objects.bulk_create(events)
+        prepared.insert(events)
         for listener in listeners:
             listener(events)
     return events

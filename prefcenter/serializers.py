@@ -5,6 +5,7 @@ Selection shapes output only; it never changes what input is accepted.
 
 from __future__ import annotations
 
+import copy
 import zoneinfo
 from typing import Any
 
@@ -95,6 +96,15 @@ class UniqueListField(serializers.ListField):
         return value
 
 
+# One field object for every plain answer: DRF reads its settings (format, time zone) when it renders, not when built.
+_DATETIME = serializers.DateTimeField()
+
+
+def datetime_text(value: Any) -> Any:
+    """A datetime as a declared `DateTimeField` renders it (None stays None): for plain answers."""
+    return None if value is None else _DATETIME.to_representation(value)
+
+
 class SelectableMixin:
     """Applies a `fields` tree and an `expand` tree to a serializer and its nested serializers.
 
@@ -137,7 +147,25 @@ class SelectableMixin:
         elif fields_tree:
             field._selection_tree = fields_tree
 
+    def plain_representation(self, instance: Any) -> dict[str, Any] | None:
+        """The answer as plain data, built without a field object per value, or None to use the declared fields.
+
+        The hot paths (a write's answer, a list of preferences) override it: DRF deep-copies every
+        declared field for every serializer it builds, a fifth of a write's CPU (docs/bench.md). It
+        must give exactly what `declared_representation` gives (tests/conventions/test_plain_answers.py
+        compares them); `fields` is pruned from it, and an `expand` uses the declared fields.
+        """
+        return None
+
     def to_representation(self, instance: Any) -> Any:
+        if not self.expand_tree:
+            plain = self.plain_representation(instance)
+            if plain is not None:
+                return self.selected(plain)
+        return self.declared_representation(instance)
+
+    def declared_representation(self, instance: Any) -> Any:
+        """The answer built field by field from the declared fields, `fields` and `expand` applied."""
         data = super().to_representation(instance)
         for name, field in self.fields.items():
             tree = getattr(field, "_selection_tree", None)
@@ -230,15 +258,44 @@ class SelectableMixin:
         return paths
 
 
-class PrefCenterSerializer(SelectableMixin, serializers.Serializer):
+# Per serializer class, its fields as DRF first built them, never bound: the prototypes FieldPrototypesMixin copies.
+_PROTOTYPES: dict[type, dict[str, serializers.Field]] = {}
+
+
+def _nests(field: serializers.Field) -> bool:
+    """Whether a field holds other field objects (a serializer, a list's child): those are copied deep."""
+    return isinstance(field, serializers.BaseSerializer) or hasattr(field, "child") or hasattr(field, "child_relation")
+
+
+class FieldPrototypesMixin:
+    """A serializer's fields copied from prototypes built once per class, not deep-copied for every instance.
+
+    DRF's `get_fields` deep-copies each declared field for every serializer it builds, and a field's
+    deep copy runs its `__init__` again (validators, messages); a ModelSerializer also builds its
+    fields from the model again. That was a fifth of a write's CPU (docs/bench.md, issue 16). The
+    first build of a class is kept unbound as its prototypes; each instance gets a shallow copy of
+    every plain field (its own binding: name, parent, source) and a deep copy of every field that
+    holds others. The prototypes are never bound nor mutated, and their shared parts (validators,
+    messages, choices) are read-only. Subclasses that add fields in `get_fields` add them after this.
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        prototypes = _PROTOTYPES.get(type(self))
+        if prototypes is None:
+            prototypes = _PROTOTYPES[type(self)] = super().get_fields()
+        return {name: copy.deepcopy(field) if _nests(field) else copy.copy(field)
+                for name, field in prototypes.items()}
+
+
+class PrefCenterSerializer(SelectableMixin, FieldPrototypesMixin, serializers.Serializer):
     """Base for plain serializers."""
 
 
-class PrefCenterModelSerializer(SelectableMixin, serializers.ModelSerializer):
+class PrefCenterModelSerializer(SelectableMixin, FieldPrototypesMixin, serializers.ModelSerializer):
     """Base for model serializers."""
 
 
-class RejectUnknownFieldsMixin:
+class RejectUnknownFieldsMixin(FieldPrototypesMixin):
     """Unknown input fields are a 400 naming them, not silently dropped."""
 
     # The schema says `additionalProperties: false` for every serializer with this flag (prefcenter/schema.py).

@@ -9,8 +9,8 @@ from django.db.models.functions import Concat
 
 from customers.models import Customer
 from prefcenter.exceptions import PrefCenterError
-from prefcenter.lookups import unique_or_none
 from prefcenter.models import Tenant
+from prefcenter.prepared import prepared
 from subscribers.novu import novu_id
 
 # -- Novu subscriber search ----------------------------------------------------------
@@ -77,6 +77,13 @@ def subscriber_search(
     )
 
 
+@prepared
+def _subscriber_by_external_id(tenant_id: int, external_id: str, *, for_update: bool) -> QuerySet[Customer]:
+    queryset = Customer.objects.filter(tenant_id=tenant_id, external_id=external_id)
+    queryset = queryset.select_related("subscriber_profile").order_by()[:1]
+    return queryset.select_for_update(of=("self",)) if for_update else queryset
+
+
 def subscriber_get(*, tenant: Tenant, external_id: str, for_update: bool = False) -> Customer:
     """The tenant's customer with this subscriberId and its Novu profile (one query), or a 404.
 
@@ -84,10 +91,7 @@ def subscriber_get(*, tenant: Tenant, external_id: str, for_update: bool = False
     transaction), for a write that serializes on the customer: it is read once. The
     customer's `tenant` is the one given (the request's): no join.
     """
-    queryset = Customer.objects.filter(tenant=tenant, external_id=external_id).select_related("subscriber_profile")
-    if for_update:
-        queryset = queryset.select_for_update(of=("self",))
-    customer = unique_or_none(queryset)
+    customer = next(iter(_subscriber_by_external_id(tenant.pk, external_id, for_update=for_update)), None)
     if customer is None:
         raise PrefCenterError(f"Subscriber '{external_id}' not found.", code="not_found", status=404)
     customer.tenant = tenant

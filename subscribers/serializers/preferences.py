@@ -13,6 +13,7 @@ from prefcenter.serializers import (
     SelectableMixin,
     StrictBooleanField,
     StrictCharField,
+    datetime_text,
 )
 from subscribers.models import SEVERITIES
 from subscribers.novu import novu_id
@@ -153,10 +154,6 @@ def global_block(resolution: CustomerResolution) -> dict[str, Any]:
     }
 
 
-# One field object for every item: DRF reads its settings (format, time zone) when it renders, not when built.
-_DATETIME = serializers.DateTimeField()
-
-
 def workflow_block(item: ResolvedWorkflow) -> dict[str, Any]:
     """One item of Novu's `workflows`: effective values of the channels the workflow uses, and their sources."""
     uses = item.facts.channels
@@ -170,7 +167,7 @@ def workflow_block(item: ResolvedWorkflow) -> dict[str, Any]:
             "slug": workflow.slug,
             "identifier": workflow.identifier,
             "name": workflow.name,
-            "updatedAt": item.updated_at or _DATETIME.to_representation(workflow.updated_at),
+            "updatedAt": item.updated_at or datetime_text(workflow.updated_at),
         },
     }
 

@@ -46,6 +46,18 @@ class NotificationPreferenceSerializer(PrefCenterSerializer):
         "customer": lambda: (_customer_serializer(), {}),
     }
 
+    def plain_representation(self, item: ResolvedWorkflow) -> dict[str, Any]:
+        return {
+            "id": item.workflow.pk,
+            "object": self.get_object(item),
+            "type": item.workflow.identifier,
+            "description": self.get_description(item),
+            "sms_enabled": self.get_sms_enabled(item),
+            "email_enabled": self.get_email_enabled(item),
+            "capabilities": self.get_capabilities(item),
+            "toggleability": self.get_toggleability(item),
+        }
+
     def get_object(self, item: ResolvedWorkflow) -> str:
         return "customer_notification_preference"
 

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import Customer
-from prefcenter import ledger
+from prefcenter import ledger, prepared
 from prefcenter.channels import CHANNELS
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.ledger import Actor
@@ -133,9 +133,9 @@ def _apply(
         if to_delete:
             WorkflowPreference.objects.filter(pk__in=to_delete).delete()
         if to_create:
-            WorkflowPreference.objects.bulk_create(to_create)
-        if len(to_update) == 1:  # the common case: one plain UPDATE by key
-            to_update[0].save(update_fields=[*PREFERENCE_FIELDS, "updated_at"])
+            prepared.insert(to_create)
+        if len(to_update) == 1:  # the common case: one plain UPDATE by key, compiled once per connection
+            prepared.update(to_update[0], [*PREFERENCE_FIELDS, "updated_at"])
         elif to_update:
             now = timezone.now()
             for row in to_update:

@@ -8,9 +8,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from customers.models import Customer
+from customers.selectors import customer_of_id
 from prefcenter.exceptions import PrefCenterError
 from prefcenter.ids import row_id
-from prefcenter.lookups import unique_or_none
 from prefcenter.views import PrefCenterAPIView
 from subscribers.models import Workflow
 from subscribers.resolution import NOT_CAPABLE_MESSAGES, NOT_TOGGLEABLE_MESSAGES
@@ -45,12 +45,11 @@ class NotificationPreferenceMixin:
     def get_customer(self, *, for_update: bool = False) -> Customer:
         """`for_update`: locked, for a write (in the caller's transaction): the customer is read once."""
         pk = row_id(self.kwargs["id"])
-        customer = None
-        if pk is not None:
-            customers = Customer.objects.filter(tenant=self.tenant, pk=pk)
-            customer = unique_or_none(customers.select_for_update() if for_update else customers)
+        found = customer_of_id(self.tenant.pk, pk, for_update=for_update) if pk is not None else []
+        customer = found[0] if found else None
         if customer is None:
             raise PrefCenterError("Customer not found.", code="not_found", status=404)
+        customer.tenant = self.tenant
         self.check_customer_access(customer.external_id)
         return customer
 
