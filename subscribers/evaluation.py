@@ -224,30 +224,41 @@ def evaluate(
         tenant=tenant, workflow=workflow, external_ids=wanted, timing=bool(timed)
     )
     holds: dict[schedule.DeliveryWindow, schedule.Hold | None] = {}
-    memo: dict[tuple[int, int], dict[str, dict[str, Any]]] = {}
-    results = []
-    for external_id, layers in layers_by_recipient.items():
-        window = windows.get(external_id)
-        key = (id(layers), id(window))
-        answer = memo.get(key)
-        if answer is None:
-            answer = {}
-            for channel in answer_channels:
-                decision = resolution.resolve_channel(facts, layers, channel)
-                allowed, reason, deliver_after = schedule.timing(
-                    allowed=decision.allowed, reason=decision.reason, applies=channel in timed, window=window,
-                    at=at, holds=holds,
-                )
-                answer[channel] = {
-                    "allowed": allowed, "reason": reason, "digest": decision.digest,
-                    "deliver_after": instant(deliver_after),
-                }
-            memo[key] = answer
-        results.append({"recipient": external_id, "channels": answer})
+
+    def answer(layers: resolution.CustomerLayers, window: schedule.DeliveryWindow | None) -> dict[str, Any]:
+        channels = {}
+        for channel in answer_channels:
+            decision = resolution.resolve_channel(facts, layers, channel)
+            allowed, reason, deliver_after = schedule.timing(
+                allowed=decision.allowed, reason=decision.reason, applies=channel in timed, window=window,
+                at=at, holds=holds,
+            )
+            channels[channel] = {
+                "allowed": allowed, "reason": reason, "digest": decision.digest,
+                "deliver_after": instant(deliver_after),
+            }
+        return channels
+
+    # Each distinct (layers, window) pair is decided once; its answer (one dict) is shared by its recipients.
+    if windows:
+        keys = [(id(layers), id(windows.get(external_id))) for external_id, layers in layers_by_recipient.items()]
+        answers = {}
+        for key, (external_id, layers) in zip(keys, layers_by_recipient.items(), strict=True):
+            if key not in answers:
+                answers[key] = answer(layers, windows.get(external_id))
+    else:
+        keys = list(map(id, layers_by_recipient.values()))
+        distinct = {id(layers): layers for layers in layers_by_recipient.values()}
+        answers = {key: answer(layers, None) for key, layers in distinct.items()}
+    results = [
+        {"recipient": external_id, "channels": answers[key]}
+        for external_id, key in zip(layers_by_recipient, keys, strict=True)
+    ]
     return {
         "workflow": workflow.identifier,
         "results": results,
-        "unknown_recipients": [external_id for external_id in wanted if external_id not in layers_by_recipient],
+        "unknown_recipients": [external_id for external_id in wanted if external_id not in layers_by_recipient]
+        if len(layers_by_recipient) < len(wanted) else [],
     }
 
 
