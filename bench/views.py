@@ -25,16 +25,18 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from customers.models import Customer
+from customers.selectors import customer_get
 from customers.services import customer_update
 from messaging.models import CHANNEL_COLUMNS, Category
 from messaging.services import category_preference_set
-from prefcenter.authentication import read_with_request
+from prefcenter.authentication import api_key_of, read_with_request
 from prefcenter.channels import CHANNELS, DIGESTS
+from prefcenter.exceptions import PrefCenterError
 from prefcenter.ledger import Actor
 from prefcenter.lookups import unique_or_none
-from prefcenter.models import ApiKey, ConsentEvent, Tenant, hash_key
+from prefcenter.models import ConsentEvent, Tenant
 from subscribers.models import Workflow
-from subscribers.selectors.layers import customer_rows
+from subscribers.selectors.layers import customer_rows, locked_customer_rows
 from subscribers.selectors.resolutions import customer_resolution_one, customer_resolutions
 from subscribers.selectors.workflows import workflow_find, workflow_of_id
 from subscribers.services.preferences import workflow_preference_update
@@ -60,8 +62,7 @@ class Refused(Exception):
 def _caller(request: HttpRequest) -> tuple[Tenant, Actor]:
     """The API key's tenant and the actor for consent events, in one query."""
     _scheme, _, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    keys = ApiKey.objects.select_related("tenant").filter(key_hash=hash_key(raw.strip()))
-    key = unique_or_none(keys) if raw else None
+    key = api_key_of(raw.strip()) if raw else None
     if key is None or not key.is_active or key.tenant is None:
         raise Refused(401, "Invalid API key.")
     actor = Actor.from_request(request, label=f"api_key:{key.prefix}", source=ConsentEvent.SOURCE_API)
@@ -78,14 +79,13 @@ def _json(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
-def _customer(tenant: Tenant, *, for_update: bool = False, **lookup: Any) -> Customer:
-    """The customer (locked for a write, in its transaction, as the API's writes read it: once)."""
-    customers = Customer.objects.filter(tenant=tenant, **lookup)
-    customer = unique_or_none(customers.select_for_update() if for_update else customers)
-    if customer is None:
-        raise Refused(404, "Customer not found.")
-    customer.tenant = tenant
-    return customer
+def _customer(tenant: Tenant, *, external_id: str, for_update: bool = False) -> Customer:
+    """The customer (locked for a write, in its transaction, as the API's writes read it: once), by the API's
+    own compiled lookup (prefcenter/prepared.py): the same statement, not another one."""
+    try:
+        return customer_get(tenant=tenant, external_id=external_id, for_update=for_update)
+    except PrefCenterError as exc:
+        raise Refused(404, "Customer not found.") from exc
 
 
 def _workflow(tenant: Tenant, ref: str, *, allow_id: bool = False, from_catalog: bool = False) -> Workflow:
@@ -236,11 +236,13 @@ def teamup_preference_patch(request: HttpRequest, customer_id: str, preference_i
         if f"{channel}_enabled" in body:
             channels[channel] = _bool(body[f"{channel}_enabled"], f"{channel}_enabled")
     with transaction.atomic():
-        customer = _customer(tenant, for_update=True, pk=int(customer_id))
         workflow = workflow_of_id(tenant=tenant, pk=int(preference_id))
         if workflow is None:
             raise Refused(404, "Workflow not found.")
-        rows = customer_rows(tenant=tenant, customer=customer, workflow=workflow, for_update=True)
+        found = locked_customer_rows(tenant=tenant, customer_pk=int(customer_id), workflow=workflow)
+        if found is None:
+            raise Refused(404, "Customer not found.")
+        customer, rows = found
         item = customer_resolution_one(tenant=tenant, customer=customer, workflow=workflow, rows=rows)
         for channel, wanted in channels.items():
             if (wanted and not item.capabilities[channel].capable) or not item.toggleability[channel].toggleable:

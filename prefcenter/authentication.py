@@ -101,8 +101,13 @@ def find_tenant(value: str) -> Tenant | None:
 
 @prepared
 def _key_with_tenant(key_hash: str):
-    """The API key with this hash and its tenant: every API request's first statement, compiled once."""
     return ApiKey.objects.select_related("tenant").filter(key_hash=key_hash).order_by()[:1]
+
+
+def api_key_of(raw: str) -> ApiKey | None:
+    """The stored API key a raw key names, with its tenant (one statement, compiled once), or None.
+    Whether it may be used (revoked, expired) is the caller's check."""
+    return next(iter(_key_with_tenant(hash_key(raw))), None)
 
 
 class PrefCenterAuthentication(authentication.BaseAuthentication):
@@ -128,7 +133,7 @@ class PrefCenterAuthentication(authentication.BaseAuthentication):
         return f'Bearer realm="{self.www_authenticate_realm}", Token, ApiKey'
 
     def _from_key(self, raw: str) -> Credential:
-        key = next(iter(_key_with_tenant(hash_key(raw))), None)
+        key = api_key_of(raw)
         if key is None:
             raise exceptions.AuthenticationFailed("Invalid API key.")
         now = timezone.now()

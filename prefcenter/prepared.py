@@ -40,7 +40,8 @@ from django.db.transaction import TransactionManagementError
 P = ParamSpec("P")
 M = TypeVar("M", bound=Model)
 
-# Stand-ins for the values of a shape: within every integer column's range, and unlike any real value.
+# Stand-ins for the values of a shape: within a 32-bit integer column's range (ids, foreign keys; a small
+# integer column's lookup would refuse it), and unlike any real value.
 _INT_STAND_IN = 2_046_000_000
 _STR_STAND_IN = "\x1fprepared-stand-in-{}\x1f"
 

@@ -219,3 +219,26 @@ def test_fifty_concurrent_patches_leave_the_last_commit_and_an_ordered_ledger():
     assert customer.sms_opt_out == last_flag
     last_writer = int(last_name.split("-")[1])
     assert customer.sms_opt_out == (last_writer % 2 == 0)  # both fields from the same (last) request
+
+
+def test_concurrent_teamup_patches_of_one_workflow_leave_an_ordered_ledger_when_racing():
+    """The TeamUp PATCH locks the customer in the statement that also reads its category rows
+    (subscribers.selectors.layers.locked_customer_rows): 20 racing flips still serialize."""
+    from subscribers.models import WorkflowPreference
+    from tests.factories import make_category, make_category_preference, make_workflow
+
+    tenant = make_tenant("teamup-storm")
+    news = make_category(tenant, "news")
+    workflow = make_workflow(tenant, "digest", category=news, channels=["email", "sms"])
+    customer = make_customer(tenant, "storm", email="storm@example.com")
+    make_category_preference(customer, news, digest="daily")
+    keys = [make_api_key(tenant)[1] for _ in range(20)]
+    path = f"/api/v2/customers/{customer.pk}/notification_preferences/{workflow.pk}"
+
+    responses = race(20, lambda i: client(keys[i]).patch(path, {"email_enabled": i % 2 == 0}, format="json"))
+
+    assert not [r for r in responses if isinstance(r, Exception)], responses
+    assert [r.status_code for r in responses] == [HTTPStatus.OK] * 20, [r.content[:200] for r in responses]
+    flips = list(ConsentEvent.objects.filter(customer_id=customer.pk, subject="workflow:digest").order_by("id"))
+    last = assert_chain(flips, None)
+    assert WorkflowPreference.objects.get(customer=customer, workflow=workflow).email == last

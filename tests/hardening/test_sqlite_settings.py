@@ -30,12 +30,15 @@ with connection.cursor() as cursor:
     cursor.execute("PRAGMA busy_timeout")
     busy = cursor.fetchone()[0]
 print(json.dumps({"options": settings.DATABASES["default"]["OPTIONS"], "journal": journal, "busy_ms": busy,
-                  "name": str(settings.DATABASES["default"]["NAME"])}))
+                  "name": str(settings.DATABASES["default"]["NAME"]),
+                  "conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"]}))
 """
 
 
-def probe(env: dict[str, str]) -> dict:
+def probe(env: dict[str, str | None]) -> dict:
+    """Settings as a fresh process sees them with `env` (a None value: the variable unset)."""
     full = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "config.settings", **env}
+    full = {name: value for name, value in full.items() if value is not None}
     result = subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, env=full, capture_output=True, text=True, timeout=60, check=True
     )
@@ -54,6 +57,12 @@ def test_sqlite_runs_in_wal_with_immediate_transactions_and_busy_timeout_when_ch
     assert seen["options"]["transaction_mode"] == "IMMEDIATE"
     assert seen["journal"] == "wal"
     assert seen["busy_ms"] == 20_000
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, 0), ("60", 60)])
+def test_sqlite_connections_close_after_each_request_unless_sqlite_conn_max_age_says(given, expected, tmp_path):
+    env = {"DATABASE_URL": "", "SQLITE_PATH": str(tmp_path / "x.sqlite3"), "SQLITE_CONN_MAX_AGE": given}
+    assert probe(env)["conn_max_age"] == expected
 
 
 def test_sqlite_url_options_win_over_the_defaults_when_given(tmp_path):
