@@ -256,7 +256,9 @@ def shared_delivery_layers(
     wanted = list(external_ids)
     if not wanted:
         return {}, {}
-    customer_groups, row_groups = _evaluation_rows(tenant=tenant, workflow=workflow, external_ids=wanted, timing=timing)
+    customer_groups, row_groups, window_groups = _evaluation_rows(
+        tenant=tenant, workflow=workflow, external_ids=wanted, timing=timing
+    )
     known: set[int] = set().union(*(ids for _opt_outs, _window, ids, _exts in customer_groups))
     # The few recipients with explicit rows (most have none): their four rows, by kind.
     rows_of: dict[int, list] = {}
@@ -289,6 +291,14 @@ def shared_delivery_layers(
         window = window_of(tenant, *window_values) if timing else None
         if window is not None and window.restricts:
             windows.update(dict.fromkeys(external_ids_of_group, window))
+    # Profiles read set-wise (few in the database): the tenant's, recipients or not.
+    restricting = [(window, ids) for values, ids in window_groups if (window := window_of(tenant, *values)).restricts]
+    if restricting:
+        external_id_of = {}
+        for _opt_outs, _window, ids, external_ids_of_group in customer_groups:
+            external_id_of.update(zip(ids, external_ids_of_group, strict=True))
+        for window, ids in restricting:
+            windows.update(dict.fromkeys(map(external_id_of.__getitem__, known.intersection(ids)), window))
     ordered = list(filter(found.__contains__, wanted))  # the order given, unknown ones left out
     return dict(zip(ordered, map(found.__getitem__, ordered), strict=True)), windows
 
@@ -300,6 +310,9 @@ TIMING_COLUMNS = 4
 # joined to the customers in Python); below it, only the rows of the recipients (index searches per customer).
 # The first costs what the tenant's rows for this workflow number, the second 4 searches per recipient.
 SETWISE_RECIPIENTS = 1_000
+# Below this many subscriber profiles per recipient in the database (all tenants), the tenant's restricting profiles
+# are read whole (a scan of the profiles) instead of probing each recipient's (a search per recipient).
+SETWISE_PROFILES = 1
 
 
 def _evaluation_rows(
@@ -326,6 +339,7 @@ def _evaluation_rows(
     customers = quote(Customer._meta.db_table)
     workflow_prefs = quote(WorkflowPreference._meta.db_table)
     category_prefs = quote(CategoryPreference._meta.db_table)
+    profiles = quote(SubscriberProfile._meta.db_table)
     postgres = connection.vendor == "postgresql"
     if postgres:
         member, ids = "= ANY(%s)", external_ids
@@ -353,27 +367,48 @@ def _evaluation_rows(
             )
         return f"SELECT {columns} FROM {source} GROUP BY 2, 3"
 
-    timing_columns, timing_join, timing_groups = "", "", ""
-    if timing:
-        # The zone only for customers with a profile: the others need no read of the customer row beyond the
-        # index the evaluation already covers (customer_evaluation). On SQLite by a subquery: in a grouped query
-        # it reads the row of every customer for `c.timezone`, even where CASE does not need it. Not on
+    category_switches = _CATEGORY_PREF_VALUES[:-1]
+    opt_outs = (
+        f"{_CUSTOMERS}, {packed('c', ('email_opt_out', 'sms_opt_out'))}, NULL, "
+        f"{collect}(c.id), {collect}(c.external_id)"
+    )
+    found = f"c.tenant_id = %s AND c.external_id {member}"
+    timing_params: list = []
+    if not timing:
+        customer_branches = [f"SELECT {opt_outs} FROM {customers} c WHERE {found} GROUP BY 2"]
+    else:
+        # Either branch of each pair reads nothing, by its gate: a one-row source first in the join (SQLite keeps a
+        # CROSS JOIN's order), empty unless the database holds fewer profiles (all tenants', counted up to the bound)
+        # than `SETWISE_PROFILES` per recipient. Few profiles: the customers without a join, and the tenant's
+        # restricting profiles as one more group (a scan of the profiles, each customer found by its key). Many: each
+        # recipient's profile probed by a left join (≈ 6 ms at 10,000 recipients on SQLite: docs/bench.md).
+        bound = len(external_ids) * SETWISE_PROFILES
+        few = f"(SELECT COUNT(*) FROM (SELECT customer_id FROM {profiles} LIMIT %s) counted) < %s"
+        if_few, if_many = (f"(SELECT 1 AS one WHERE {negated}{few}) g CROSS JOIN" for negated in ("", "NOT "))
+        # The zone only for customers with a profile. On SQLite by a subquery in the left join's branch: in a grouped
+        # query it reads the row of every customer for `c.timezone`, even where CASE does not need it. Not on
         # PostgreSQL: its estimate of the subquery per customer passes the JIT threshold (40 ms of compiling).
         zone = "c.timezone" if postgres else f"(SELECT z.timezone FROM {customers} z WHERE z.id = c.id)"
-        timing_columns = (
-            f", CASE WHEN p.customer_id IS NOT NULL THEN {zone} END, "
-            "CAST(p.schedule AS TEXT), CAST(p.quiet_hours_start AS TEXT), CAST(p.quiet_hours_end AS TEXT)"
-        )
-        timing_join = f" LEFT JOIN {quote(SubscriberProfile._meta.db_table)} p ON p.customer_id = c.id"
-        timing_groups = ", 6, 7, 8, 9"
-    category_switches = _CATEGORY_PREF_VALUES[:-1]
+        stored = "CAST(p.schedule AS TEXT), CAST(p.quiet_hours_start AS TEXT), CAST(p.quiet_hours_end AS TEXT)"
+        customer_branches = [
+            f"SELECT {opt_outs}, CASE WHEN p.customer_id IS NOT NULL THEN {zone} END, {stored} "
+            f"FROM {if_many} {customers} c LEFT JOIN {profiles} p ON p.customer_id = c.id "
+            f"WHERE {found} GROUP BY 2, 6, 7, 8, 9",
+            f"SELECT {opt_outs}{timing_nulls} FROM {if_few} {customers} c WHERE {found} GROUP BY 2",
+            f"SELECT {_WINDOWS}, NULL, NULL, {collect}(c.id), NULL, c.timezone, {stored} "
+            f"FROM {if_few} {profiles} p CROSS JOIN {customers} c "
+            "WHERE c.id = p.customer_id AND c.tenant_id = %s "
+            "AND (p.schedule IS NOT NULL OR p.quiet_hours_start IS NOT NULL) GROUP BY 6, 7, 8, 9",
+        ]
+        timing_params = [
+            bound, bound, tenant.pk, ids,
+            bound, bound, tenant.pk, ids,
+            bound, bound, tenant.pk,
+        ]
     sql = " UNION ALL ".join(
         [
             # First: PostgreSQL types a UNION's columns pair by pair from the left (an array, not NULL's text).
-            f"SELECT {_CUSTOMERS}, {packed('c', ('email_opt_out', 'sms_opt_out'))}, NULL, {collect}(c.id), "
-            f"{collect}(c.external_id){timing_columns} "
-            f"FROM {customers} c{timing_join} WHERE c.tenant_id = %s AND c.external_id {member} "
-            f"GROUP BY 2{timing_groups}",
+            *customer_branches,
             branch(_GLOBAL, workflow_prefs, _WORKFLOW_PREF_VALUES, "NULL", "workflow_id IS NULL"),
             branch(_WORKFLOW, workflow_prefs, _WORKFLOW_PREF_VALUES, "NULL", "workflow_id = %s"),
             # A workflow without a category reads no category row (`= NULL` matches nothing).
@@ -386,7 +421,7 @@ def _evaluation_rows(
     # customer's partial unique index entry, not every row of the tenant.
     recipients = [] if setwise else [tenant.pk, ids]
     params = [
-        tenant.pk, ids,
+        *(timing_params or [tenant.pk, ids]),
         tenant.pk, *recipients,
         tenant.pk, workflow.pk, *recipients,
         tenant.pk, workflow.category_id, *recipients,
@@ -398,18 +433,21 @@ def _evaluation_rows(
     decode = (lambda value: value) if postgres else json.loads
     customer_groups: list[tuple] = []
     row_groups: list[tuple] = []
+    window_groups: list[tuple] = []
     for kind, code, digest, customer_ids, external_ids_of_group, *window in rows:
-        if kind == _CUSTOMERS:
+        if kind == _WINDOWS:
+            window_groups.append((tuple(window), decode(customer_ids)))
+        elif kind == _CUSTOMERS:
             customer_groups.append((_unpacked(code, 2), tuple(window), decode(customer_ids),
                                     decode(external_ids_of_group)))
         elif kind <= _WORKFLOW:
             row_groups.append((kind, _unpacked(code, len(_WORKFLOW_PREF_VALUES)), decode(customer_ids)))
         else:
             row_groups.append((kind, (*_unpacked(code, len(category_switches)), digest), decode(customer_ids)))
-    return customer_groups, row_groups
+    return customer_groups, row_groups, window_groups
 
 
-_GLOBAL, _WORKFLOW, _CATEGORY, _MESSAGING, _CUSTOMERS = range(5)
+_GLOBAL, _WORKFLOW, _CATEGORY, _MESSAGING, _CUSTOMERS, _WINDOWS = range(6)
 _DIGIT = (False, True, None)
 
 
