@@ -5,7 +5,8 @@ messaging default are read whole and joined to the customers in Python; below it
 are found by the partial unique indexes. The tests run both on the same worlds and compare the answers,
 byte for byte as rendered; the per-recipient way is held to the engine by tests/subscribers/test_catalog.py.
 Likewise the two ways of reading subscriber profiles (schedule and quiet hours): all of them when the
-database holds fewer than `SETWISE_PROFILES` per recipient, else each recipient's by a left join.
+database holds fewer than `SETWISE_PROFILES` per recipient, else each recipient's by a left join (SQLite;
+PostgreSQL always left-joins, so there both settings take the same path).
 """
 
 from __future__ import annotations
