@@ -79,7 +79,16 @@ class CategoryPreference(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = one_choice_per_customer("category", name="category_pref_unique")
-        indexes = [models.Index(fields=["tenant", "customer"], name="category_pref_tenant_customer")]
+        indexes = [
+            models.Index(fields=["tenant", "customer"], name="category_pref_tenant_customer"),
+            # Covers the evaluation's set-wise read (subscribers.selectors.layers._evaluation_rows): the rows of
+            # one category (or the messaging defaults, category NULL) as one range, read from the index alone
+            # (≈ 4 ms of 10,000 recipients on SQLite: docs/bench.md).
+            models.Index(
+                fields=["category", "tenant", "in_app_enabled", "email_enabled", "push_enabled", "digest", "customer"],
+                name="category_pref_evaluation",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer} · {self.category.key if self.category_id else '(global)'}"

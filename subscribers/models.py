@@ -116,7 +116,15 @@ class WorkflowPreference(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = one_choice_per_customer("workflow", name="workflow_pref_unique")
-        indexes = [models.Index(fields=["tenant", "customer"], name="workflow_pref_tenant_customer")]
+        indexes = [
+            models.Index(fields=["tenant", "customer"], name="workflow_pref_tenant_customer"),
+            # Covers the evaluation's set-wise read (subscribers.selectors.layers._evaluation_rows): the rows of
+            # one workflow (or the global ones, workflow NULL) as one range, switches and customer read from
+            # the index, not the table (≈ 4 ms of 10,000 recipients on SQLite: docs/bench.md).
+            models.Index(
+                fields=["workflow", "tenant", "enabled", *CHANNELS, "customer"], name="workflow_pref_evaluation"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer} · {self.workflow.identifier if self.workflow_id else '(global)'}"
