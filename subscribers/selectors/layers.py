@@ -317,8 +317,8 @@ SETWISE_PROFILES = 1
 
 def _evaluation_rows(
     *, tenant: Tenant, workflow: Workflow, external_ids: list[str], timing: bool = False
-) -> tuple[list[tuple], list[tuple]]:
-    """The known customers and their rows for one workflow, grouped by value, in one statement.
+) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """The known customers, their rows for one workflow and (`timing`) windows, grouped by value, in 1 statement.
 
     Returns the customers as groups `((email_opt_out, sms_opt_out), window values, ids, external ids)`: one
     per distinct opt-outs and (`timing`) zone, schedule and quiet hours (times as text, read only for
@@ -326,7 +326,10 @@ def _evaluation_rows(
     global switch row, the row for this workflow, the category preference for the workflow's category,
     the messaging default: `_GLOBAL`… `_MESSAGING`) and distinct values (`_WORKFLOW_PREF_VALUES` /
     `_CATEGORY_PREF_VALUES`, None for unset). The partial unique constraints guarantee at most one row of
-    each kind per customer; rows of customers not among the recipients may be in the groups.
+    each kind per customer; rows of customers not among the recipients may be in the groups. When profiles
+    are few (SQLite: see the timing branches) the windows come apart from the customers (whose window values
+    are then all None), as groups `(window values, customer ids)` of the tenant's restricting profiles,
+    recipients or not; otherwise that third list is empty.
 
     The statement is a UNION ALL of the customers found by external id and the four kinds of rows. From
     `SETWISE_RECIPIENTS` recipients each kind of row is read as one range of an index (4 index searches per
