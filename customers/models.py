@@ -52,7 +52,7 @@ class Customer(models.Model):
         ]
         indexes = [
             models.Index(fields=["tenant", "email"]),
-            # Covers the evaluation of up to 10,000 recipients (subscribers.selectors.layers._evaluation_rows):
+            # Covers the evaluation of up to 10,000 recipients (subscribers.selectors.recipients._evaluation_rows):
             # customers are found by external id and only their opt-outs and id are read, so the table
             # rows are not visited (SQLite: a covering index; PostgreSQL: an index-only scan). The id
             # is SQLite's rowid, in every index already; PostgreSQL needs it named (docs/bench.md).

@@ -81,7 +81,7 @@ class CategoryPreference(models.Model):
         constraints = one_choice_per_customer("category", name="category_pref_unique")
         indexes = [
             models.Index(fields=["tenant", "customer"], name="category_pref_tenant_customer"),
-            # Covers the evaluation's set-wise read (subscribers.selectors.layers._evaluation_rows): the rows of
+            # Covers the evaluation's set-wise read (subscribers.selectors.recipients._evaluation_rows): the rows of
             # one category (or the messaging defaults, category NULL) as one range, read from the index alone
             # (≈ 4 ms of 10,000 recipients on SQLite: docs/bench.md).
             models.Index(

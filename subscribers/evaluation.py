@@ -41,7 +41,7 @@ from prefcenter.views import PrefCenterAPIView
 from subscribers import resolution, schedule
 from subscribers.catalog import workflow_facts
 from subscribers.resolution import Decision
-from subscribers.selectors.layers import shared_delivery_layers
+from subscribers.selectors.recipients import shared_delivery_layers
 from subscribers.selectors.resolutions import customer_resolution_one
 from subscribers.selectors.schedule import customer_delivery_window
 from subscribers.selectors.workflows import workflow_get

@@ -118,7 +118,7 @@ class WorkflowPreference(models.Model):
         constraints = one_choice_per_customer("workflow", name="workflow_pref_unique")
         indexes = [
             models.Index(fields=["tenant", "customer"], name="workflow_pref_tenant_customer"),
-            # Covers the evaluation's set-wise read (subscribers.selectors.layers._evaluation_rows): the rows of
+            # Covers the evaluation's set-wise read (subscribers.selectors.recipients._evaluation_rows): the rows of
             # one workflow (or the global ones, workflow NULL) as one range, switches and customer read from
             # the index, not the table (≈ 4 ms of 10,000 recipients on SQLite: docs/bench.md).
             models.Index(

@@ -6,7 +6,7 @@ number of queries, whatever the number of customers or workflows:
 - `layers.resolution_layers(tenant=, workflow=, customers=)`: N customers x one workflow —
   2 queries (workflow preferences, category preferences) given customer objects,
   +1 if `customers` is an unevaluated queryset. For the evaluation API and bulk sends.
-- `layers.shared_resolution_layers(tenant=, workflow=, external_ids=)`: the same for up to
+- `recipients.shared_resolution_layers(tenant=, workflow=, external_ids=)`: the same for up to
   10,000 external ids in 1 query (customers and their four possible rows, joined in Python),
   read as tuples; customers whose rule-relevant rows are equal share one
   `CustomerLayers` (most have no explicit choice), so callers decide once per group.
@@ -16,7 +16,7 @@ number of queries, whatever the number of customers or workflows:
   For the Novu GET, the TeamUp face and the self-service page.
 - `bulk.customers_decisions`: many customers (CSV export).
 - `workflows`: catalog reads and filters; `search`: Novu subscriber search.
-- `layers.shared_delivery_layers(...)`: `shared_resolution_layers` plus each customer's delivery window
+- `recipients.shared_delivery_layers(...)`: `shared_resolution_layers` plus each customer's delivery window
   (zone, schedule, quiet hours) in the same 1 query; `schedule`: one customer's schedule resource and
   window (docs/schedules.md).
 

@@ -17,16 +17,16 @@ from subscribers.resolution import (
     resolve,
 )
 from subscribers.selectors.layers import (
-    _CATEGORY_PREF_VALUES,
-    _WORKFLOW_PREF_VALUES,
+    CATEGORY_PREF_VALUES,
+    WORKFLOW_PREF_VALUES,
     _layers,
     _switches,
     category_choice,
 )
 from subscribers.selectors.resolutions import (
-    _shared_decisions,
     _shared_key,
-    _values,
+    row_values,
+    shared_decisions,
 )
 
 # -- many customers against the whole catalog ----------------------------------------
@@ -38,7 +38,7 @@ class CustomerDecisions:
 
     `decisions[i]` answers `catalog.entries[i]`. Customers with the same global layers and no
     row for a workflow (nor its category) share the very same decision objects (the memo of
-    `_shared_decisions`), so a caller may memoize what it derives from them by identity.
+    `shared_decisions`), so a caller may memoize what it derives from them by identity.
     """
 
     customer: Customer
@@ -96,7 +96,7 @@ def customers_decisions(
         # the caller's memo keeps up to BULK_SHARED more, so a bulk read neither thrashes nor evicts it.
         shared = shared_memo.get(key)
         if shared is None:
-            shared = _shared_decisions(catalog, key)
+            shared = shared_decisions(catalog, key)
             if len(shared_memo) < BULK_SHARED:
                 shared_memo[key] = shared
         global_decisions = memo.get((key, "*"))
@@ -114,8 +114,8 @@ def customers_decisions(
                 workflow = entry.workflow
                 workflow_row = own_workflows.get(workflow.pk)
                 category_row = own_categories.get(workflow.category_id) if workflow.category_id else None
-                memo_key = (key, index, _values(workflow_row, _WORKFLOW_PREF_VALUES),
-                            _values(category_row, _CATEGORY_PREF_VALUES))
+                memo_key = (key, index, row_values(workflow_row, WORKFLOW_PREF_VALUES),
+                            row_values(category_row, CATEGORY_PREF_VALUES))
                 answer = memo.get(memo_key)
                 if answer is None:
                     layers = replace(

@@ -24,16 +24,16 @@ from subscribers.resolution import (
     toggleability,
 )
 from subscribers.selectors.layers import (
-    _CATEGORY_PREF_VALUES,
-    _WORKFLOW_PREF_VALUES,
+    CATEGORY_PREF_VALUES,
+    WORKFLOW_PREF_VALUES,
     CustomerRows,
-    _choice_of,
     _layers,
     _switches,
-    _switches_of,
     category_choice,
+    choice_of,
     customer_rows,
     layers_of_rows,
+    switches_of,
 )
 
 # -- one customer against the whole catalog ------------------------------------------
@@ -75,8 +75,8 @@ class CustomerResolution:
 SHARED_DECISIONS = 64
 
 
-def _values(row: WorkflowPreference | CategoryPreference | None, fields: tuple[str, ...]) -> tuple | None:
-    """A row's rule-relevant values in the order `_switches_of` / `_choice_of` read them."""
+def row_values(row: WorkflowPreference | CategoryPreference | None, fields: tuple[str, ...]) -> tuple | None:
+    """A row's rule-relevant values in the order `switches_of` / `choice_of` read them."""
     return None if row is None else tuple(getattr(row, name) for name in fields)
 
 
@@ -86,14 +86,14 @@ def _shared_key(layers: CustomerLayers, global_row, messaging_row, defaults_json
     `defaults_json` is `layers.tenant_defaults` already dumped (bulk callers dump it once).
     """
     return (
-        layers.email_opt_out, layers.sms_opt_out, _values(global_row, _WORKFLOW_PREF_VALUES),
-        _values(messaging_row, _CATEGORY_PREF_VALUES),
+        layers.email_opt_out, layers.sms_opt_out, row_values(global_row, WORKFLOW_PREF_VALUES),
+        row_values(messaging_row, CATEGORY_PREF_VALUES),
         defaults_json if defaults_json is not None else json.dumps(layers.tenant_defaults, sort_keys=True),
     )
 
 
 @lru_cache(maxsize=SHARED_DECISIONS)
-def _shared_decisions(catalog: Catalog, key: tuple) -> tuple[dict[str, Decision], ...]:
+def shared_decisions(catalog: Catalog, key: tuple) -> tuple[dict[str, Decision], ...]:
     """`resolve()` of every catalog entry for the global layers `key` describes, memoized per (catalog, key).
 
     The layers carry no identity nor addresses (`resolve()` reads neither), so the decisions
@@ -104,8 +104,8 @@ def _shared_decisions(catalog: Catalog, key: tuple) -> tuple[dict[str, Decision]
     layers = CustomerLayers(
         email_opt_out=email_opt_out,
         sms_opt_out=sms_opt_out,
-        global_preference=_switches_of(global_values),
-        messaging_default=_choice_of(messaging_values),
+        global_preference=switches_of(global_values),
+        messaging_default=choice_of(messaging_values),
         tenant_defaults=json.loads(tenant_defaults),
     )
     return tuple(resolve(entry.facts, layers) for entry in catalog.entries)
@@ -120,7 +120,7 @@ def customer_resolutions(
     The catalog comes from `tenant_catalog` (subscribers/catalog.py): its revision is read
     (not in an API request: its authentication read it), its workflows only when this process
     has not seen that revision. The workflows the customer has no row for (nor for their
-    category) take their decisions from the memo of `_shared_decisions`; only the others are
+    category) take their decisions from the memo of `shared_decisions`; only the others are
     resolved here.
 
     `workflows` narrows it to these (e.g. one page; loaded with select_related("category"));
@@ -146,7 +146,7 @@ def customer_resolutions(
     )
     shared = None
     if catalog is not None:
-        shared = _shared_decisions(catalog, _shared_key(global_layers, global_row, messaging_row))
+        shared = shared_decisions(catalog, _shared_key(global_layers, global_row, messaging_row))
     choices = {category_id: category_choice(row) for category_id, row in categories.items() if category_id}
     resolved = []
     for index, entry in enumerate(entries):

@@ -1,4 +1,4 @@
-"""The evaluation's two ways of reading preference rows answer alike (subscribers/selectors/layers.py).
+"""The evaluation's two ways of reading preference rows answer alike (subscribers/selectors/recipients.py).
 
 From `SETWISE_RECIPIENTS` recipients the rows of the workflow, its category, the global switch and the
 messaging default are read whole and joined to the customers in Python; below it each recipient's rows
@@ -18,7 +18,7 @@ import pytest
 
 from prefcenter.renderers import JSONRenderer
 from subscribers.evaluation import evaluate
-from subscribers.selectors import layers
+from subscribers.selectors import recipients as layers
 from subscribers.selectors.workflows import workflow_list
 from subscribers.services.profiles import customer_schedule_set
 from tests.factories import make_customer, make_workflow_preference

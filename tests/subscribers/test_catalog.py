@@ -19,7 +19,8 @@ from subscribers.catalog import CATALOGS, _catalog, catalog_changed, tenant_cata
 from subscribers.evaluation import evaluate
 from subscribers.models import Workflow
 from subscribers.resolution import resolve
-from subscribers.selectors.layers import resolution_layers, shared_resolution_layers
+from subscribers.selectors.layers import resolution_layers
+from subscribers.selectors.recipients import shared_resolution_layers
 from subscribers.selectors.resolutions import customer_resolutions
 from subscribers.selectors.workflows import workflow_list
 from subscribers.services.catalog import workflow_delete, workflow_update
@@ -208,7 +209,7 @@ def test_evaluation_layers_decide_as_the_per_customer_loader_when_read_in_one_qu
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan; PostgreSQL plans by statistics")
 @pytest.mark.parametrize("setwise", [False, True])
 def test_evaluation_query_searches_indexes_and_scans_no_table_when_run_on_sqlite(tenant, setwise):
-    from subscribers.selectors import layers as selectors
+    from subscribers.selectors import recipients as selectors
 
     workflow = make_workflow(tenant, "w", category=make_category(tenant, "news"))
     captured = {}

@@ -84,7 +84,7 @@ def test_database_refuses_half_quiet_hours_when_written_around_the_service(custo
 
 def test_delivery_windows_are_read_in_the_loaders_one_query_and_shared_when_equal(tenant, other_tenant,
                                                                                   django_assert_num_queries):
-    from subscribers.selectors.layers import shared_delivery_layers
+    from subscribers.selectors.recipients import shared_delivery_layers
     from tests.factories import make_customer, make_workflow
 
     workflow = make_workflow(tenant, "w")
