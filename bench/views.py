@@ -273,7 +273,7 @@ def novu_preferences_get(request: HttpRequest, subscriber_id: str) -> JsonRespon
 @hand_view("POST")
 def deliveries_evaluate(request: HttpRequest) -> JsonResponse:
     """POST /v1/deliveries/evaluate: the same `evaluate()` as the API view (3 queries, memoized decisions)."""
-    from subscribers.evaluation import evaluate
+    from subscribers.evaluation.deliveries import evaluate
 
     tenant, _actor = _caller(request)
     body = _json(request)

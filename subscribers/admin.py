@@ -36,7 +36,7 @@ from prefcenter.admin.toolkit import (
 from prefcenter.channels import CHANNELS, EMAIL
 from prefcenter.exceptions import PrefCenterError
 from subscribers import resolution as resolution_rules
-from subscribers.evaluation import explain
+from subscribers.evaluation.explain import explain
 from subscribers.forms import ScheduleForm
 from subscribers.models import Workflow, WorkflowPreference
 from subscribers.selectors.resolutions import customer_resolutions

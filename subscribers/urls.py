@@ -4,7 +4,7 @@ and delivery evaluation / explain (beside the resolution engine they use)."""
 from django.urls import include, path, re_path
 
 from prefcenter.routers import OptionalSlashRouter
-from subscribers import evaluation
+from subscribers.evaluation import deliveries, explain
 from subscribers.views.preferences import SubscriberPreferencesBulkView, SubscriberPreferencesView
 from subscribers.views.schedule import CustomerScheduleView
 from subscribers.views.subscriber import SubscriberViewSet
@@ -39,10 +39,10 @@ urlpatterns = [
     re_path(
         r"^v1/customers/(?P<external_id>[^/]+)/schedule/?$", CustomerScheduleView.as_view(), name="customer-schedule"
     ),
-    re_path(r"^v1/deliveries/evaluate/?$", evaluation.DeliveryEvaluationView.as_view(), name="delivery-evaluate"),
+    re_path(r"^v1/deliveries/evaluate/?$", deliveries.DeliveryEvaluationView.as_view(), name="delivery-evaluate"),
     re_path(
         r"^v2/subscribers/(?P<subscriberId>[^/]+)/preferences/explain/?$",
-        evaluation.PreferenceExplainView.as_view(),
+        explain.PreferenceExplainView.as_view(),
         name="preference-explain",
     ),
     path("", include(router.urls)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework import serializers
 
-from subscribers.evaluation import EXTERNAL_ID_MAX_LENGTH, RecipientListField
+from subscribers.evaluation.deliveries import EXTERNAL_ID_MAX_LENGTH, RecipientListField
 
 
 @pytest.mark.parametrize("ids", [["a"], ["x" * EXTERNAL_ID_MAX_LENGTH, "b"], [f"r{n}" for n in range(10_000)]])

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, time
 import pytest
 
 from prefcenter.renderers import JSONRenderer
-from subscribers.evaluation import evaluate
+from subscribers.evaluation.deliveries import evaluate
 from subscribers.selectors import recipients as layers
 from subscribers.selectors.workflows import workflow_list
 from subscribers.services.profiles import customer_schedule_set

@@ -57,7 +57,7 @@ def test_mandatory_category_rule_is_in_the_request_schema_when_documented(schema
 
 def test_every_documented_selection_is_accepted_when_checked_by_the_server(schema):
     """The enums and the server's check walk the same serializer tree: every listed name passes it."""
-    from subscribers.evaluation import DeliveryEvaluationSerializer
+    from subscribers.evaluation.deliveries import DeliveryEvaluationSerializer
     from subscribers.serializers.teamup import NotificationPreferenceSerializer
 
     for serializer_class in (NotificationPreferenceSerializer, DeliveryEvaluationSerializer):

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from customers.models import Customer
 from prefcenter.channels import CHANNELS, DIGESTS
 from subscribers.catalog import CATALOGS, _catalog, catalog_changed, tenant_catalog, workflow_facts
-from subscribers.evaluation import evaluate
+from subscribers.evaluation.deliveries import evaluate
 from subscribers.models import Workflow
 from subscribers.resolution import resolve
 from subscribers.selectors.layers import resolution_layers
