@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db.models import FilteredRelation, Q, QuerySet
 
 from customers.models import Customer
+from customers.selectors import customer_of_id
 from messaging.models import CHANNEL_COLUMNS, PREFERENCE_COLUMNS, CategoryPreference
 from prefcenter.channels import CHANNELS
 from prefcenter.models import Tenant
@@ -90,43 +91,54 @@ def _category_rows(
 def locked_customer_rows(
     *, tenant: Tenant, customer_pk: int, workflow: Workflow
 ) -> tuple[Customer, CustomerRows] | None:
-    """A one-workflow write's reads in 2 statements: the customer, locked, with the category preference rows the
-    workflow's resolution reads (one LEFT JOIN, `FOR UPDATE OF` the customer alone: those rows are read, not
-    changed), then the workflow preference rows, locked. None when the tenant has no such customer.
+    """A one-workflow write's reads in 2 statements: the customer, locked, then the workflow and the category
+    preference rows this workflow's resolution reads, both in one read. None when the tenant has no such customer.
+
+    The rows are read by a statement that starts once the customer's lock is held, so on PostgreSQL nothing they
+    hold predates a writer that held the lock before us (a statement's snapshot is taken when it starts; rows
+    joined to a locked row in the same statement could be older). They are not row-locked: every service that
+    writes a customer's preference rows holds the customer's lock first (subscribers/services/preferences.py,
+    messaging.services.category_preference_set, subscribers.services.catalog.workflow_delete).
 
     What `customer_of_id(for_update=True)` and `customer_rows(workflow=…, for_update=True)` read, one statement
     fewer (a TeamUp PATCH: 5 statements; docs/bench.md).
     """
-    found = _customer_with_category_rows(tenant.pk, customer_pk, workflow.category_id or None)
+    found = customer_of_id(tenant.pk, customer_pk, for_update=True)
     if not found:
         return None
-    width = len(_CUSTOMER_COLUMNS)
-    customer = Customer.from_db("default", _CUSTOMER_COLUMNS, found[0][:width])
+    customer = found[0]
     customer.tenant = tenant
-    categories = {}
-    for row in found:
-        if row[width] is not None:  # the joined row's id: NULL when the customer has none of these rows
-            preference = CategoryPreference.from_db("default", _CATEGORY_PREF_COLUMNS, row[width:])
-            categories[preference.category_id] = preference
-    workflows = {row.workflow_id: row for row in _workflow_rows(
-        tenant.pk, customer.pk, workflow.pk, one_workflow=True, for_update=True)}
+    workflows, categories = {}, {}
+    start, width = len(_WORKFLOW_PREF_COLUMNS), len(_CATEGORY_PREF_COLUMNS)
+    for row in _preference_rows(customer.pk, workflow.pk, workflow.category_id or None):
+        if row[0] is not None:  # a joined row's id: NULL when the customer has none of those rows
+            preference = WorkflowPreference.from_db("default", _WORKFLOW_PREF_COLUMNS, row[:start])
+            workflows[preference.workflow_id] = preference
+        if row[start] is not None:
+            choice = CategoryPreference.from_db("default", _CATEGORY_PREF_COLUMNS, row[start:start + width])
+            categories[choice.category_id] = choice
     return customer, CustomerRows(workflows=workflows, categories=categories)
 
 
-_CUSTOMER_COLUMNS = tuple(f.attname for f in Customer._meta.concrete_fields)
+_WORKFLOW_PREF_COLUMNS = tuple(f.attname for f in WorkflowPreference._meta.concrete_fields)
 _CATEGORY_PREF_COLUMNS = tuple(f.attname for f in CategoryPreference._meta.concrete_fields)
 
 
 @prepared
-def _customer_with_category_rows(tenant_id: int, customer_pk: int, category_id: int | None) -> QuerySet:
-    condition = Q(category_preferences__category__isnull=True)
+def _preference_rows(customer_pk: int, workflow_id: int, category_id: int | None) -> QuerySet:
+    """The customer's global switch row and this workflow's row, crossed with its messaging default and the
+    workflow category's row (up to 4 result rows), as two LEFT JOINs from the customer row."""
+    category_condition = Q(category_preferences__category__isnull=True)
     if category_id is not None:
-        condition |= Q(category_preferences__category_id=category_id)
-    rows = Customer.objects.filter(tenant_id=tenant_id, pk=customer_pk).annotate(
-        chosen=FilteredRelation("category_preferences", condition=condition)
+        category_condition |= Q(category_preferences__category_id=category_id)
+    rows = Customer.objects.filter(pk=customer_pk).annotate(
+        switch=FilteredRelation("workflow_preferences", condition=Q(workflow_preferences__workflow__isnull=True)
+                                | Q(workflow_preferences__workflow_id=workflow_id)),
+        choice=FilteredRelation("category_preferences", condition=category_condition),
     )
-    columns = (*_CUSTOMER_COLUMNS, *(f"chosen__{name}" for name in _CATEGORY_PREF_COLUMNS))
-    return rows.order_by().values_list(*columns).select_for_update(of=("self",))
+    columns = (*(f"switch__{name}" for name in _WORKFLOW_PREF_COLUMNS),
+               *(f"choice__{name}" for name in _CATEGORY_PREF_COLUMNS))
+    return rows.order_by().values_list(*columns)
 
 
 def layers_of_rows(*, tenant: Tenant, customer: Customer, workflow: Workflow, rows: CustomerRows) -> CustomerLayers:

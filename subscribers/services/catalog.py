@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from customers.models import Customer
 from messaging.models import Category
 from prefcenter import ledger
 from prefcenter.channels import CHANNELS
@@ -139,6 +140,10 @@ def workflow_update(*, workflow: Workflow, actor: Actor, **changes: Any) -> Work
 def workflow_delete(*, workflow: Workflow, actor: Actor) -> None:
     """Remove a workflow and the choices customers made for it; the ledger records each removed choice."""
     with transaction.atomic():
+        # The customers first, in id order, as every writer of preference rows locks a customer before its rows
+        # (subscribers.selectors.layers.locked_customer_rows reads the rows unlocked under that lock).
+        list(Customer.objects.filter(workflow_preferences__workflow=workflow).order_by("pk")
+             .select_for_update(of=("self",)).values_list("pk", flat=True))
         rows = list(
             WorkflowPreference.objects.filter(workflow=workflow).select_related("customer").select_for_update(of=("self",))
         )

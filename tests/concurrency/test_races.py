@@ -242,3 +242,61 @@ def test_concurrent_teamup_patches_of_one_workflow_leave_an_ordered_ledger_when_
     flips = list(ConsentEvent.objects.filter(customer_id=customer.pk, subject="workflow:digest").order_by("id"))
     last = assert_chain(flips, None)
     assert WorkflowPreference.objects.get(customer=customer, workflow=workflow).email == last
+
+
+def test_teamup_patch_answers_from_rows_committed_while_it_waited_for_the_customer_lock():
+    """A messaging write holds the customer's lock and turns the category's email off; a TeamUp PATCH of a
+    workflow in that category waits for the lock and then answers with the new category row, not with rows
+    read before the wait (subscribers.selectors.layers.locked_customer_rows reads them after the lock)."""
+    from messaging.services import category_preference_set
+    from prefcenter.ledger import Actor
+    from tests.factories import make_category, make_workflow
+
+    tenant = make_tenant("fresh-rows")
+    news = make_category(tenant, "news")
+    workflow = make_workflow(tenant, "digest", category=news, channels=["email", "sms"])
+    customer = make_customer(tenant, "fresh", email="fresh@example.com", phone="+14155550123", sms_opt_out=False)
+    raw = make_api_key(tenant)[1]
+    holding, release = threading.Event(), threading.Event()
+    answer: dict[str, Any] = {}
+
+    def messaging_write() -> None:  # another writer, mid-transaction, holding the customer's lock
+        try:
+            with transaction.atomic():
+                locked = Customer.objects.select_for_update().get(pk=customer.pk)
+                category_preference_set(
+                    tenant=tenant, customer=locked, category=news, in_app_enabled=True, email_enabled=False,
+                    push_enabled=True, digest="instant", actor=Actor.system(), locked=True,
+                )
+                holding.set()
+                release.wait(timeout=60)
+        finally:
+            connections.close_all()
+
+    def teamup_patch() -> None:
+        try:
+            answer["response"] = client(raw).patch(
+                f"/api/v2/customers/{customer.pk}/notification_preferences/{workflow.pk}", {"sms_enabled": False},
+                format="json")
+        except Exception as exc:
+            answer["response"] = exc
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=messaging_write)
+    holder.start()
+    assert holding.wait(timeout=30)
+    requester = threading.Thread(target=teamup_patch)
+    requester.start()
+    deadline = time.monotonic() + 30
+    while waiting_on_a_lock() == 0:  # the PATCH is in its transaction, blocked on the customer's row
+        assert time.monotonic() < deadline, "the PATCH never reached the customer's lock"
+        time.sleep(0.01)
+    release.set()
+    holder.join(timeout=60)
+    requester.join(timeout=60)
+
+    response = answer["response"]
+    assert response.status_code == HTTPStatus.OK, response.content
+    assert response.json()["email_enabled"] is False  # the category row committed while it waited
+    assert response.json()["sms_enabled"] is False

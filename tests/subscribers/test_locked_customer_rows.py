@@ -1,4 +1,5 @@
-"""locked_customer_rows reads what customer_of_id + customer_rows read, in one statement fewer."""
+"""locked_customer_rows reads what customer_of_id + customer_rows read, in one statement fewer (its freshness
+under a concurrent writer: tests/concurrency/test_races.py)."""
 
 from __future__ import annotations
 
