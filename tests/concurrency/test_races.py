@@ -123,6 +123,50 @@ def waiting_on_a_lock() -> int:
         return cursor.fetchone()[0]
 
 
+def behind_a_held_lock(
+    hold: Callable[[], None], request: Callable[[], Any], meanwhile: Callable[[], Any] = lambda: None
+) -> tuple[Any, Any]:
+    """Run `hold()` in a transaction in one thread (it takes a row lock and keeps it), start `request()` in another,
+    wait until that request waits on a lock, run `meanwhile()` here, then let the holder commit.
+    Returns (what `request()` returned or raised, what `meanwhile()` returned)."""
+    holding, release = threading.Event(), threading.Event()
+    answer: dict[str, Any] = {}
+
+    def holder_thread() -> None:
+        try:
+            with transaction.atomic():
+                hold()
+                holding.set()
+                release.wait(timeout=60)
+        finally:
+            connections.close_all()
+
+    def requester_thread() -> None:
+        try:
+            answer["result"] = request()
+        except Exception as exc:
+            answer["result"] = exc
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=holder_thread)
+    holder.start()
+    assert holding.wait(timeout=30)
+    requester = threading.Thread(target=requester_thread)
+    requester.start()
+    deadline = time.monotonic() + 30
+    while waiting_on_a_lock() == 0:  # the request is inside its transaction, blocked on the held row
+        assert time.monotonic() < deadline, "the request never reached the held lock"
+        time.sleep(0.01)
+    try:
+        during = meanwhile()
+    finally:
+        release.set()
+        holder.join(timeout=60)
+        requester.join(timeout=60)
+    return answer["result"], during
+
+
 def test_same_idempotency_key_twice_at_once_gives_one_success_and_one_409():
     """The first request holds the key while it waits on a row lock; the second arrives and is told to retry."""
     tenant = make_tenant("idem-race")
@@ -131,46 +175,17 @@ def test_same_idempotency_key_twice_at_once_gives_one_success_and_one_409():
     path = f"/api/resources/customers/{customer.external_id}"
     body = {"data": {"firstName": "After"}}
     headers = {"HTTP_IDEMPOTENCY_KEY": "same-key-1"}
-    holding, release = threading.Event(), threading.Event()
-    first: dict[str, Any] = {}
-
-    def hold_the_row() -> None:  # another writer, mid-transaction on the customer's row
-        try:
-            with transaction.atomic():
-                Customer.objects.select_for_update().get(pk=customer.pk)
-                holding.set()
-                release.wait(timeout=60)
-        finally:
-            connections.close_all()
-
-    def first_request() -> None:
-        try:
-            first["response"] = client(raw, **headers).patch(path, body, format="json")
-        except Exception as exc:
-            first["response"] = exc
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold_the_row)
-    holder.start()
-    assert holding.wait(timeout=30)
-    requester = threading.Thread(target=first_request)
-    requester.start()
-    deadline = time.monotonic() + 30
-    while waiting_on_a_lock() == 0:  # the first request is inside its transaction, blocked on the row
-        assert time.monotonic() < deadline, "the first request never reached the row lock"
-        time.sleep(0.01)
-
-    second = client(raw, **headers).patch(path, body, format="json")
-    release.set()
-    holder.join(timeout=60)
-    requester.join(timeout=60)
+    first, second = behind_a_held_lock(
+        hold=lambda: Customer.objects.select_for_update().get(pk=customer.pk),  # another writer, mid-transaction
+        request=lambda: client(raw, **headers).patch(path, body, format="json"),
+        meanwhile=lambda: client(raw, **headers).patch(path, body, format="json"),
+    )
 
     assert second.status_code == HTTPStatus.CONFLICT, second.content
     assert second.json()["success"] is False  # Reach's error shape
     assert "still being processed" in second.json()["message"]
     assert second["Retry-After"]
-    assert first["response"].status_code == HTTPStatus.OK, first["response"].content
+    assert first.status_code == HTTPStatus.OK, first.content
     customer.refresh_from_db()
     assert customer.first_name == "After"
     assert ConsentEvent.objects.filter(customer_id=customer.pk, field="first_name").count() == 1
@@ -178,7 +193,7 @@ def test_same_idempotency_key_twice_at_once_gives_one_success_and_one_409():
     replay = client(raw, **headers).patch(path, body, format="json")  # once the first is done: its answer
     assert replay.status_code == HTTPStatus.OK
     assert replay["Idempotency-Replay"] == "true"
-    assert replay.content == first["response"].content
+    assert replay.content == first.content
     assert ConsentEvent.objects.filter(customer_id=customer.pk, field="first_name").count() == 1
 
 
@@ -257,46 +272,17 @@ def test_teamup_patch_answers_from_rows_committed_while_it_waited_for_the_custom
     workflow = make_workflow(tenant, "digest", category=news, channels=["email", "sms"])
     customer = make_customer(tenant, "fresh", email="fresh@example.com", phone="+14155550123", sms_opt_out=False)
     raw = make_api_key(tenant)[1]
-    holding, release = threading.Event(), threading.Event()
-    answer: dict[str, Any] = {}
 
     def messaging_write() -> None:  # another writer, mid-transaction, holding the customer's lock
-        try:
-            with transaction.atomic():
-                locked = Customer.objects.select_for_update().get(pk=customer.pk)
-                category_preference_set(
-                    tenant=tenant, customer=locked, category=news, in_app_enabled=True, email_enabled=False,
-                    push_enabled=True, digest="instant", actor=Actor.system(), locked=True,
-                )
-                holding.set()
-                release.wait(timeout=60)
-        finally:
-            connections.close_all()
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        category_preference_set(
+            tenant=tenant, customer=locked, category=news, in_app_enabled=True, email_enabled=False,
+            push_enabled=True, digest="instant", actor=Actor.system(), locked=True,
+        )
 
-    def teamup_patch() -> None:
-        try:
-            answer["response"] = client(raw).patch(
-                f"/api/v2/customers/{customer.pk}/notification_preferences/{workflow.pk}", {"sms_enabled": False},
-                format="json")
-        except Exception as exc:
-            answer["response"] = exc
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=messaging_write)
-    holder.start()
-    assert holding.wait(timeout=30)
-    requester = threading.Thread(target=teamup_patch)
-    requester.start()
-    deadline = time.monotonic() + 30
-    while waiting_on_a_lock() == 0:  # the PATCH is in its transaction, blocked on the customer's row
-        assert time.monotonic() < deadline, "the PATCH never reached the customer's lock"
-        time.sleep(0.01)
-    release.set()
-    holder.join(timeout=60)
-    requester.join(timeout=60)
-
-    response = answer["response"]
+    response, _ = behind_a_held_lock(hold=messaging_write, request=lambda: client(raw).patch(
+        f"/api/v2/customers/{customer.pk}/notification_preferences/{workflow.pk}", {"sms_enabled": False},
+        format="json"))
     assert response.status_code == HTTPStatus.OK, response.content
     assert response.json()["email_enabled"] is False  # the category row committed while it waited
     assert response.json()["sms_enabled"] is False
