@@ -53,6 +53,15 @@ def _cache(connection) -> dict:
     return cache
 
 
+def _compiled(connection, key: tuple, compile_: Callable[[], Any]) -> Any:
+    """What `compile_()` made for this key on this connection, made on the first call."""
+    cache = _cache(connection)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = compile_()
+    return found
+
+
 def forget(alias: str = "default") -> None:
     """Drop the statements compiled for this thread's connection (tests that count compilations)."""
     _cache(connections[alias]).clear()
@@ -94,10 +103,7 @@ class Prepared(Generic[P, M]):
         shape = (self, tuple(None if _is_value(a) else ("constant", a) for a in args), tuple(sorted(kwargs.items())))
         alias = "default"
         connection = connections[alias]
-        cache = _cache(connection)
-        read = cache.get(shape)
-        if read is None:
-            read = cache[shape] = self._compile(connection, alias, args, kwargs)
+        read = _compiled(connection, shape, lambda: self._compile(connection, alias, args, kwargs))
         return read.run(connection, args)
 
     def _compile(self, connection, alias: str, args: tuple, kwargs: dict) -> _Read:
@@ -191,18 +197,17 @@ def insert(objs: Sequence[M]) -> list[M]:
     model = type(objs[0])
     alias = "default"
     connection = connections[alias]
-    cache = _cache(connection)
-    key = ("insert", model, len(objs))
-    compiled = cache.get(key)
-    if compiled is None:
+
+    def compile_insert() -> tuple[str, tuple]:
         fields = _plain_fields(model, None, insert=True)
         quote = connection.ops.quote_name
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
         returning, _ = connection.ops.return_insert_columns([model._meta.pk]) or ("", ())
         sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
                f"VALUES {', '.join([row] * len(objs))} {returning}")
-        compiled = cache[key] = (sql, fields)
-    sql, fields = compiled
+        return sql, fields
+
+    sql, fields = _compiled(connection, ("insert", model, len(objs)), compile_insert)
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for obj in objs for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -219,17 +224,15 @@ def update(obj: Model, fields: Sequence[str]) -> None:
     per model and field list; a row that no longer exists raises DatabaseError as save() does."""
     model = type(obj)
     connection = connections["default"]
-    cache = _cache(connection)
-    key = ("update", model, tuple(fields))
-    compiled = cache.get(key)
-    if compiled is None:
+
+    def compile_update() -> tuple[str, tuple]:
         plain = _plain_fields(model, fields, insert=False)
         quote = connection.ops.quote_name
-        pk = model._meta.pk
         sql = (f"UPDATE {quote(model._meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in plain)} "
-               f"WHERE {quote(pk.column)} = %s")
-        compiled = cache[key] = (sql, plain)
-    sql, plain = compiled
+               f"WHERE {quote(model._meta.pk.column)} = %s")
+        return sql, plain
+
+    sql, plain = _compiled(connection, ("update", model, tuple(fields)), compile_update)
     params = [f.get_db_prep_save(f.pre_save(obj, False), connection=connection) for f in plain]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, obj.pk])
