@@ -72,6 +72,28 @@ class PrefCenterViewMixin:
 
         setattr(self, name, guarded)
 
+    def finalize_response(self, request, response, *args: Any, **kwargs: Any):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Not under the idempotency guard: it renders the answer to store it, and an exception after that
+        # (the key stored by another request meanwhile) still needs the request for its envelope.
+        if hasattr(response, "add_post_render_callback") and not getattr(request, "in_guard_transaction", False):
+            response.add_post_render_callback(self.release)
+        return response
+
+    def release(self, response) -> None:
+        """Once the answer is bytes, break the reference cycles DRF leaves around it.
+
+        The view holds its request (whose `parser_context` holds the view) and its response, whose
+        `renderer_context` holds the view, the request and the response itself: a finished request
+        waits for the cyclic garbage collector with its parsed body, its answer's data and the rendered
+        bytes. Few allocations per request mean rare collections, and a worker's peak memory grew by
+        ~40 MB under 10,000-recipient evaluations. Without these references everything is freed when
+        the server drops the response (tests/evaluation/test_memory.py), for every API view.
+        """
+        self.request = None
+        self.response = None
+        response.renderer_context = None
+
     def perform_authentication(self, request) -> None:
         """Authenticate, then resolve who the request acts for (tenant, mode, customer).
 

@@ -283,20 +283,4 @@ class DeliveryEvaluationView(PrefCenterAPIView):
             tenant=self.tenant, workflow=workflow, recipients=data["recipients"], channels=data.get("channels"),
             at=data.get("at"),
         )
-        response = Response(prune(answer, self.fields_tree))
-        response.add_post_render_callback(self._release)
-        return response
-
-    def _release(self, response: Response) -> None:
-        """Once the answer is bytes, break the reference cycles DRF leaves around it.
-
-        The view holds its request (whose `parser_context` holds the view) and its response, whose
-        `renderer_context` holds the view, the request and the response itself: a finished request
-        waits for the cyclic garbage collector, holding the parsed 10,000 recipients, the 10,000
-        result dicts and the 2-5 MB of rendered answer. With few allocations per request (the grouped
-        read) that collector runs rarely, and a worker's peak memory grew by ~40 MB. Without these
-        references everything is freed when the server drops the response (tests/evaluation/test_memory.py).
-        """
-        self.request = None
-        self.response = None
-        response.renderer_context = None
+        return Response(prune(answer, self.fields_tree))
