@@ -94,12 +94,7 @@ def workflow_create(
         severity=severity,
         options=dict(options or {}),
     )
-    _clean_workflow(workflow)
-    try:
-        with transaction.atomic():
-            workflow.save()
-    except IntegrityError as exc:
-        raise _workflow_conflict(workflow) from exc
+    _save_workflow(workflow)
     return workflow
 
 
@@ -128,13 +123,18 @@ def workflow_update(*, workflow: Workflow, actor: Actor, **changes: Any) -> Work
                 changed = True
         if not changed:
             return locked
-        _clean_workflow(locked)
-        try:
-            with transaction.atomic():
-                locked.save()
-        except IntegrityError as exc:
-            raise _workflow_conflict(locked) from exc
+        _save_workflow(locked)
     return locked
+
+
+def _save_workflow(workflow: Workflow) -> None:
+    """Validate and save (in a savepoint); a taken identifier or slug is the conflict error, not a 500."""
+    _clean_workflow(workflow)
+    try:
+        with transaction.atomic():
+            workflow.save()
+    except IntegrityError as exc:
+        raise _workflow_conflict(workflow) from exc
 
 
 def workflow_delete(*, workflow: Workflow, actor: Actor) -> None:
